@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): lint, type-check and build, bring up the private engine, then run
+# every unit and integration test in one `node --test` run. `--unit` skips the engine and integration.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+unit_only=0
+[ "${1:-}" = "--unit" ] && unit_only=1
+
+echo "== lint"; npx eslint .
+echo "== type-check and build"; rm -rf dist; npx tsc -p tsconfig.json
+
+files=$(find dist/src -name '*.test.js' | sort)
+if [ "$unit_only" = 0 ]; then
+  echo "== private engine"
+  bash scripts/test-engine.sh up
+  eval "$(bash scripts/test-engine.sh env)"
+  # Tests read the engine only from this variable; they refuse the default socket.
+  export REPAIRMAN_TEST_DOCKER_HOST="$DOCKER_HOST"
+  unset DOCKER_HOST
+  files="$files $(find dist/test -name '*.test.js' -not -path '*/reliability/*' | sort)"
+fi
+
+echo "== tests"
+# Integration tests mostly wait on the engine, so run files side by side; each one works in its own
+# container-name namespace.
+# shellcheck disable=SC2086
+node --test --test-concurrency="${TEST_CONCURRENCY:-6}" --test-timeout=300000 --test-reporter=spec $files

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# A private, isolated Docker engine for Repairman's tests and demos.
+#
+#   scripts/test-engine.sh up      install what is missing, start dockerd, build the test image
+#   scripts/test-engine.sh down    stop it (containers and data stay in the engine dir)
+#   scripts/test-engine.sh purge   stop it and delete its data
+#   scripts/test-engine.sh env     print `export DOCKER_HOST=...` for this engine
+#   scripts/test-engine.sh status  exit 0 when it answers
+#
+# It never touches /var/run/docker.sock: the engine has its own socket, --data-root, --exec-root and
+# --pidfile under REPAIRMAN_ENGINE_DIR, no bridge and no iptables rules, so it is safe beside another
+# engine on the same machine. Idempotent: `up` on a running engine only checks the image.
+#
+# Optional environment:
+#   REPAIRMAN_ENGINE_DIR       where everything lives (default /tmp/repairman-engine; short, because a
+#                              unix socket path is limited to 107 bytes)
+#   REPAIRMAN_ENGINE_TCP       also listen on this tcp address, e.g. 127.0.0.1:23760
+#   REPAIRMAN_ENGINE_TLS_DIR   with REPAIRMAN_ENGINE_TCP: --tlsverify with ca.pem, server-cert.pem,
+#                              server-key.pem from this folder
+#   REPAIRMAN_TEST_IMAGE       image name (default repairman-test:latest)
+set -euo pipefail
+
+DIR="${REPAIRMAN_ENGINE_DIR:-/tmp/repairman-engine}"
+SOCK="$DIR/docker.sock"
+IMAGE="${REPAIRMAN_TEST_IMAGE:-repairman-test:latest}"
+export DOCKER_HOST="unix://$SOCK"
+unset DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_CONTEXT
+
+log() { echo "test-engine: $*" >&2; }
+
+engine_answers() {
+  [ -S "$SOCK" ] && docker version --format '{{.Server.APIVersion}}' >/dev/null 2>&1
+}
+
+install_missing() {
+  local need=()
+  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+  command -v docker >/dev/null 2>&1 || need+=(docker.io)
+  [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need+=(busybox-static)
+  command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  if [ "${REPAIRMAN_ENGINE_BROWSER:-1}" = 1 ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
+  if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+      log "missing ${need[*]}; run this script as root once so it can apt-get install them"
+      exit 1
+    fi
+    log "installing ${need[*]} from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2068
+    apt-get install -y -qq --no-install-recommends $(printf '%s\n' ${need[@]} | sort -u) >/dev/null
+  fi
+}
+
+busybox_bin() {
+  if [ -x /bin/busybox ]; then echo /bin/busybox; else command -v busybox; fi
+}
+
+start_engine() {
+  mkdir -p "$DIR/data" "$DIR/exec"
+  if engine_answers; then
+    log "engine already answers on $SOCK"
+    return
+  fi
+  # A stale pidfile or socket from a killed run would make dockerd refuse to start.
+  if [ -f "$DIR/docker.pid" ]; then
+    local old; old=$(cat "$DIR/docker.pid" 2>/dev/null || true)
+    if [ -n "$old" ] && kill -0 "$old" 2>/dev/null; then
+      log "dockerd pid $old exists but does not answer; stopping it"
+      kill "$old" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$old" 2>/dev/null || true
+    fi
+    rm -f "$DIR/docker.pid"
+  fi
+  rm -f "$SOCK"
+  local args=(--host "unix://$SOCK" --data-root "$DIR/data" --exec-root "$DIR/exec" --pidfile "$DIR/docker.pid"
+    --bridge=none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false
+    --log-level=warn)
+  if [ -n "${REPAIRMAN_ENGINE_TCP:-}" ]; then
+    args+=(--host "tcp://$REPAIRMAN_ENGINE_TCP")
+    if [ -n "${REPAIRMAN_ENGINE_TLS_DIR:-}" ]; then
+      args+=(--tlsverify --tlscacert "$REPAIRMAN_ENGINE_TLS_DIR/ca.pem"
+        --tlscert "$REPAIRMAN_ENGINE_TLS_DIR/server-cert.pem" --tlskey "$REPAIRMAN_ENGINE_TLS_DIR/server-key.pem")
+    fi
+  fi
+  log "starting dockerd on $SOCK (data in $DIR)"
+  # setsid: the engine must outlive the shell that started it, and not get its signals.
+  setsid dockerd "${args[@]}" >"$DIR/dockerd.log" 2>&1 < /dev/null &
+  for _ in $(seq 1 150); do
+    if engine_answers; then log "engine answers (API $(docker version --format '{{.Server.APIVersion}}'))"; return; fi
+    sleep 0.2
+  done
+  log "dockerd did not answer within 30 s; last log lines:"
+  tail -20 "$DIR/dockerd.log" >&2 || true
+  exit 1
+}
+
+build_image() {
+  if docker image inspect "$IMAGE" >/dev/null 2>&1; then return; fi
+  log "building $IMAGE offline from busybox-static"
+  local root="$DIR/rootfs"
+  rm -rf "$root"
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/var/www"
+  cp "$(busybox_bin)" "$root/bin/busybox"
+  local applet
+  for applet in $("$root/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+  echo 'root:x:0:0:root:/:/bin/sh' > "$root/etc/passwd"
+  echo 'root:x:0:' > "$root/etc/group"
+  chmod 1777 "$root/tmp"
+  tar -C "$root" -c . | docker import \
+    -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
+  rm -rf "$root"
+}
+
+stop_engine() {
+  if [ -f "$DIR/docker.pid" ]; then
+    local pid; pid=$(cat "$DIR/docker.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      log "stopping dockerd pid $pid"
+      kill "$pid"
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$DIR/docker.pid" "$SOCK"
+}
+
+case "${1:-up}" in
+  up) install_missing; start_engine; build_image ;;
+  down) stop_engine ;;
+  purge)
+    stop_engine
+    # Mounts left by a killed engine would make rm fail half way.
+    grep -o " $DIR/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    rm -rf "$DIR" ;;
+  env) echo "export DOCKER_HOST=unix://$SOCK" ;;
+  status) engine_answers ;;
+  *) echo "usage: $0 up|down|purge|env|status" >&2; exit 64 ;;
+esac

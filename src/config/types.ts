@@ -1,0 +1,52 @@
+// The effective settings, after parsing (see settings-table.ts for the one table they come from).
+
+export type NotifyLevel = 'DEBUG' | 'INFO' | 'WARNING';
+
+/** Settings that a container may override with an org.riotkit.repairman.<key> label. */
+export interface ContainerPolicy {
+  secondsBetweenRestarts: number;
+  frameSizeSec: number;
+  maxRestartsInFrame: number; // 0 = no limit
+  secondsBetweenNextFrame: number;
+  maxChecksToGiveUp: number; // 0 = never
+  maxHistoricEntries: number;
+  enableCleaningDuplicatedServices: boolean;
+  enableAutoheal: boolean;
+  healExited: boolean;
+  stopTimeoutSec: number;
+  notifyUrls: string[];
+  notifyLevel: NotifyLevel;
+}
+
+export interface GlobalSettings {
+  debug: boolean;
+  intervalSec: number;
+  namespace: string;
+  httpAddress: string;
+  httpPort: number; // 0 = no HTTP server
+  httpPrefix: string;
+  dbPath: string; // ':memory:' or a file
+  dryRun: boolean;
+  parallelism: number; // restarts of different containers at once
+  defaults: ContainerPolicy;
+}
+
+export type SettingSource = 'default' | 'env' | 'switch' | 'label';
+
+/** One problem with a container's labels; decoding never throws. */
+export interface LabelProblem {
+  container: string;
+  label: string; // full key, org.riotkit.repairman.<key>
+  value: string;
+  expected: string;
+  /** What is used instead, as shown to people (e.g. "15 (global)" or "false"). */
+  fallback: string;
+  /** For unknown keys: the closest known key. */
+  suggestion?: string;
+  code: 'RM_LABEL_INVALID' | 'RM_LABEL_UNKNOWN';
+}
+
+export interface DecodedLabels {
+  policy: ContainerPolicy;
+  problems: LabelProblem[];
+}

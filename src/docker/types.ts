@@ -1,0 +1,99 @@
+// Shapes of the Docker Engine API replies Repairman reads (a subset; the engine sends more).
+// Fields are those of API 1.41 .. 1.5x; optional where older or newer engines may omit them.
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[]; // with the leading slash, as the engine sends them
+  Image: string;
+  Created: number; // unix seconds
+  State: string; // created | running | paused | restarting | removing | exited | dead
+  Status: string; // human text, e.g. "Up 3 minutes (unhealthy)"
+  Labels: Record<string, string>;
+}
+
+export interface HealthLogEntry {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
+
+export interface ContainerState {
+  Status: string;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+  Health?: { Status: string; FailingStreak: number; Log: HealthLogEntry[] | null };
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string; // with the leading slash
+  Created: string;
+  State: ContainerState;
+  RestartCount: number;
+  Config: {
+    Image: string;
+    Hostname: string;
+    Labels: Record<string, string> | null;
+    StopTimeout?: number;
+    Healthcheck?: { Test?: string[] };
+  };
+  HostConfig: {
+    RestartPolicy: { Name: string; MaximumRetryCount: number };
+    AutoRemove: boolean;
+  };
+}
+
+export interface EngineVersion {
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion?: string;
+  Os: string;
+  Arch: string;
+}
+
+export interface DockerEvent {
+  Type: string; // container, image, network, ...
+  Action: string; // start, die, health_status: unhealthy, ...
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope?: string;
+  time: number;
+  timeNano: number;
+}
+
+export type Filters = Record<string, string[]>;
+
+export interface LogsResult {
+  stdout: string;
+  stderr: string;
+  /** Lines of both streams in the order the engine sent them, each tagged with its stream. */
+  lines: { stream: 'stdout' | 'stderr'; text: string }[];
+}
+
+/**
+ * What the rest of Repairman needs from an engine. The real implementation is DockerClient
+ * (src/docker/client.ts); tests of pure logic may use a fake.
+ */
+export interface EngineApi {
+  ping(opts?: { signal?: AbortSignal }): Promise<void>;
+  version(opts?: { signal?: AbortSignal }): Promise<EngineVersion>;
+  listContainers(opts?: { all?: boolean; filters?: Filters; signal?: AbortSignal }): Promise<ContainerSummary[]>;
+  inspect(id: string, opts?: { signal?: AbortSignal }): Promise<ContainerInspect>;
+  start(id: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  stop(id: string, opts?: { stopTimeoutSec?: number; signal?: AbortSignal }): Promise<void>;
+  restart(id: string, opts?: { stopTimeoutSec?: number; signal?: AbortSignal }): Promise<void>;
+  remove(id: string, opts?: { force?: boolean; volumes?: boolean; signal?: AbortSignal }): Promise<void>;
+  logs(id: string, opts?: { tail?: number; stdout?: boolean; stderr?: boolean; signal?: AbortSignal }): Promise<LogsResult>;
+  /** The event stream; ends when signal aborts. Has no timeout. */
+  events(opts?: { filters?: Filters; since?: number | string; until?: number | string; signal?: AbortSignal }): AsyncIterable<DockerEvent>;
+  /** Number of HTTP calls made so far (for benchmarks: calls per re-check). */
+  readonly callCount: number;
+}

@@ -1,0 +1,99 @@
+// Access to the PRIVATE test engine started by scripts/test-engine.sh. Tests never use the default
+// engine: a tool that restarts and removes containers must not touch a developer's real containers.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+export const TEST_IMAGE = process.env.REPAIRMAN_TEST_IMAGE ?? 'repairman-test:latest';
+
+/** DOCKER_HOST of the private engine; throws when missing or pointing at the default socket. */
+export function testDockerHost(): string {
+  const host = process.env.REPAIRMAN_TEST_DOCKER_HOST;
+  if (!host) throw new Error('REPAIRMAN_TEST_DOCKER_HOST is not set: run tests with `npm test` (it starts the private engine)');
+  if (host.includes('/var/run/docker.sock') || host === 'unix:///run/docker.sock') {
+    throw new Error(`refusing to test against the default engine (${host})`);
+  }
+  return host;
+}
+
+export function hasTestEngine(): boolean {
+  return Boolean(process.env.REPAIRMAN_TEST_DOCKER_HOST);
+}
+
+/** Environment for child processes (docker CLI, repairman) that talk to the private engine only. */
+export function engineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: testDockerHost(), ...extra };
+  delete env.DOCKER_TLS_VERIFY;
+  delete env.DOCKER_CERT_PATH;
+  delete env.DOCKER_CONTEXT;
+  return env;
+}
+
+/** Run the docker CLI against the private engine; resolves with trimmed stdout. */
+export async function docker(args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<string> {
+  const { stdout } = await execFileP('docker', args, {
+    env: engineEnv(opts.env),
+    timeout: opts.timeoutMs ?? 60_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout.trim();
+}
+
+/** A fresh name prefix so test files running side by side never see each other's containers. */
+export function uniqueNamespace(prefix: string): string {
+  return `rmt-${prefix}-${randomBytes(3).toString('hex')}-`;
+}
+
+export interface RunOpts {
+  cmd?: string; // shell command run by sh -c
+  labels?: Record<string, string>;
+  /** A health check command (sh -c); interval 1 s, retries 1 unless given. */
+  health?: { cmd: string; intervalSec?: number; retries?: number; startPeriodSec?: number };
+  restart?: string; // no | always | on-failure:N | unless-stopped
+  extra?: string[]; // more `docker run` arguments
+  detach?: boolean;
+}
+
+/** `docker run -d` a busybox container; returns its id. */
+export async function runContainer(name: string, opts: RunOpts = {}): Promise<string> {
+  const args = ['run', '--name', name];
+  if (opts.detach !== false) args.push('-d');
+  for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
+  if (opts.health) {
+    args.push('--health-cmd', opts.health.cmd, '--health-interval', `${opts.health.intervalSec ?? 1}s`,
+      '--health-retries', String(opts.health.retries ?? 1), '--health-timeout', '2s');
+    if (opts.health.startPeriodSec !== undefined) args.push('--health-start-period', `${opts.health.startPeriodSec}s`);
+  }
+  if (opts.restart) args.push('--restart', opts.restart);
+  args.push(...(opts.extra ?? []), TEST_IMAGE, 'sh', '-c', opts.cmd ?? 'sleep 100000');
+  return docker(args);
+}
+
+/** Remove every container whose name starts with the namespace. */
+export async function removeNamespace(namespace: string): Promise<void> {
+  const ids = await docker(['ps', '-aq', '--filter', `name=^/${namespace}`]);
+  if (ids) await docker(['rm', '-f', '-v', ...ids.split('\n')]).catch(() => undefined);
+}
+
+export async function inspectField(name: string, format: string): Promise<string> {
+  return docker(['inspect', '--format', format, name]);
+}
+
+/** Poll until fn returns a truthy value or the time runs out (then throws with the last value). */
+export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      lastErr = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)}${lastErr ? `, error: ${String(lastErr)}` : ''})`);
+}
