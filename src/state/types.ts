@@ -1,0 +1,59 @@
+// The read-only view of Repairman's state that the HTTP server, the status page and the `status`
+// command show. The running app (src/app.ts) implements it from the healer, the journal and dedupe.
+import type { LabelProblem } from '../config/types.js';
+import type { JournalEntry } from '../journal/types.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
+
+export type BudgetStateName = 'ok' | 'waiting' | 'longer_wait' | 'given_up';
+
+export interface BudgetView {
+  state: BudgetStateName;
+  /** For waiting / longer_wait: when the wait ends (UTC epoch ms). */
+  untilMs: number | null;
+  restartsInFrame: number;
+  reachedMaxInPreviousFrame: boolean;
+  /** Restarts in a row without recovery. */
+  streak: number;
+}
+
+export interface ContainerView {
+  id: string;
+  name: string; // without leading slash
+  state: string; // running, exited, paused...
+  health: string | null; // healthy, unhealthy, starting, or null without a healthcheck
+  watched: boolean; // false when excluded (namespace, enable_autoheal=false, swarm, itself...)
+  excludedReason: string | null;
+  budget: BudgetView;
+  lastEvent: JournalEntry | null;
+  labelProblems: LabelProblem[];
+}
+
+export interface DuplicateView {
+  name: string;
+  id: string;
+  duplicateOf: string;
+  /** Why it is a duplicate. */
+  reason: string;
+  /** Null when it will be (or was) removed; otherwise why it is held back. */
+  heldBack: string | null;
+}
+
+export interface HealthView {
+  ok: boolean;
+  reason: string; // "ok" or why not
+  engineUp: boolean;
+  lastFullCheckMs: number | null;
+}
+
+export interface StateView {
+  containers(): ContainerView[];
+  /** Journal newest first; `beforeNum` pages backwards. */
+  events(opts: { limit: number; beforeNum?: number; container?: string }): JournalEntry[];
+  /** Restarts since a moment, for the timeline. */
+  restartsSince(sinceMs: number): { container: string; atMs: number; kind: string }[];
+  duplicates(): DuplicateView[];
+  health(nowMs: number): HealthView;
+  readonly metrics: MetricsRegistry;
+  readonly startedAtMs: number;
+  readonly version: string;
+}
