@@ -42,6 +42,8 @@ export interface ContainerInspect {
   Config: {
     Image: string;
     Hostname: string;
+    /** A TTY container's logs are one raw stream, not stdout/stderr frames. */
+    Tty?: boolean;
     Labels: Record<string, string> | null;
     StopTimeout?: number;
     Healthcheck?: { Test?: string[] };

@@ -1,0 +1,622 @@
+// The Docker Engine API client: node:http / node:https over a unix socket, tcp (optionally TLS) or
+// ssh (docker system dial-stdio), with keep-alive connections. No dockerode: it costs ~25 MB of RSS
+// at import and Repairman's container is capped at 80 MB.
+//
+// Every call but the event stream has a deadline (restart/stop: the stop timeout plus a margin) and
+// accepts an AbortSignal; an aborted call rejects with the signal's reason (an AbortError by
+// default), never with a RepairmanError, because aborting is the caller's decision, not an engine
+// failure. Failures are RepairmanErrors with the RM_ENGINE_* codes of src/errors.ts.
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import { RepairmanError, type ErrorCode } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { logsFromMultiplexed, logsFromRaw, MultiplexError } from './demux.js';
+import { resolveEndpoint, sshArgs, type Endpoint } from './endpoint.js';
+import { JsonLineSplitter, tryParseJson } from './json-lines.js';
+import { CLIENT_MAX_API_VERSION, negotiateApiVersion } from './negotiate.js';
+import { parseContainerList, parseEvent, parseInspect, parseVersion, ShapeError } from './shape.js';
+import { createSshConnection } from './ssh-connection.js';
+import type { ContainerInspect, ContainerSummary, DockerEvent, EngineApi, EngineVersion, Filters, LogsResult } from './types.js';
+
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+/** restart/stop wait for the engine's own stop timeout; this is on top, for the kill and the start. */
+export const STOP_MARGIN_MS = 15_000;
+/** The engine's stop timeout when neither the call nor the container sets one. */
+export const ENGINE_DEFAULT_STOP_TIMEOUT_SEC = 10;
+/** A broken engine must not exhaust memory: no reply body is buffered beyond this. */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export interface DockerClientOptions {
+  /** Deadline of every call except the event stream (default 10 s). */
+  callTimeoutMs?: number;
+  logger?: Logger;
+  maxBodyBytes?: number;
+  /** The ssh executable for ssh:// hosts (default "ssh" from PATH). */
+  sshCommand?: string;
+  /** Environment of the ssh process (default process.env). */
+  sshEnv?: NodeJS.ProcessEnv;
+  /** Newest API version to talk (tests; default CLIENT_MAX_API_VERSION). */
+  clientMaxApiVersion?: string;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface CallOpts {
+  query?: Query;
+  signal?: AbortSignal;
+  /** Deadline of the whole call (streams: of the wait for the response headers only). */
+  timeoutMs?: number;
+  /** false for /_ping and /version used to negotiate. */
+  versioned?: boolean;
+}
+
+/** What a call's failure handlers need to tell a deadline from an abort from a transport failure. */
+interface CallState {
+  reason?: 'timeout' | 'abort';
+  res?: IncomingMessage;
+  abortError: () => unknown;
+  clearDeadline: () => void;
+}
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED', 'ENOENT', 'EPIPE', 'ECONNRESET', 'ECONNABORTED', 'EACCES', 'EPERM', 'ENOTFOUND', 'EAI_AGAIN',
+  'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ENOTSOCK', 'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_SOCKET_CLOSED',
+]);
+
+// OpenSSL's certificate verification failures, as Node reports them in err.code.
+const TLS_VERIFY_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'INVALID_CA', 'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'EPROTO',
+]);
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+}
+
+function pathWithQuery(path: string, query: Query | undefined): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v === undefined) continue;
+    params.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+function containerPath(id: string, suffix = ''): string {
+  if (typeof id !== 'string' || id === '') throw new TypeError('a container id or name is required');
+  return `/containers/${encodeURIComponent(id)}${suffix}`;
+}
+
+function checkStopTimeout(value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
+    throw new TypeError(`stopTimeoutSec must be a non-negative integer, got ${String(value)}`);
+  }
+}
+
+/** The engine's own error text: {"message": "..."} or plain text, shortened. */
+function engineMessage(body: Buffer): string {
+  const text = body.toString('utf8');
+  const parsed = tryParseJson(text) as { message?: unknown } | undefined;
+  const msg = parsed && typeof parsed.message === 'string' ? parsed.message : text.trim();
+  return msg.length > 500 ? `${msg.slice(0, 500)}…` : msg;
+}
+
+function sinceUntil(value: number | string | Date | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof Date) return (value.getTime() / 1000).toFixed(3);
+  return String(value);
+}
+
+export class DockerClient implements EngineApi {
+  readonly endpoint: Endpoint;
+  private readonly agent: http.Agent;
+  private readonly callTimeoutMs: number;
+  private readonly maxBodyBytes: number;
+  private readonly clientMaxApiVersion: string;
+  private readonly log: Logger;
+  private calls = 0;
+  private version_: string | undefined;
+  private negotiating: Promise<string> | undefined;
+  private engineApiVersion_: string | undefined;
+  /** Event lines that were not JSON or not an event (skipped). */
+  badEventLines = 0;
+
+  constructor(endpoint: Endpoint, opts: DockerClientOptions = {}) {
+    this.endpoint = endpoint;
+    this.callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.clientMaxApiVersion = opts.clientMaxApiVersion ?? CLIENT_MAX_API_VERSION;
+    this.log = opts.logger ?? silentLogger;
+    if (endpoint.kind === 'tcp' && endpoint.tls) {
+      this.agent = new https.Agent({ keepAlive: true });
+    } else if (endpoint.kind === 'ssh') {
+      const args = sshArgs(endpoint);
+      const agent = new http.Agent({ keepAlive: true });
+      agent.createConnection = () => createSshConnection({ command: opts.sshCommand ?? 'ssh', args, env: opts.sshEnv ?? process.env });
+      this.agent = agent;
+    } else {
+      this.agent = new http.Agent({ keepAlive: true });
+    }
+  }
+
+  /** Number of HTTP requests made so far, including the one-time version negotiation. */
+  get callCount(): number {
+    return this.calls;
+  }
+
+  /** The API version in use, once negotiated. */
+  get apiVersion(): string | undefined {
+    return this.version_;
+  }
+
+  /** The newest API version the engine reported, once negotiated. */
+  get engineApiVersion(): string | undefined {
+    return this.engineApiVersion_;
+  }
+
+  /** Connections currently open (busy or idle kept-alive); for tests checking nothing leaks. */
+  get openConnections(): number {
+    let n = 0;
+    for (const list of [...Object.values(this.agent.sockets), ...Object.values(this.agent.freeSockets)]) n += list?.length ?? 0;
+    return n;
+  }
+
+  /** Close idle kept-alive connections (and with them ssh processes); in-flight calls fail. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  // ---- the calls -------------------------------------------------------------------------------
+
+  async ping(opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const reply = await this.request('GET', '/_ping', { versioned: false, signal: opts.signal });
+    this.expectOk('GET /_ping', reply);
+    // A free negotiation: ping answers carry the engine's API version. An unusable one is left for
+    // the first versioned call to report; the engine did answer, which is all ping promises.
+    if (!this.version_) this.tryAdoptVersion(reply.headers['api-version']);
+  }
+
+  async version(opts: { signal?: AbortSignal } = {}): Promise<EngineVersion> {
+    const reply = await this.request('GET', '/version', { versioned: false, signal: opts.signal });
+    this.expectOk('GET /version', reply);
+    const v = this.shaped('GET /version', reply, parseVersion);
+    if (!this.version_) this.tryAdoptVersion(v.ApiVersion);
+    return v;
+  }
+
+  async listContainers(opts: { all?: boolean; filters?: Filters; signal?: AbortSignal } = {}): Promise<ContainerSummary[]> {
+    const query: Query = { all: opts.all ? true : undefined };
+    if (opts.filters && Object.keys(opts.filters).length > 0) query.filters = JSON.stringify(opts.filters);
+    const reply = await this.call('GET', '/containers/json', { query, signal: opts.signal });
+    this.expectOk('GET /containers/json', reply);
+    return this.shaped('GET /containers/json', reply, parseContainerList);
+  }
+
+  async inspect(id: string, opts: { signal?: AbortSignal } = {}): Promise<ContainerInspect> {
+    const path = containerPath(id, '/json');
+    const reply = await this.call('GET', path, { signal: opts.signal });
+    this.expectOk(`GET ${path}`, reply);
+    return this.shaped(`GET ${path}`, reply, parseInspect);
+  }
+
+  /** Start; a container already running (304) is fine. */
+  async start(id: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const path = containerPath(id, '/start');
+    const reply = await this.call('POST', path, { signal: opts.signal });
+    this.expectOk(`POST ${path}`, reply, [304]);
+  }
+
+  /** Stop, waiting stopTimeoutSec before the kill; a container already stopped (304) is fine. */
+  async stop(id: string, opts: { stopTimeoutSec?: number; signal?: AbortSignal } = {}): Promise<void> {
+    await this.stopOrRestart('stop', id, opts);
+  }
+
+  /** Restart, waiting stopTimeoutSec before the kill. */
+  async restart(id: string, opts: { stopTimeoutSec?: number; signal?: AbortSignal } = {}): Promise<void> {
+    await this.stopOrRestart('restart', id, opts);
+  }
+
+  async remove(id: string, opts: { force?: boolean; volumes?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const path = containerPath(id);
+    const reply = await this.call('DELETE', path, {
+      query: { force: opts.force ? true : undefined, v: opts.volumes ? true : undefined },
+      signal: opts.signal,
+      // Removing with force kills first; a stuck container can take the engine a while.
+      timeoutMs: opts.force ? this.callTimeoutMs + STOP_MARGIN_MS : this.callTimeoutMs,
+    });
+    this.expectOk(`DELETE ${path}`, reply);
+  }
+
+  /** The last `tail` lines (default all) of stdout and stderr, demultiplexed. */
+  async logs(id: string, opts: { tail?: number; stdout?: boolean; stderr?: boolean; signal?: AbortSignal } = {}): Promise<LogsResult> {
+    if (opts.tail !== undefined && (!Number.isInteger(opts.tail) || opts.tail < 0)) {
+      throw new TypeError(`tail must be a non-negative integer, got ${String(opts.tail)}`);
+    }
+    const path = containerPath(id, '/logs');
+    const query: Query = { stdout: opts.stdout ?? true, stderr: opts.stderr ?? true, tail: opts.tail ?? 'all' };
+    const reply = await this.call('GET', path, { query, signal: opts.signal });
+    this.expectOk(`GET ${path}`, reply);
+    // API 1.42+ says which framing it used; older engines do not, and then the container's TTY
+    // setting decides, as in the docker CLI.
+    const type = String(reply.headers['content-type'] ?? '');
+    let tty: boolean;
+    if (type.includes('vnd.docker.multiplexed-stream')) tty = false;
+    else if (type.includes('vnd.docker.raw-stream')) tty = true;
+    else tty = (await this.inspect(id, { signal: opts.signal })).Config.Tty === true;
+    if (tty) return logsFromRaw(reply.body);
+    try {
+      return logsFromMultiplexed(reply.body);
+    } catch (err) {
+      if (err instanceof MultiplexError) {
+        throw new RepairmanError('RM_ENGINE_BAD_REPLY', `GET ${path}: the log stream is not multiplexed as expected (${err.message})`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The event stream: yields events as they come; ends when the engine closes it (e.g. after
+   * `until`) or promptly when the signal aborts, closing the connection. Lines that are not events
+   * are skipped (counted in badEventLines, logged at debug). No deadline once connected.
+   * Connection failures throw RepairmanError (RM_ENGINE_UNREACHABLE...); the caller reconnects.
+   */
+  events(opts: { filters?: Filters; since?: number | string | Date; until?: number | string | Date; signal?: AbortSignal } = {}): AsyncIterable<DockerEvent> {
+    return this.eventStream(opts);
+  }
+
+  private async *eventStream(opts: { filters?: Filters; since?: number | string | Date; until?: number | string | Date; signal?: AbortSignal }): AsyncGenerator<DockerEvent> {
+    const signal = opts.signal;
+    if (signal?.aborted) return;
+    const query: Query = { since: sinceUntil(opts.since), until: sinceUntil(opts.until) };
+    if (opts.filters && Object.keys(opts.filters).length > 0) query.filters = JSON.stringify(opts.filters);
+    let opened: { res: IncomingMessage; done: () => void };
+    try {
+      opened = await this.openStream('GET', '/events', { query, signal });
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+    const { res, done } = opened;
+    const splitter = new JsonLineSplitter();
+    const handle = (line: string): DockerEvent | undefined => {
+      const event = parseEvent(tryParseJson(line));
+      if (!event) {
+        this.badEventLines++;
+        this.log.debug('skipped a line of the event stream that is not an event', { line: line.slice(0, 200) });
+      }
+      return event;
+    };
+    try {
+      for await (const chunk of res) {
+        for (const line of splitter.push(chunk as Buffer)) {
+          const event = handle(line);
+          if (event) yield event;
+        }
+      }
+      for (const line of splitter.end()) {
+        const event = handle(line);
+        if (event) yield event;
+      }
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw this.transportError('GET /events', err);
+    } finally {
+      if (splitter.droppedLines > 0) this.badEventLines += splitter.droppedLines;
+      // Also when the consumer stops iterating early: never leave the connection open.
+      if (!res.complete) res.destroy();
+      done();
+    }
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------------
+
+  private async stopOrRestart(action: 'stop' | 'restart', id: string, opts: { stopTimeoutSec?: number; signal?: AbortSignal }): Promise<void> {
+    checkStopTimeout(opts.stopTimeoutSec);
+    const path = containerPath(id, `/${action}`);
+    let waitSec = opts.stopTimeoutSec;
+    if (waitSec === undefined) {
+      // The engine will use the container's own StopTimeout: learn it so our deadline outlasts it.
+      const info = await this.inspect(id, { signal: opts.signal });
+      const own = info.Config.StopTimeout;
+      waitSec = typeof own === 'number' && own >= 0 ? own : ENGINE_DEFAULT_STOP_TIMEOUT_SEC;
+    }
+    const reply = await this.call('POST', path, {
+      query: { t: opts.stopTimeoutSec },
+      signal: opts.signal,
+      timeoutMs: waitSec * 1000 + STOP_MARGIN_MS,
+    });
+    this.expectOk(`POST ${path}`, reply, action === 'stop' ? [304] : []);
+  }
+
+  private adoptVersion(engineMax: unknown): string {
+    const n = negotiateApiVersion(typeof engineMax === 'string' ? engineMax : undefined, this.clientMaxApiVersion);
+    if (!n.ok) {
+      throw new RepairmanError(n.tooOld ? 'RM_ENGINE_ERROR' : 'RM_ENGINE_BAD_REPLY', `cannot agree on an API version with the engine at ${this.endpoint.display}: ${n.reason}`);
+    }
+    this.engineApiVersion_ = typeof engineMax === 'string' ? engineMax.trim() : undefined;
+    this.version_ = n.version;
+    this.log.debug('negotiated the engine API version', { engine: this.engineApiVersion_, using: n.version });
+    return n.version;
+  }
+
+  private tryAdoptVersion(engineMax: unknown): void {
+    try {
+      this.adoptVersion(engineMax);
+    } catch {
+      // negotiate() will fetch and report it.
+    }
+  }
+
+  /** The negotiated version; the first call pings (and falls back to /version without the header). */
+  private negotiate(signal: AbortSignal | undefined): Promise<string> {
+    if (this.version_) return Promise.resolve(this.version_);
+    // One negotiation shared by the calls that start together; a failure is not cached.
+    this.negotiating ??= (async () => {
+      try {
+        const ping = await this.request('GET', '/_ping', { versioned: false });
+        this.expectOk('GET /_ping', ping);
+        const header = ping.headers['api-version'];
+        if (typeof header === 'string' && header.trim() !== '') return this.adoptVersion(header);
+        const v = await this.version();
+        return this.version_ ?? this.adoptVersion(v.ApiVersion);
+      } finally {
+        this.negotiating = undefined;
+      }
+    })();
+    const shared = this.negotiating;
+    if (!signal) return shared;
+    // The caller's signal abandons its wait, not the shared negotiation others may be waiting on.
+    return new Promise<string>((resolve, reject) => {
+      if (signal.aborted) return reject(abortReason(signal));
+      const onAbort = (): void => reject(abortReason(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      shared.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** A versioned call; renegotiates once if the engine was replaced by an older one meanwhile. */
+  private async call(method: string, path: string, opts: CallOpts): Promise<Reply> {
+    const version = await this.negotiate(opts.signal);
+    const reply = await this.request(method, `/v${version}${path}`, opts);
+    if (reply.status === 400 && /client version .* is too new/i.test(engineMessage(reply.body))) {
+      this.log.info('the engine now speaks an older API version; renegotiating', { was: version });
+      this.version_ = undefined;
+      const again = await this.negotiate(opts.signal);
+      return this.request(method, `/v${again}${path}`, opts);
+    }
+    return reply;
+  }
+
+  /** One HTTP request with the body buffered (capped), within the deadline. */
+  private async request(method: string, path: string, opts: CallOpts): Promise<Reply> {
+    const what = `${method} ${path.replace(/^\/v[\d.]+/, '')}`;
+    const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
+    const { res, done, state } = await this.open(method, path, opts, timeoutMs);
+    try {
+      const body = await this.readBody(res, what, state);
+      return { status: res.statusCode ?? 0, headers: res.headers, body };
+    } finally {
+      done();
+    }
+  }
+
+  /** A request whose deadline covers only the wait for the response headers (streams). */
+  private async openStream(method: string, path: string, opts: CallOpts): Promise<{ res: IncomingMessage; done: () => void }> {
+    const version = await this.negotiate(opts.signal);
+    const full = `/v${version}${path}`;
+    const { res, done, state } = await this.open(method, full, opts, opts.timeoutMs ?? this.callTimeoutMs);
+    state.clearDeadline();
+    if ((res.statusCode ?? 0) >= 300) {
+      try {
+        const body = await this.readBody(res, `${method} ${path}`, state);
+        this.expectOk(`${method} ${path}`, { status: res.statusCode ?? 0, headers: res.headers, body });
+      } finally {
+        done();
+      }
+    }
+    return { res, done };
+  }
+
+  /**
+   * Send a request and wait for the response headers. The returned `state` tells later failures
+   * apart (deadline vs abort vs transport); `done` releases the timer and the abort listener.
+   */
+  private open(method: string, path: string, opts: CallOpts, timeoutMs: number): Promise<{ res: IncomingMessage; done: () => void; state: CallState }> {
+    const signal = opts.signal;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const what = `${method} ${path.replace(/^\/v[\d.]+/, '')}`;
+    const fullPath = pathWithQuery(`${this.endpoint.kind === 'tcp' ? this.endpoint.basePath : ''}${path}`, opts.query);
+    this.calls++;
+    return new Promise((resolve, reject) => {
+      const ep = this.endpoint;
+      const options: https.RequestOptions = { method, path: fullPath, agent: this.agent, headers: { Accept: 'application/json' } };
+      if (ep.kind === 'unix') {
+        options.socketPath = ep.socketPath;
+      } else if (ep.kind === 'tcp') {
+        options.host = ep.host;
+        options.port = ep.port;
+        if (ep.tls) {
+          options.ca = ep.tls.ca;
+          if (ep.tls.cert && ep.tls.key) {
+            options.cert = ep.tls.cert;
+            options.key = ep.tls.key;
+          }
+          if (isIP(ep.host) === 0) options.servername = ep.host;
+        }
+      } else {
+        // The host is decided by the ssh process; the name only keys the agent's pool.
+        options.host = 'localhost';
+      }
+      const req = (ep.kind === 'tcp' && ep.tls ? https : http).request(options);
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const state: CallState = {
+        abortError: () => abortReason(signal!),
+        clearDeadline: () => {
+          if (timer) clearTimeout(timer);
+          timer = undefined;
+        },
+      };
+      const onAbort = (): void => {
+        state.reason ??= 'abort';
+        req.destroy();
+        state.res?.destroy();
+        if (!settled) {
+          settled = true;
+          reject(abortReason(signal!));
+        }
+      };
+      const done = (): void => {
+        state.clearDeadline();
+        signal?.removeEventListener('abort', onAbort);
+      };
+      timer = setTimeout(() => {
+        state.reason ??= 'timeout';
+        req.destroy();
+        if (!settled) {
+          settled = true;
+          done();
+          reject(new RepairmanError('RM_ENGINE_TIMEOUT', `${what}: the engine at ${ep.display} did not answer within ${timeoutMs} ms`, { details: { timeoutMs } }));
+        }
+      }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('response', (res) => {
+        if (settled) {
+          res.destroy();
+          return;
+        }
+        settled = true;
+        state.res = res;
+        resolve({ res, done, state });
+      });
+      req.on('error', (err) => {
+        if (settled) return;
+        settled = true;
+        done();
+        if (state.reason === 'abort') reject(abortReason(signal!));
+        else reject(this.transportError(what, err));
+      });
+      req.end();
+    });
+  }
+
+  private readBody(res: IncomingMessage, what: string, state: CallState): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let finished = false;
+      const finish = (err?: unknown, body?: Buffer): void => {
+        if (finished) return;
+        finished = true;
+        if (err !== undefined) reject(err);
+        else resolve(body!);
+      };
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > this.maxBodyBytes) {
+          res.destroy();
+          finish(new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: the reply is larger than ${this.maxBodyBytes} bytes; refusing to buffer it`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () => finish(undefined, Buffer.concat(chunks, size)));
+      const failed = (err?: unknown): void => {
+        if (state.reason === 'timeout') {
+          finish(new RepairmanError('RM_ENGINE_TIMEOUT', `${what}: the engine at ${this.endpoint.display} did not finish its reply in time`));
+        } else if (state.reason === 'abort') {
+          finish(state.abortError());
+        } else {
+          finish(this.transportError(what, err ?? Object.assign(new Error('the connection closed in the middle of the reply'), { code: 'ECONNRESET' })));
+        }
+      };
+      res.on('error', failed);
+      res.on('close', () => {
+        if (!res.complete) failed();
+      });
+    });
+  }
+
+  private expectOk(what: string, reply: Reply, alsoFine: number[] = []): void {
+    const { status } = reply;
+    if ((status >= 200 && status < 300) || alsoFine.includes(status)) return;
+    const msg = engineMessage(reply.body);
+    let code: ErrorCode = 'RM_ENGINE_ERROR';
+    if (status === 404) code = 'RM_ENGINE_NOT_FOUND';
+    else if (status === 409) code = 'RM_ENGINE_CONFLICT';
+    throw new RepairmanError(code, `${what}: engine answered ${status}${msg ? `: ${msg}` : ''}`, { details: { status, engineMessage: msg } });
+  }
+
+  private shaped<T>(what: string, reply: Reply, parse: (v: unknown) => T): T {
+    const text = reply.body.toString('utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: the engine's reply is not JSON (${JSON.stringify(text.slice(0, 80))})`);
+    }
+    try {
+      return parse(json);
+    } catch (err) {
+      if (err instanceof ShapeError) throw new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: unexpected reply: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  /** A socket/TLS/ssh failure as a RepairmanError with a message a person can act on. */
+  private transportError(what: string, err: unknown): RepairmanError {
+    if (err instanceof RepairmanError) return err;
+    const e = err as NodeJS.ErrnoException & { reason?: string };
+    const code = typeof e?.code === 'string' ? e.code : '';
+    const raw = e instanceof Error ? e.message : String(err);
+    const ep = this.endpoint;
+    const tls = ep.kind === 'tcp' ? ep.tls : undefined;
+    const details = { code, endpoint: ep.display };
+    if (tls && (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || TLS_VERIFY_CODES.has(code) || /ssl|tls|certificate/i.test(raw))) {
+      let why: string;
+      if (/alert (bad certificate|certificate required|unknown ca|certificate unknown|handshake failure)/i.test(raw) || /ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN)/.test(code)) {
+        why = `the engine rejected the client certificate (cert.pem/key.pem in ${tls.certPath}${tls.cert ? '' : ': none there'}); it must be signed by a CA the engine trusts`;
+      } else if (TLS_VERIFY_CODES.has(code) || /certificate|verify/i.test(raw)) {
+        why = `the engine's certificate could not be verified with ${tls.certPath}/ca.pem (${raw})`;
+      } else {
+        why = raw;
+      }
+      return new RepairmanError('RM_ENGINE_TLS', `${what}: TLS with the engine at ${ep.display} failed: ${why}`, { cause: err, details });
+    }
+    if (UNREACHABLE_CODES.has(code) || /socket hang up|ECONNRESET|closed/i.test(raw)) {
+      let hint = '';
+      if (code === 'ENOENT' && ep.kind === 'unix') hint = ': the socket does not exist (is dockerd running? is the socket mounted into this container?)';
+      else if (code === 'ENOENT') hint = `: ${raw}`;
+      else if (code === 'EACCES' || code === 'EPERM') hint = ': permission denied on the socket (run as root or a member of the docker group)';
+      else if (code === 'ECONNREFUSED') hint = ': connection refused (is dockerd listening there?)';
+      else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') hint = `: host name not found (${raw})`;
+      else hint = `: ${raw}`;
+      if (tls && (code === 'ECONNRESET' || /socket hang up/i.test(raw))) hint += ' (with TLS this often means the engine rejected the client certificate)';
+      return new RepairmanError('RM_ENGINE_UNREACHABLE', `${what}: cannot reach the Docker engine at ${ep.display}${hint}`, { cause: err, details });
+    }
+    if (code.startsWith('HPE_')) {
+      return new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: the engine at ${ep.display} did not answer with valid HTTP (${raw})`, { cause: err, details });
+    }
+    return new RepairmanError('RM_ENGINE_UNREACHABLE', `${what}: cannot talk to the Docker engine at ${ep.display}: ${raw}`, { cause: err, details });
+  }
+}
+
+/**
+ * A client for the engine named by env (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH).
+ * Throws RM_CONFIG_INVALID / RM_ENGINE_TLS for unusable settings; talks to nobody until the first call.
+ */
+export function createDockerClient(env: NodeJS.ProcessEnv, opts: DockerClientOptions = {}): DockerClient {
+  return new DockerClient(resolveEndpoint(env), opts);
+}
