@@ -206,6 +206,25 @@ function longerWaitUntil(state: BudgetState, policy: BudgetPolicy): number | nul
 }
 
 /**
+ * The longer wait is over: a new frame starts where it ended and the restarts before it no longer
+ * count. "Before" includes a restart at the very moment the wait started (a wait of 0 seconds would
+ * otherwise meet its own frame's restarts again and never end).
+ */
+function endLongerWait(s: BudgetState, policy: BudgetPolicy, untilMs: number, nowMs: number): BudgetState {
+  const frameStartMs = Math.min(untilMs, nowMs);
+  const startedMs = s.longerWaitStartedMs ?? -Infinity;
+  const next: BudgetState = {
+    ...s,
+    longerWaitStartedMs: null,
+    frameStartMs,
+    reachedMaxInPreviousFrame: true,
+    restartsMs: s.restartsMs.filter((t) => t >= frameStartMs && t > startedMs),
+  };
+  // A frame that started long ago (decided on late) may already have run whole.
+  return normalize(next, policy, nowMs);
+}
+
+/**
  * What to do for a container that needs a restart now. Steps 1-4 of SPEC 3. May change the state
  * (entering or leaving the longer wait, recording a gap wait): always keep `decision.state`.
  */
@@ -222,17 +241,7 @@ export function decide(state: BudgetState, policy: BudgetPolicy, nowMs: number):
     if (nowMs < until) {
       return { kind: 'longer_wait', untilMs: until, startsNow: false, restartsInFrame: restartsInFrame(s, policy, nowMs), state: s };
     }
-    // The wait is over: a new frame starts where it ended; earlier restarts no longer count.
-    const frameStartMs = Math.min(until, nowMs);
-    s = {
-      ...s,
-      longerWaitStartedMs: null,
-      frameStartMs,
-      reachedMaxInPreviousFrame: true,
-      restartsMs: s.restartsMs.filter((t) => t >= frameStartMs),
-    };
-    // A frame that started long ago (decide called late) may already have run whole.
-    s = normalize(s, policy, nowMs);
+    s = endLongerWait(s, policy, until, nowMs);
   }
   const inFrame = restartsInFrame(s, policy, nowMs);
   if (max > 0 && inFrame >= max) {
@@ -317,8 +326,15 @@ export function budgetView(state: BudgetState, policy: BudgetPolicy, nowMs: numb
   const until = longerWaitUntil(s, policy);
   if (until !== null && nowMs < until) return { state: 'longer_wait', untilMs: until, ...base };
   if (until !== null) {
-    // Ended but not yet acted on: the new frame has started, as decide() would record it.
-    return { state: 'ok', untilMs: null, ...base, restartsInFrame: s.restartsMs.filter((t) => t >= until && t <= nowMs).length, reachedMaxInPreviousFrame: true };
+    // Ended but not yet acted on: show the new frame as decide() will record it.
+    const ended = endLongerWait(s, policy, until, nowMs);
+    return {
+      state: 'ok',
+      untilMs: null,
+      restartsInFrame: restartsInFrame(ended, policy, nowMs),
+      reachedMaxInPreviousFrame: ended.reachedMaxInPreviousFrame,
+      streak: ended.streak,
+    };
   }
   if (s.waitUntilMs !== null && nowMs < s.waitUntilMs) return { state: 'waiting', untilMs: s.waitUntilMs, ...base };
   return { state: 'ok', untilMs: null, ...base };
