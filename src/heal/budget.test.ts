@@ -429,6 +429,13 @@ describe('restart budget: time going backwards (clock skew)', () => {
     expectRestart(sim.need(15), 2, true);
   });
 
+  it('the status page never shows a gap wait longer than the gap after a skew', () => {
+    const sim = new Sim(WALK);
+    sim.need(10_000);
+    expectWait(sim.need(10_005), 10_015, true);
+    assert.deepEqual(sim.view(0), { state: 'waiting', untilMs: t(15), restartsInFrame: 1, reachedMaxInPreviousFrame: false, streak: 1 });
+  });
+
   it('a longer wait is never longer than seconds_between_next_frame from the present', () => {
     const sim = new Sim(WALK);
     sim.need(10_000);
