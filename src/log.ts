@@ -1,7 +1,8 @@
 // One line per event to stdout: JSON when stdout is not a terminal, readable text when it is.
-// Secrets never reach a line: every string field passes through maskUrlsInText.
+// Secrets never reach a line: every string passes through maskUrlsInText, and fields whose name says
+// they hold a secret (token, password, notify_url...) are masked whole. Logging never throws.
 import type { Writable } from 'node:stream';
-import { maskUrlsInText } from './util/mask.js';
+import { maskUrl, maskUrlsInText } from './util/mask.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -24,16 +25,58 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
-function clean(value: unknown): unknown {
+/** Field names whose values are secrets whatever they look like. */
+const SECRET_KEY = /token|secret|passw|authori[sz]ation|api_?key|notify_?urls?|webhook/i;
+const MAX_DEPTH = 6;
+
+function maskSecretValue(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('://') ? maskUrl(value) : value === '' ? '' : '***';
+  if (Array.isArray(value)) return value.map(maskSecretValue);
+  if (value === null || value === undefined || typeof value === 'boolean' || typeof value === 'number') return value;
+  return '***';
+}
+
+function clean(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
   if (typeof value === 'string') return maskUrlsInText(value);
-  if (value instanceof Error) return maskUrlsInText(value.message);
-  if (Array.isArray(value)) return value.map(clean);
-  if (value && typeof value === 'object') {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'function' || typeof value === 'symbol') return String(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[circular]';
+  if (depth >= MAX_DEPTH) return '[nested]';
+  seen.add(value);
+  try {
+    if (value instanceof Error) {
+      const code = (value as { code?: unknown }).code;
+      const message = maskUrlsInText(value.message);
+      return code === undefined ? message : { message, code: clean(code, depth + 1, seen) };
+    }
+    if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+    if (Array.isArray(value)) return value.map((v) => clean(v, depth + 1, seen));
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = clean(v);
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? maskSecretValue(v) : clean(v, depth + 1, seen);
     return out;
+  } finally {
+    // Only an object inside itself is circular; the same object twice side by side is fine.
+    seen.delete(value);
   }
-  return value;
+}
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** Local time for people (TZ applies), with its UTC offset so it is never ambiguous. */
+function localTime(d: Date): string {
+  const offsetMin = -d.getTimezoneOffset();
+  const sign = offsetMin >= 0 ? '+' : '-';
+  const abs = Math.abs(offsetMin);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+const NEEDS_QUOTES = /[\s"=]/;
+const LINE_BREAKS = /[\r\n]+/g;
+
+function textValue(v: unknown): string {
+  if (typeof v === 'string') return v !== '' && !NEEDS_QUOTES.test(v) ? v : JSON.stringify(v);
+  return JSON.stringify(v) ?? String(v);
 }
 
 export function createLogger(opts: LoggerOptions, bound: LogFields = {}): Logger {
@@ -42,18 +85,28 @@ export function createLogger(opts: LoggerOptions, bound: LogFields = {}): Logger
   const now = opts.now ?? (() => new Date());
   const write = (level: LogLevel, msg: string, fields: LogFields = {}): void => {
     if (ORDER[level] < min) return;
-    const all = clean({ ...bound, ...fields }) as LogFields;
-    const time = now().toISOString();
     let line: string;
-    if (format === 'json') {
-      line = JSON.stringify({ time, level, msg: maskUrlsInText(msg), ...all });
-    } else {
-      const extra = Object.entries(all)
-        .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
-        .join(' ');
-      line = `${time} ${level.toUpperCase().padEnd(5)} ${maskUrlsInText(msg)}${extra ? ' ' + extra : ''}`;
+    try {
+      const all = clean({ ...bound, ...fields }) as LogFields;
+      const text = maskUrlsInText(String(msg));
+      const time = now();
+      if (format === 'json') {
+        line = JSON.stringify({ time: time.toISOString(), level, msg: text, ...all });
+      } else {
+        const extra = Object.entries(all)
+          .map(([k, v]) => `${k}=${textValue(v)}`)
+          .join(' ');
+        line = `${localTime(time)} ${level.toUpperCase().padEnd(5)} ${text.replace(LINE_BREAKS, ' ⏎ ')}${extra ? ' ' + extra : ''}`;
+      }
+    } catch (err) {
+      // A field that cannot be serialised must not take the program down, nor lose the event.
+      line = JSON.stringify({ time: new Date().toISOString(), level, msg: maskUrlsInText(String(msg)), logError: String(err) });
     }
-    opts.out.write(line + '\n');
+    try {
+      opts.out.write(line + '\n');
+    } catch {
+      // stdout closed (EPIPE): nothing sensible left to do with a log line.
+    }
   };
   return {
     debug: (m, f) => write('debug', m, f),
@@ -62,6 +115,14 @@ export function createLogger(opts: LoggerOptions, bound: LogFields = {}): Logger
     error: (m, f) => write('error', m, f),
     child: (fields) => createLogger(opts, { ...bound, ...fields }),
   };
+}
+
+/** The process logger: stdout, debug level with --debug, format by terminal or not. */
+export function createProcessLogger(
+  settings: { debug: boolean },
+  out: Writable & { isTTY?: boolean } = process.stdout,
+): Logger {
+  return createLogger({ out, level: settings.debug ? 'debug' : 'info' });
 }
 
 /** A logger that drops everything (tests of code that logs). */

@@ -49,4 +49,6 @@ export interface LabelProblem {
 export interface DecodedLabels {
   policy: ContainerPolicy;
   problems: LabelProblem[];
+  /** Policy fields whose value came from a valid label (all others are the global values). */
+  fromLabels?: (keyof ContainerPolicy)[];
 }

@@ -1,16 +1,32 @@
 // Secrets (notify URLs carry tokens in their path or query) are shown as scheme and host only.
 
+// A scheme-less "host.name/path..." (a URL missing its https://): the host is not secret, the path is.
+const BARE_HOST_PATH = /^([a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?)\//i;
+
 /** "https://hooks.slack.com/services/T0/B0/xyz" -> "https://hooks.slack.com/***". */
 export function maskUrl(raw: string): string {
   try {
     const u = new URL(raw);
+    // Opaque URLs ("mailto:x", "slack:token") have no host: all of it may be secret.
+    if (!u.host) return `${u.protocol}***`;
     return `${u.protocol}//${u.host}/***`;
   } catch {
-    return raw.length ? '***' : '';
+    if (!raw.length) return '';
+    const bare = BARE_HOST_PATH.exec(raw);
+    return bare ? `${bare[1]}/***` : '***';
   }
 }
 
 /** Mask every URL found in free text (error messages from fetch and friends may embed them). */
 export function maskUrlsInText(text: string): string {
   return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (m) => maskUrl(m));
+}
+
+/** A list of URLs as typed (commas or spaces between them), each masked: safe to show in any message. */
+export function maskUrlList(raw: string): string {
+  return raw
+    .split(/[\s,]+/)
+    .filter((part) => part !== '')
+    .map(maskUrl)
+    .join(', ');
 }

@@ -1,0 +1,147 @@
+// Per-container settings from org.riotkit.repairman.* labels (SPEC section 1). Labels are data written
+// by anyone who can start a container, so decoding never throws: a bad value becomes a problem and the
+// container keeps the global value (a bad enable_autoheal or heal_exited means false: a typo must never
+// switch healing on). Runs for every container on every re-check: no per-call regex compilation, and
+// containers without our labels cost one prefix test per label.
+import { maskUrlList } from '../util/mask.js';
+import { CROSS_CHECKS } from './cross-checks.js';
+import { closest } from './suggest.js';
+import {
+  LABEL_PREFIX,
+  POLICY_ROW_BY_KEY,
+  SETTINGS,
+  type PolicyField,
+  type PolicyRow,
+} from './settings-table.js';
+import type { ContainerPolicy, DecodedLabels, LabelProblem } from './types.js';
+
+/** Label values are shown in logs, notifications and on the status page: keep them short. */
+const MAX_SHOWN_CHARS = 200;
+
+/** Fields where a bad value means false instead of the global value. */
+const FALSE_ON_ERROR: ReadonlySet<PolicyField> = new Set<PolicyField>(['enableAutoheal', 'healExited']);
+
+const ROW_BY_FIELD: ReadonlyMap<PolicyField, PolicyRow> = new Map([...POLICY_ROW_BY_KEY.values()].map((r) => [r.field, r]));
+
+const KNOWN_SUFFIXES: readonly string[] = [...POLICY_ROW_BY_KEY.keys()];
+
+/** Global-only settings someone might try to set on a container, with where to set them instead. */
+const GLOBAL_ONLY_HINT: ReadonlyMap<string, string> = new Map(
+  SETTINGS.filter((r) => r.scope !== 'policy').map((r) => [
+    r.key,
+    `${r.key} is a global setting, not a per-container one: set ${[r.switch, ...r.env].filter(Boolean).join(' or ')} instead`,
+  ]),
+);
+
+function shown(row: PolicyRow | undefined, raw: string): string {
+  const text = row?.secret ? maskUrlList(raw) : raw;
+  return text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text;
+}
+
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return String(value);
+  } catch {
+    return '<unprintable>';
+  }
+}
+
+export function decodeLabels(
+  container: string,
+  labels: Record<string, string> | null | undefined,
+  defaults: ContainerPolicy,
+): DecodedLabels {
+  const policy: ContainerPolicy = { ...defaults };
+  const problems: LabelProblem[] = [];
+  const fromLabels: PolicyField[] = [];
+  if (labels === null || labels === undefined || typeof labels !== 'object') return { policy, problems, fromLabels };
+  const target = policy as unknown as Record<string, unknown>;
+  // Raw label text of each field set from a label (for cross-check problems).
+  let rawOf: Map<PolicyField, string> | undefined;
+
+  for (const key of Object.keys(labels)) {
+    if (!key.startsWith(LABEL_PREFIX)) continue;
+    const suffix = key.slice(LABEL_PREFIX.length);
+    const raw = asText((labels as Record<string, unknown>)[key]);
+    const row = POLICY_ROW_BY_KEY.get(suffix);
+    if (!row) {
+      const hint = GLOBAL_ONLY_HINT.get(suffix);
+      const guess = hint ? undefined : closest(suffix, KNOWN_SUFFIXES);
+      problems.push({
+        container,
+        label: key.length > MAX_SHOWN_CHARS ? `${key.slice(0, MAX_SHOWN_CHARS)}…` : key,
+        value: shown(undefined, raw),
+        expected: hint ?? `a known key${guess ? ` (did you mean ${LABEL_PREFIX}${guess}?)` : ''}`,
+        fallback: 'ignored',
+        ...(guess ? { suggestion: LABEL_PREFIX + guess } : {}),
+        code: 'RM_LABEL_UNKNOWN',
+      });
+      continue;
+    }
+    const parsed = row.parse(raw);
+    if (parsed.ok) {
+      target[row.field] = parsed.value;
+      if (!fromLabels.includes(row.field)) fromLabels.push(row.field);
+      (rawOf ??= new Map()).set(row.field, raw);
+      continue;
+    }
+    const falseOnError = FALSE_ON_ERROR.has(row.field);
+    const fallbackValue = falseOnError ? false : defaults[row.field];
+    target[row.field] = fallbackValue;
+    problems.push({
+      container,
+      label: key,
+      value: shown(row, raw),
+      expected: row.expected + (parsed.reason ? ` (${parsed.reason})` : ''),
+      fallback: falseOnError ? 'false' : `${row.show(fallbackValue)} (global)`,
+      code: 'RM_LABEL_INVALID',
+    });
+  }
+
+  if (rawOf) crossCheck(container, policy, defaults, rawOf, fromLabels, problems);
+  return { policy, problems, fromLabels };
+}
+
+/**
+ * The merged policy must obey the same cross-checks as the global one. When it does not, every
+ * label-set field the broken rule reads goes back to its global value (the globals passed them), and
+ * the rules are checked again: reverting one field may break another rule.
+ */
+function crossCheck(
+  container: string,
+  policy: ContainerPolicy,
+  defaults: ContainerPolicy,
+  rawOf: Map<PolicyField, string>,
+  fromLabels: PolicyField[],
+  problems: LabelProblem[],
+): void {
+  const target = policy as unknown as Record<string, unknown>;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const check of CROSS_CHECKS) {
+      if (check.holds(policy)) continue;
+      const offending = check.fields.filter((f) => rawOf.has(f));
+      if (offending.length === 0) continue; // the globals themselves break it: reported at start, not here
+      const explanation = check.explain(policy, (f) => `${String(policy[f])} (${rawOf.has(f) ? 'label' : 'global'})`);
+      for (const field of offending) {
+        const row = ROW_BY_FIELD.get(field) as PolicyRow;
+        const raw = rawOf.get(field) ?? '';
+        target[field] = defaults[field];
+        rawOf.delete(field);
+        const at = fromLabels.indexOf(field);
+        if (at !== -1) fromLabels.splice(at, 1);
+        problems.push({
+          container,
+          label: row.label,
+          value: shown(row, raw),
+          expected: `${check.rule}; here ${explanation}`,
+          fallback: `${row.show(defaults[field])} (global)`,
+          code: 'RM_LABEL_INVALID',
+        });
+      }
+      changed = true;
+    }
+  }
+}

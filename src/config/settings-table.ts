@@ -1,0 +1,271 @@
+// THE settings table (SPEC section 1): one row per setting. Command-line parsing, environment reading,
+// label decoding, validation, `--help` and the README's reference table are all derived from it, so a
+// setting is added or changed here and nowhere else.
+import { maskUrl } from '../util/mask.js';
+import {
+  BOOLEAN_EXPECTED,
+  countExpected,
+  countParser,
+  parseAnyText,
+  parseBoolean,
+  parseHttpAddress,
+  parseHttpPrefix,
+  parseNonEmpty,
+  parseNotifyLevel,
+  parseNotifyUrls,
+  parsePort,
+  secondsExpected,
+  secondsParser,
+  type Parser,
+  type RangeOpts,
+} from './parsers.js';
+import type { ContainerPolicy, GlobalSettings } from './types.js';
+
+export const LABEL_PREFIX = 'org.riotkit.repairman.';
+
+export type GlobalField = Exclude<keyof GlobalSettings, 'defaults'>;
+export type PolicyField = keyof ContainerPolicy;
+
+interface RowCommon {
+  /** Stable name: the label suffix for per-container settings, snake_case of the switch otherwise. */
+  key: string;
+  /** `--interval`; absent for settings only read from the environment. */
+  switch?: string;
+  /** Environment variables, in order of preference (several only for historical aliases). */
+  env: readonly string[];
+  /** A boolean switch may stand alone (= true) and has a `--no-` form; other switches need a value. */
+  kind: 'boolean' | 'value';
+  /** Placeholder for the value in `--help` (`<seconds>`); empty for booleans. */
+  valueName: string;
+  default: unknown;
+  /** The default as documented (README, --help). */
+  defaultText: string;
+  parse: Parser<unknown>;
+  /** The value as shown to people (secrets masked). */
+  show: (value: unknown) => string;
+  /** Accepted forms, in words (used in every error about this setting). */
+  expected: string;
+  description: string;
+  /** Never shown in clear: notify URLs carry tokens. */
+  secret: boolean;
+  /** Set when the row goes beyond SPEC section 1; says why. */
+  extension?: string;
+}
+
+export interface GlobalRow extends RowCommon {
+  scope: 'global';
+  field: GlobalField;
+}
+
+export interface PolicyRow extends RowCommon {
+  scope: 'policy';
+  field: PolicyField;
+  /** Full label key, org.riotkit.repairman.<key>. */
+  label: string;
+}
+
+/** Read by other parts (the Docker client, the runtime) straight from the environment; documented here. */
+export interface ExternalRow extends RowCommon {
+  scope: 'external';
+}
+
+export type SettingRow = GlobalRow | PolicyRow | ExternalRow;
+
+type Input<T> = {
+  key: string;
+  switch?: string;
+  env?: readonly string[];
+  valueName?: string;
+  default: T;
+  defaultText?: string;
+  parse: Parser<T>;
+  show?: (value: T) => string;
+  expected: string;
+  description: string;
+  secret?: boolean;
+  extension?: string;
+};
+
+const showText = (v: unknown): string => (v === '' ? '""' : String(v));
+
+function common<T>(input: Input<T>, kind: 'boolean' | 'value'): RowCommon {
+  const show = (input.show ?? showText) as (value: unknown) => string;
+  return {
+    key: input.key,
+    switch: input.switch,
+    env: input.env ?? [],
+    kind,
+    valueName: kind === 'boolean' ? '' : (input.valueName ?? '<value>'),
+    default: input.default,
+    defaultText: input.defaultText ?? show(input.default),
+    parse: input.parse as Parser<unknown>,
+    show,
+    expected: input.expected,
+    description: input.description,
+    secret: input.secret ?? false,
+    ...(input.extension ? { extension: input.extension } : {}),
+  };
+}
+
+const kindOf = (value: unknown): 'boolean' | 'value' => (typeof value === 'boolean' ? 'boolean' : 'value');
+
+function globalRow<K extends GlobalField>(field: K, input: Input<GlobalSettings[K]>): GlobalRow {
+  return { ...common(input, kindOf(input.default)), scope: 'global', field };
+}
+
+function policyRow<K extends PolicyField>(field: K, input: Input<ContainerPolicy[K]>): PolicyRow {
+  return { ...common(input, kindOf(input.default)), scope: 'policy', field, label: LABEL_PREFIX + input.key };
+}
+
+function externalRow(input: Input<string>): ExternalRow {
+  return { ...common(input, 'value'), scope: 'external' };
+}
+
+const seconds = (opts: RangeOpts = {}) => ({ parse: secondsParser(opts), expected: secondsExpected(opts), valueName: '<seconds>' });
+const count = (opts: RangeOpts = {}) => ({ parse: countParser(opts), expected: countExpected(opts), valueName: '<count>' });
+const bool = { parse: parseBoolean, expected: BOOLEAN_EXPECTED };
+
+export const SETTINGS: readonly SettingRow[] = [
+  globalRow('debug', {
+    key: 'debug', switch: '--debug', default: false, ...bool,
+    description: 'Debug-level logs (not notifications).',
+  }),
+  globalRow('intervalSec', {
+    key: 'interval', switch: '--interval', env: ['CHECK_INTERVAL'], default: 30, ...seconds({ min: 1 }),
+    description: 'Seconds between full re-checks of all containers (events make reactions immediate; this is the safety net).',
+  }),
+  globalRow('namespace', {
+    key: 'namespace', switch: '--namespace', env: ['NAMESPACE'], default: '', parse: parseAnyText, valueName: '<prefix>',
+    expected: 'any text (a container name prefix)',
+    description: 'Only containers whose name starts with this prefix (e.g. a compose project).',
+  }),
+  policyRow('secondsBetweenRestarts', {
+    key: 'seconds_between_restarts', switch: '--seconds-between-restarts', env: ['DEFAULT_SECONDS_BETWEEN_RESTARTS'],
+    default: 15, ...seconds(),
+    description: 'Minimum gap between two restarts of one container.',
+  }),
+  policyRow('frameSizeSec', {
+    key: 'frame_size_in_seconds', switch: '--frame-size-in-seconds', env: ['DEFAULT_FRAME_SIZE'], default: 300, ...seconds(),
+    description: 'Length of the sliding frame in which max_restarts_in_frame applies.',
+  }),
+  policyRow('maxRestartsInFrame', {
+    key: 'max_restarts_in_frame', switch: '--max-restarts-in-frame', env: ['DEFAULT_MAX_RESTARTS_IN_FRAME'], default: 2, ...count(),
+    description: 'Restarts allowed per frame; 0 = no limit.',
+  }),
+  policyRow('secondsBetweenNextFrame', {
+    key: 'seconds_between_next_frame', switch: '--seconds-between-next-frame', env: ['DEFAULT_SECONDS_BETWEEN_NEXT_FRAME'],
+    default: 600, ...seconds(),
+    description: "The longer wait once a frame's limit is reached.",
+  }),
+  policyRow('maxChecksToGiveUp', {
+    key: 'max_checks_to_give_up', switch: '--max-checks-to-give-up', env: ['DEFAULT_MAX_CHECKS_TO_GIVE_UP'], default: 50, ...count(),
+    description: 'Restarts in a row without recovery before giving up; 0 = never.',
+  }),
+  policyRow('maxHistoricEntries', {
+    key: 'max_historic_entries', switch: '--max-historic-entries', env: ['DEFAULT_MAX_HISTORIC_ENTRIES'], default: 50, ...count(),
+    description: 'Journal entries kept per container (the newest).',
+  }),
+  policyRow('enableCleaningDuplicatedServices', {
+    key: 'enable_cleaning_duplicated_services', switch: '--enable-cleaning-duplicated-services',
+    env: ['ENABLE_CLEANING_DUPLICATED_SERVICES', 'DEFAULT_ENABLE_DUPLICATED_SERVICES_REMOVING'], default: false, ...bool,
+    description: "Remove docker-compose's hash-prefixed duplicates of this container.",
+  }),
+  policyRow('enableAutoheal', {
+    key: 'enable_autoheal', switch: '--enable-autoheal', env: ['DEFAULT_ENABLE_AUTO_HEAL'], default: true, ...bool,
+    description: 'Heal this container at all (false globally + true on a label = opt-in mode). A bad label value means false.',
+  }),
+  policyRow('healExited', {
+    key: 'heal_exited', switch: '--heal-exited', env: ['DEFAULT_HEAL_EXITED'], default: true, ...bool,
+    description: 'Also start containers that crashed. A bad label value means false.',
+  }),
+  policyRow('stopTimeoutSec', {
+    key: 'stop_timeout', switch: '--stop-timeout', env: ['DEFAULT_STOP_TIMEOUT'], default: 10, ...seconds(),
+    description: 'Seconds the engine waits before killing during a restart.',
+  }),
+  policyRow('notifyUrls', {
+    key: 'notify_url', switch: '--notify-url', env: ['DEFAULT_NOTIFY_URL'], default: [], defaultText: '""',
+    parse: parseNotifyUrls, valueName: '<urls>', secret: true,
+    show: (urls) => (urls.length ? urls.map(maskUrl).join(', ') : '""'),
+    expected: 'http(s) URLs separated by commas or spaces, or "" for none',
+    description: 'Where notifications go (Slack, Mattermost, Discord or JSON webhooks). Secret: shown as scheme and host only.',
+  }),
+  policyRow('notifyLevel', {
+    key: 'notify_level', switch: '--notify-level', env: ['DEFAULT_NOTIFY_LEVEL'], default: 'INFO', parse: parseNotifyLevel,
+    valueName: '<level>', expected: 'DEBUG, INFO or WARNING, any case (ERROR is accepted as WARNING)',
+    description: 'Least severity notified.',
+  }),
+  globalRow('httpAddress', {
+    key: 'http_address', switch: '--http-address', env: ['HTTP_ADDRESS'], default: '0.0.0.0', parse: parseHttpAddress,
+    valueName: '<address>', expected: 'an IP address or a host name',
+    description: 'Address the HTTP server listens on.',
+  }),
+  globalRow('httpPort', {
+    key: 'http_port', switch: '--http-port', env: ['HTTP_PORT'], default: 8080, parse: parsePort, valueName: '<port>',
+    expected: 'a port number from 0 to 65535', description: 'Port of the HTTP server; 0 disables it.',
+  }),
+  globalRow('httpPrefix', {
+    key: 'http_prefix', switch: '--http-prefix', env: ['HTTP_PREFIX'], default: '', parse: parseHttpPrefix, valueName: '<path>',
+    expected: 'a path prefix without spaces, ? or # (e.g. /SgbaCaVyewq)',
+    description: 'Path prefix of every HTTP path, taken literally (a leading slash is added, a trailing one ignored).',
+  }),
+  globalRow('dbPath', {
+    key: 'db_path', switch: '--db-path', env: ['DB_PATH'], default: ':memory:', parse: parseNonEmpty, valueName: '<file>',
+    expected: 'a file path or :memory:',
+    description: 'SQLite file for the journal and the restart budget; :memory: keeps nothing across restarts.',
+  }),
+  globalRow('dryRun', {
+    key: 'dry_run', switch: '--dry-run', env: ['DRY_RUN'], default: false, ...bool,
+    description: 'Decide, log, journal and notify, but change no container.',
+  }),
+  globalRow('parallelism', {
+    key: 'parallelism', switch: '--parallelism', env: ['PARALLELISM'], default: 8, ...count({ min: 1, max: 256 }),
+    description: 'Restarts of different containers at once.',
+    extension: 'not in the original table: SPEC section 2.4 names this bound (default 8) without a switch',
+  }),
+  externalRow({
+    key: 'tz', env: ['TZ'], default: '', defaultText: 'system', parse: parseAnyText, show: (v) => v || 'system',
+    expected: 'a time zone such as Europe/Warsaw',
+    description: 'Time zone of times shown to people; storage is always UTC.',
+  }),
+  externalRow({
+    key: 'docker_host', env: ['DOCKER_HOST'], default: 'unix:///var/run/docker.sock', parse: parseAnyText,
+    expected: 'unix://, tcp:// or ssh:// address of the engine',
+    description: 'The Docker engine, as for the docker CLI: unix://, tcp:// or ssh://.',
+  }),
+  externalRow({
+    key: 'docker_tls_verify', env: ['DOCKER_TLS_VERIFY'], default: '', defaultText: 'unset', parse: parseAnyText,
+    show: (v) => v || 'unset', expected: 'any non-empty value to verify',
+    description: 'When set, tcp:// uses TLS and verifies the engine against ca.pem.',
+  }),
+  externalRow({
+    key: 'docker_cert_path', env: ['DOCKER_CERT_PATH'], default: '', defaultText: '~/.docker', parse: parseAnyText,
+    show: (v) => v || '~/.docker', expected: 'a directory holding ca.pem, cert.pem and key.pem',
+    description: 'Directory with ca.pem, cert.pem and key.pem for TLS.',
+  }),
+];
+
+export const GLOBAL_ROWS: readonly GlobalRow[] = SETTINGS.filter((r): r is GlobalRow => r.scope === 'global');
+export const POLICY_ROWS: readonly PolicyRow[] = SETTINGS.filter((r): r is PolicyRow => r.scope === 'policy');
+
+/** `--interval` -> row (switches only). */
+export const ROW_BY_SWITCH: ReadonlyMap<string, SettingRow> = new Map(
+  SETTINGS.filter((r) => r.switch !== undefined).map((r) => [r.switch as string, r]),
+);
+
+/** `seconds_between_restarts` -> row (label suffixes only). */
+export const POLICY_ROW_BY_KEY: ReadonlyMap<string, PolicyRow> = new Map(POLICY_ROWS.map((r) => [r.key, r]));
+
+export const ROW_BY_KEY: ReadonlyMap<string, SettingRow> = new Map(SETTINGS.map((r) => [r.key, r]));
+
+/** The settings when nothing is configured. */
+export function defaultSettings(): GlobalSettings {
+  const defaults = {} as Record<string, unknown>;
+  for (const row of POLICY_ROWS) defaults[row.field] = cloneDefault(row.default);
+  const settings = { defaults } as unknown as Record<string, unknown>;
+  for (const row of GLOBAL_ROWS) settings[row.field] = row.default;
+  return settings as unknown as GlobalSettings;
+}
+
+function cloneDefault(value: unknown): unknown {
+  return Array.isArray(value) ? [...value] : value;
+}
