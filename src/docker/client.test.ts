@@ -1,0 +1,417 @@
+// DockerClient against a scripted fake engine on a unix socket: negotiation, error mapping,
+// deadlines, aborts, reply validation and the event stream's framing. The real engine is exercised
+// in test/integration/docker-client.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isRepairmanError, type ErrorCode } from '../errors.js';
+import { DockerClient, createDockerClient } from './client.js';
+import type { DockerClientOptions } from './client.js';
+import type { DockerEvent } from './types.js';
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => void;
+
+interface FakeEngine {
+  socketPath: string;
+  requests: string[];
+  client(opts?: DockerClientOptions): DockerClient;
+  close(): Promise<void>;
+}
+
+/** A fake engine: /_ping answers with apiVersion unless the handler takes it over. */
+async function fakeEngine(handler: Handler, apiVersion: string | null = '1.45'): Promise<FakeEngine> {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-fake-'));
+  const socketPath = join(dir, 'engine.sock');
+  const requests: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const clients: DockerClient[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const url = new URL(req.url ?? '/', 'http://engine');
+    if (url.pathname === '/_ping' && apiVersion !== null && !res.headersSent) {
+      res.setHeader('Api-Version', apiVersion);
+    }
+    handler(req, res, url);
+    if (url.pathname === '/_ping' && !res.headersSent && !res.writableEnded) res.end('OK');
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    socketPath,
+    requests,
+    client(opts = {}) {
+      const c = createDockerClient({ DOCKER_HOST: `unix://${socketPath}` }, opts);
+      clients.push(c);
+      return c;
+    },
+    async close() {
+      for (const c of clients) c.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+async function rejectsCode(p: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(isRepairmanError(err, code), `expected ${code}, got ${String((err as { code?: string })?.code)}: ${String(err)}`);
+    if (pattern) assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+const ok: Handler = (_req, res, url) => {
+  if (url.pathname.endsWith('/containers/json')) json(res, 200, [{ Id: 'a', Names: ['/a'], State: 'running', Status: 'Up', Labels: {} }]);
+};
+
+test('negotiation: the engine\'s version when older than ours, ours when the engine is newer', async (t) => {
+  for (const [engine, expected] of [['1.41', '1.41'], ['1.45', '1.45'], ['1.51', '1.51'], ['1.60', '1.51']] as const) {
+    const fake = await fakeEngine(ok, engine);
+    t.after(() => fake.close());
+    const c = fake.client();
+    await c.listContainers();
+    assert.equal(c.apiVersion, expected);
+    assert.equal(c.engineApiVersion, engine);
+    assert.deepEqual(fake.requests, ['GET /_ping', `GET /v${expected}/containers/json`]);
+  }
+});
+
+test('negotiation: calls starting together share one ping; later calls ping no more', async (t) => {
+  const fake = await fakeEngine(ok, '1.43');
+  t.after(() => fake.close());
+  const c = fake.client();
+  await Promise.all([c.listContainers(), c.listContainers(), c.listContainers()]);
+  await c.listContainers();
+  assert.equal(fake.requests.filter((r) => r === 'GET /_ping').length, 1);
+  assert.equal(c.callCount, 5);
+});
+
+test('negotiation: without the API-Version header, /version is asked', async (t) => {
+  const fake = await fakeEngine((req, res, url) => {
+    if (url.pathname === '/version') json(res, 200, { Version: '24.0.0', ApiVersion: '1.43', Os: 'linux', Arch: 'amd64' });
+    else ok(req, res, url);
+  }, null);
+  t.after(() => fake.close());
+  const c = fake.client();
+  await c.listContainers();
+  assert.deepEqual(fake.requests, ['GET /_ping', 'GET /version', 'GET /v1.43/containers/json']);
+});
+
+test('negotiation: an engine older than API 1.41 is refused clearly; a failed negotiation is retried later', async (t) => {
+  let version = '1.40';
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname === '/_ping') res.setHeader('Api-Version', version);
+    else ok(_req, res, url);
+  }, null);
+  t.after(() => fake.close());
+  const c = fake.client();
+  await rejectsCode(c.listContainers(), 'RM_ENGINE_ERROR', /API 1\.40, older than 1\.41/);
+  version = '1.41';
+  assert.equal((await c.listContainers()).length, 1);
+});
+
+test('an engine replaced by an older one ("client version is too new") is renegotiated once', async (t) => {
+  let engine = '1.47';
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname === '/_ping') res.setHeader('Api-Version', engine);
+    else if (!url.pathname.startsWith(`/v${engine}/`)) json(res, 400, { message: `client version ${url.pathname.split('/')[1]!.slice(1)} is too new. Maximum supported API version is ${engine}` });
+    else ok(_req, res, url);
+  }, null);
+  t.after(() => fake.close());
+  const c = fake.client();
+  await c.listContainers();
+  engine = '1.41';
+  assert.equal((await c.listContainers()).length, 1);
+  assert.equal(c.apiVersion, '1.41');
+});
+
+test('statuses: 404 NOT_FOUND, 409 CONFLICT, others ERROR with the engine\'s message; 304 fine for start/stop', async (t) => {
+  const fake = await fakeEngine((_req, res, url) => {
+    const p = url.pathname;
+    if (p.endsWith('/missing/json')) json(res, 404, { message: 'No such container: missing' });
+    else if (p.endsWith('/busy')) json(res, 409, { message: 'You cannot remove a running container' });
+    else if (p.endsWith('/broken/json')) json(res, 500, { message: 'boom inside' });
+    else if (p.endsWith('/teapot/json')) { res.writeHead(418); res.end('plain text error'); }
+    else if (p.endsWith('/start') || p.endsWith('/stop')) { res.writeHead(304); res.end(); }
+    else if (p.endsWith('/restart')) { res.writeHead(304); res.end(); }
+  });
+  t.after(() => fake.close());
+  const c = fake.client();
+  await rejectsCode(c.inspect('missing'), 'RM_ENGINE_NOT_FOUND', /No such container: missing/);
+  await rejectsCode(c.remove('busy'), 'RM_ENGINE_CONFLICT', /cannot remove a running container/);
+  await rejectsCode(c.inspect('broken'), 'RM_ENGINE_ERROR', /500: boom inside/);
+  await rejectsCode(c.inspect('teapot'), 'RM_ENGINE_ERROR', /418: plain text error/);
+  await c.start('x');
+  await c.stop('x', { stopTimeoutSec: 1 });
+  // restart has no "already" state: a 304 there is not success.
+  await rejectsCode(c.restart('x', { stopTimeoutSec: 1 }), 'RM_ENGINE_ERROR', /304/);
+});
+
+test('bad replies: not JSON, wrong shape, oversized', async (t) => {
+  let reply: () => [number, string] = () => [200, '[]'];
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname === '/_ping') return;
+    const [status, body] = reply();
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(body);
+  });
+  t.after(() => fake.close());
+  const c = fake.client({ maxBodyBytes: 4096 });
+  reply = () => [200, '<html>proxy error</html>'];
+  await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /not JSON/);
+  reply = () => [200, '{"Id":"x"}'];
+  await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /not an array/);
+  reply = () => [200, '[{"Names":["/x"],"State":"running"}]'];
+  await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /containers\[0\]\.Id/);
+  reply = () => [200, '{"Id":"x","Name":"/x"}'];
+  await rejectsCode(c.inspect('x'), 'RM_ENGINE_BAD_REPLY', /State/);
+  reply = () => [200, JSON.stringify([{ Id: 'x'.repeat(10_000), State: 'running' }])];
+  await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /larger than 4096 bytes/);
+  reply = () => [200, '[]'];
+  assert.deepEqual(await c.listContainers(), [], 'the client still works after a refused reply');
+});
+
+test('something that is not HTTP at all is a bad reply', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-garbage-'));
+  const socketPath = join(dir, 's.sock');
+  const server = net.createServer((s) => s.end('this is not http\r\n\r\n'));
+  await new Promise<void>((r) => server.listen(socketPath, r));
+  t.after(() => { server.close(); rmSync(dir, { recursive: true, force: true }); });
+  const c = createDockerClient({ DOCKER_HOST: `unix://${socketPath}` });
+  await rejectsCode(c.ping(), 'RM_ENGINE_BAD_REPLY', /valid HTTP/);
+});
+
+test('unreachable: missing socket, refused tcp, connection dropped mid-reply', async (t) => {
+  await rejectsCode(createDockerClient({ DOCKER_HOST: 'unix:///nonexistent/dir/docker.sock' }).ping(), 'RM_ENGINE_UNREACHABLE', /does not exist/);
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  await rejectsCode(createDockerClient({ DOCKER_HOST: `tcp://127.0.0.1:${port}` }).ping(), 'RM_ENGINE_UNREACHABLE', /refused/);
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname.endsWith('/containers/json')) {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '1000' });
+      res.write('[{"Id":');
+      setTimeout(() => res.socket?.destroy(), 20);
+    }
+  });
+  t.after(() => fake.close());
+  await rejectsCode(fake.client().listContainers(), 'RM_ENGINE_UNREACHABLE');
+});
+
+test('deadline: no answer, or a reply that stalls half way, is RM_ENGINE_TIMEOUT after callTimeoutMs', async (t) => {
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname.endsWith('/slow/json')) return; // never answers
+    if (url.pathname.endsWith('/stall/json')) { res.writeHead(200, { 'Content-Type': 'application/json' }); res.write('{"Id":'); }
+  });
+  t.after(() => fake.close());
+  const c = fake.client({ callTimeoutMs: 150 });
+  let t0 = Date.now();
+  await rejectsCode(c.inspect('slow'), 'RM_ENGINE_TIMEOUT', /within 150 ms/);
+  assert.ok(Date.now() - t0 < 1000);
+  t0 = Date.now();
+  await rejectsCode(c.inspect('stall'), 'RM_ENGINE_TIMEOUT');
+  assert.ok(Date.now() - t0 < 1000);
+});
+
+test('restart and stop get the stop timeout plus a margin, not the short call deadline', async (t) => {
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname.endsWith('/restart') || url.pathname.endsWith('/stop')) setTimeout(() => { res.writeHead(204); res.end(); }, 400);
+    if (url.pathname.endsWith('/json')) json(res, 200, { Id: 'x', Name: '/x', State: { Status: 'running', Running: true }, Config: { StopTimeout: 2 }, HostConfig: {} });
+  });
+  t.after(() => fake.close());
+  const c = fake.client({ callTimeoutMs: 100 });
+  await c.restart('x', { stopTimeoutSec: 1 });
+  await c.stop('x', { stopTimeoutSec: 0 });
+  assert.ok(fake.requests.includes('POST /v1.45/containers/x/restart?t=1'));
+  assert.ok(fake.requests.includes('POST /v1.45/containers/x/stop?t=0'));
+  // Without t the engine uses the container's own StopTimeout: the client reads it first.
+  await c.restart('x');
+  assert.deepEqual(fake.requests.slice(-2), ['GET /v1.45/containers/x/json', 'POST /v1.45/containers/x/restart']);
+  await assert.rejects(c.restart('x', { stopTimeoutSec: -1 }), TypeError);
+  await assert.rejects(c.stop('x', { stopTimeoutSec: 1.5 }), TypeError);
+});
+
+test('abort: a pre-aborted or mid-way aborted call rejects with the signal\'s reason and leaves nothing open', async (t) => {
+  const fake = await fakeEngine(() => undefined); // never answers anything but ping
+  t.after(() => fake.close());
+  const c = fake.client();
+  await c.ping();
+  const pre = AbortSignal.abort();
+  await assert.rejects(c.inspect('x', { signal: pre }), { name: 'AbortError' });
+  const ac = new AbortController();
+  const t0 = Date.now();
+  setTimeout(() => ac.abort(), 50);
+  await assert.rejects(c.inspect('x', { signal: ac.signal }), { name: 'AbortError' });
+  assert.ok(Date.now() - t0 < 1000);
+  const reason = new Error('shutting down');
+  const ac2 = new AbortController();
+  setTimeout(() => ac2.abort(reason), 20);
+  await assert.rejects(c.listContainers({ signal: ac2.signal }), (err) => err === reason);
+  await new Promise((r) => setTimeout(r, 20));
+  // The aborted calls reused the ping's kept-alive connection and closed it: nothing is left open.
+  assert.equal(c.openConnections, 0);
+});
+
+test('query strings: all, JSON filters, remove force/v, logs tail, events since/until/filters', async (t) => {
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname.endsWith('/containers/json')) json(res, 200, []);
+    else if (url.pathname.endsWith('/logs')) { res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' }); res.end(); }
+    else if (url.pathname.endsWith('/events')) { res.writeHead(200); res.end(); }
+    else if (url.pathname !== '/_ping') { res.writeHead(204); res.end(); }
+  });
+  t.after(() => fake.close());
+  const c = fake.client();
+  await c.listContainers({ all: true, filters: { label: ['a=b'], name: ['^/x'] } });
+  await c.listContainers({ filters: {} });
+  await c.remove('x y', { force: true, volumes: true });
+  await c.remove('z');
+  await c.logs('x', { tail: 10 });
+  for await (const _ of c.events({ since: 100, until: '200', filters: { type: ['container'] } })) assert.fail('no events expected');
+  const q = fake.requests.slice(1).map((r) => decodeURIComponent(r));
+  assert.deepEqual(q, [
+    'GET /v1.45/containers/json?all=1&filters={"label":["a=b"],"name":["^/x"]}',
+    'GET /v1.45/containers/json',
+    'DELETE /v1.45/containers/x y?force=1&v=1',
+    'DELETE /v1.45/containers/z',
+    'GET /v1.45/containers/x/logs?stdout=1&stderr=1&tail=10',
+    'GET /v1.45/events?since=100&until=200&filters={"type":["container"]}',
+  ]);
+  await assert.rejects(c.logs('x', { tail: -1 }), TypeError);
+  await assert.rejects(c.inspect(''), TypeError);
+});
+
+function frame(stream: 1 | 2, text: string): Buffer {
+  const payload = Buffer.from(text);
+  const h = Buffer.alloc(8);
+  h[0] = stream;
+  h.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([h, payload]);
+}
+
+test('logs: framing from the Content-Type, or from the container\'s Tty on engines that do not say', async (t) => {
+  let contentType: string | undefined;
+  let tty = false;
+  let body = Buffer.alloc(0);
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname.endsWith('/logs')) {
+      res.writeHead(200, contentType ? { 'Content-Type': contentType } : {});
+      res.end(body);
+    } else if (url.pathname.endsWith('/json')) {
+      json(res, 200, { Id: 'x', Name: '/x', State: { Status: 'running', Running: true }, Config: { Tty: tty }, HostConfig: {} });
+    }
+  });
+  t.after(() => fake.close());
+  const c = fake.client();
+  const muxed = Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n')]);
+  contentType = 'application/vnd.docker.multiplexed-stream';
+  body = muxed;
+  assert.deepEqual((await c.logs('x')).lines, [{ stream: 'stdout', text: 'out' }, { stream: 'stderr', text: 'err' }]);
+  contentType = 'application/vnd.docker.raw-stream';
+  body = Buffer.from('tty line\n');
+  assert.deepEqual(await c.logs('x'), { stdout: 'tty line\n', stderr: '', lines: [{ stream: 'stdout', text: 'tty line' }] });
+  const before = fake.requests.length;
+  contentType = undefined;
+  tty = true;
+  assert.equal((await c.logs('x')).stdout, 'tty line\n');
+  assert.ok(fake.requests.slice(before).some((r) => r.endsWith('/containers/x/json')), 'inspected for Tty');
+  tty = false;
+  body = muxed;
+  assert.equal((await c.logs('x')).stderr, 'err\n');
+  body = Buffer.from('not frames\n');
+  contentType = 'application/vnd.docker.multiplexed-stream';
+  await rejectsCode(c.logs('x'), 'RM_ENGINE_BAD_REPLY', /not multiplexed/);
+});
+
+const event = (n: number): string => JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: `id${n}`, Attributes: { name: `c${n}` } }, time: n, timeNano: n * 1e9 });
+
+test('events: split chunks, several per chunk, bad lines skipped and counted, clean end', async (t) => {
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname !== '/v1.45/events') return;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    const e1 = event(1);
+    res.write(e1.slice(0, 20));
+    setTimeout(() => {
+      res.write(`${e1.slice(20)}\n${event(2)}\nnot json\n{"Type":"container"}\n\n${event(3)}`);
+      setTimeout(() => res.end('\n'), 30);
+    }, 50);
+  });
+  t.after(() => fake.close());
+  const c = fake.client();
+  const got: DockerEvent[] = [];
+  for await (const e of c.events()) got.push(e);
+  assert.deepEqual(got.map((e) => e.Actor.ID), ['id1', 'id2', 'id3']);
+  assert.equal(c.badEventLines, 2);
+});
+
+test('events: an engine error when opening the stream is thrown; the stream has no deadline', async (t) => {
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname !== '/v1.45/events') return;
+    if (url.searchParams.get('since') === 'bad') { json(res, 400, { message: 'invalid since' }); return; }
+    res.writeHead(200);
+    res.write(`${event(1)}\n`);
+    setTimeout(() => res.end(`${event(2)}\n`), 400); // longer than the call deadline
+  });
+  t.after(() => fake.close());
+  const c = fake.client({ callTimeoutMs: 100 });
+  await assert.rejects(async () => { for await (const _ of c.events({ since: 'bad' })) { /* none */ } }, (err: unknown) => isRepairmanError(err, 'RM_ENGINE_ERROR') && /invalid since/.test(err.message));
+  const got: string[] = [];
+  for await (const e of c.events()) got.push(e.Actor.ID);
+  assert.deepEqual(got, ['id1', 'id2']);
+});
+
+test('events: abort ends the iteration promptly and closes the connection; so does breaking out', async (t) => {
+  let serverSideCloses = 0;
+  const fake = await fakeEngine((req, res, url) => {
+    if (url.pathname !== '/v1.45/events') return;
+    res.writeHead(200);
+    res.write(`${event(1)}\n`);
+    req.socket.on('close', () => serverSideCloses++);
+  });
+  t.after(() => fake.close());
+  const c = fake.client();
+  const ac = new AbortController();
+  const got: string[] = [];
+  const t0 = Date.now();
+  setTimeout(() => ac.abort(), 100);
+  for await (const e of c.events({ signal: ac.signal })) got.push(e.Actor.ID);
+  assert.deepEqual(got, ['id1']);
+  assert.ok(Date.now() - t0 < 1000, `ended after ${Date.now() - t0} ms`);
+  for await (const _ of c.events()) break;
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(serverSideCloses, 2);
+  assert.equal(c.openConnections, 0, 'the streams reused the ping connection and closed it');
+  // A signal aborted before the call: no request at all.
+  const before = fake.requests.length;
+  for await (const _ of c.events({ signal: AbortSignal.abort() })) assert.fail('none');
+  assert.equal(fake.requests.length, before);
+});
+
+test('a connection lost in the middle of the event stream is RM_ENGINE_UNREACHABLE', async (t) => {
+  const fake = await fakeEngine((req, res, url) => {
+    if (url.pathname !== '/v1.45/events') return;
+    res.writeHead(200);
+    res.write(`${event(1)}\n`);
+    setTimeout(() => req.socket.destroy(), 50);
+  });
+  t.after(() => fake.close());
+  const c = fake.client();
+  const got: string[] = [];
+  await assert.rejects(async () => { for await (const e of c.events()) got.push(e.Actor.ID); }, (err: unknown) => isRepairmanError(err, 'RM_ENGINE_UNREACHABLE'));
+  assert.deepEqual(got, ['id1']);
+});
