@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ContainerSummary } from '../docker/types.js';
-import { composeLabelsDiffer, containerName, findDuplicates, splitPrefixes, type DuplicateMatch, type MatchOptions } from './matcher.js';
+import { composeLabelsDiffer, containerName, findDuplicates, inNamespace, namespaceNameFilter, splitPrefixes, type DuplicateMatch, type MatchOptions } from './matcher.js';
 
 // An explicit clock: every container below was created at BASE_SEC unless said otherwise, and "now"
 // is an hour later, far past the grace.
@@ -298,5 +298,30 @@ describe('findDuplicates: output', () => {
   });
   it('an empty listing has no duplicates', () => {
     assert.deepEqual(findDuplicates([], on), []);
+  });
+});
+
+describe('namespace', () => {
+  const table: [string, string, boolean][] = [
+    ['proj_web_1', 'proj', true],
+    [`${HEX_A}_proj_web_1`, 'proj', true],
+    [`${HEX_B}_${HEX_A}_proj_web_1`, 'proj', true],
+    ['/proj_web_1', 'proj', true],
+    ['other_web_1', 'proj', false],
+    [`${HEX_A}_other`, 'proj', false],
+    ['abcdefghijkl_proj', 'proj', false],
+    ['anything', '', true],
+  ];
+  for (const [name, ns, expected] of table) {
+    it(`${name} in "${ns}": ${expected}`, () => {
+      assert.equal(inNamespace(name, ns), expected);
+      const filter = namespaceNameFilter(ns);
+      if (filter === null) assert.equal(ns, '');
+      else assert.equal(new RegExp(filter).test(name.startsWith('/') ? name : `/${name}`), expected);
+    });
+  }
+  it('escapes regular-expression characters of the namespace', () => {
+    assert.equal(namespaceNameFilter('a.b+'), '^/([0-9a-f]{12}_)*a\\.b\\+');
+    assert.equal(new RegExp(namespaceNameFilter('a.b') ?? '').test('/axb_1'), false);
   });
 });

@@ -38,6 +38,8 @@ export interface DuplicateMatch {
   running: boolean;
   state: string;
   labels: Record<string, string>;
+  /** The real container's labels (for its policy: notify routing, journal size). */
+  realLabels: Record<string, string>;
   /** The prefixes in front of the real name, outermost first (hex digits only). */
   prefixes: string[];
 }
@@ -201,8 +203,28 @@ export function findDuplicates(containers: readonly ContainerSummary[], opts: Ma
       running: c.State === 'running' || c.State === 'restarting' || c.State === 'paused',
       state: c.State,
       labels: dupLabels,
+      realLabels,
       prefixes,
     });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Whether a container is inside --namespace. A duplicate's name starts with its prefixes, not with
+ * the namespace, so the name behind the prefixes is what must start with it.
+ */
+export function inNamespace(name: string, namespace: string): boolean {
+  const bare = name.replace(/^\//, '');
+  return namespace === '' || bare.startsWith(namespace) || splitPrefixes(bare).base.startsWith(namespace);
+}
+
+/**
+ * The engine's `name` filter (a regular expression on names with their slash) selecting the same
+ * containers as inNamespace, so a listing stays one call; null for no namespace. Filter the reply
+ * with inNamespace too: the engine matches any of a container's names (link aliases included).
+ */
+export function namespaceNameFilter(namespace: string): string | null {
+  if (namespace === '') return null;
+  return `^/([0-9a-f]{12}_)*${namespace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
 }
