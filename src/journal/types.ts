@@ -1,4 +1,5 @@
 // The journal: what happened to which container, newest kept per container.
+import type { BudgetState } from '../heal/budget.js';
 
 export type JournalKind =
   | 'restart' // a restart (or start of a crashed container) was done
@@ -25,4 +26,55 @@ export interface JournalEntryInput {
 
 export interface JournalEntry extends JournalEntryInput {
   num: number; // increasing id
+}
+
+/** A restart (or failed restart) for the status page's timeline. */
+export interface RestartMark {
+  container: string;
+  atMs: number;
+  kind: JournalKind;
+}
+
+/** One `repairman reset NAME`, as a running instance sees it when it polls (see Journal.resetsAfter). */
+export interface ResetMark {
+  seq: number;
+  container: string;
+  atMs: number;
+}
+
+/**
+ * The SQLite journal (src/journal/journal.ts). Synchronous and fast (prepared statements). Every
+ * method throws RepairmanError RM_JOURNAL when SQLite fails (disk full, file damaged); callers on the
+ * healing path catch it and keep healing.
+ */
+export interface Journal {
+  /** ':memory:' or the file. */
+  readonly dbPath: string;
+  /** False for ':memory:': nothing survives the process. */
+  readonly persistent: boolean;
+  readonly readonly: boolean;
+  /** Adds an entry and trims that container to its newest `maxPerContainer` entries (0 keeps none). */
+  append(entry: JournalEntryInput, maxPerContainer: number): JournalEntry;
+  /** Newest first; `beforeNum` pages backwards (entries with num < beforeNum). */
+  list(opts: { limit: number; beforeNum?: number; container?: string }): JournalEntry[];
+  /** Restarts and failed restarts at or after `sinceMs`, oldest first. */
+  restartsSince(sinceMs: number): RestartMark[];
+  count(): number;
+  /** The highest num ever given (0 when none). */
+  lastNum(): number;
+  /** Every persisted budget; damaged rows are skipped (and reported through onWarning). */
+  loadBudgets(): Map<string, BudgetState>;
+  loadBudget(container: string): BudgetState | null;
+  saveBudget(container: string, state: BudgetState, nowMs: number): void;
+  deleteBudget(container: string): void;
+  /**
+   * `repairman reset NAME` in one transaction: deletes the budget, logs the reset for running
+   * instances, journals a `reset` entry. Null (and nothing written) when NAME has no budget.
+   */
+  resetContainer(container: string, nowMs: number, maxPerContainer: number): JournalEntry | null;
+  /** The highest reset seq (0 when none): where a running instance starts polling. */
+  lastResetSeq(): number;
+  /** Resets with seq > afterSeq, oldest first. */
+  resetsAfter(afterSeq: number): ResetMark[];
+  close(): void;
 }

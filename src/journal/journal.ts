@@ -1,0 +1,360 @@
+// The SQLite journal and the persisted restart budgets (SPEC 3). ':memory:' by default; with a file
+// it uses WAL and synchronous=NORMAL: a committed append survives a SIGKILL of Repairman (the WAL is
+// in the OS's hands once the transaction commits), and readers (`repairman history`) never block the
+// running instance. Everything is synchronous: each call is a few microseconds of SQLite.
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { RepairmanError, errorMessage } from '../errors.js';
+import { parseBudgetState, type BudgetState } from '../heal/budget.js';
+import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
+import type { Journal, JournalEntry, JournalEntryInput, JournalKind, ResetMark, RestartMark } from './types.js';
+
+export interface OpenJournalOptions {
+  /** ':memory:' or a file path. */
+  dbPath: string;
+  /** Open without writing anything (for `repairman history`); the file must exist. */
+  readonly?: boolean;
+  /** Refuse to create a new file (for `repairman reset`, where a new file means a wrong path). */
+  mustExist?: boolean;
+  /** Problems that do not stop the journal (a damaged budget row); never contains secrets. */
+  onWarning?: (message: string) => void;
+  /** How long a write waits for another process holding the lock (`repairman reset`), in ms. */
+  busyTimeoutMs?: number;
+}
+
+/** Reset log rows kept: enough for any instance polling every few seconds. */
+const RESETS_KEPT = 1000;
+/** Entries returned by one list() call at most. */
+const MAX_LIST = 10_000;
+
+type Row = { num: number; container: string; kind: string; at_ms: number; message: string; details: string | null };
+
+function isMemory(dbPath: string): boolean {
+  return dbPath === ':memory:' || dbPath === '';
+}
+
+function journalError(dbPath: string, doing: string, err: unknown, advice: string): RepairmanError {
+  const reason = errorMessage(err);
+  return new RepairmanError('RM_JOURNAL', `the journal database ${dbPath}: ${doing} failed (${reason}). ${advice}`, {
+    cause: err,
+    details: { dbPath, doing, reason },
+  });
+}
+
+const DAMAGED_ADVICE =
+  'The file is damaged or is not a Repairman journal: stop Repairman, move the file away (a new one is ' +
+  'created, history and restart budgets start empty), or point --db-path / DB_PATH at another file.';
+
+function adviceFor(err: unknown, dbPath: string): string {
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return DAMAGED_ADVICE;
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM')
+    return `Check that ${dbPath} and its directory exist and that Repairman may read and write them (a volume mounted read-write).`;
+  if (code === 'SQLITE_FULL') return 'The disk is full: free some space.';
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')
+    return 'Another process holds the database locked; try again in a moment.';
+  return `Check the file and its directory; if it is damaged, move it away (a new one is created).`;
+}
+
+function parseDetails(text: string | null): Record<string, unknown> | undefined {
+  if (text === null) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function detailsText(details: Record<string, unknown> | undefined): string | null {
+  if (details === undefined) return null;
+  try {
+    return JSON.stringify(details, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return JSON.stringify({ note: 'details could not be serialised' });
+  }
+}
+
+function toEntry(r: Row): JournalEntry {
+  const details = parseDetails(r.details);
+  const e: JournalEntry = { num: r.num, container: r.container, kind: r.kind as JournalKind, atMs: r.at_ms, message: r.message };
+  if (details !== undefined) e.details = details;
+  return e;
+}
+
+function whole(n: number, fallback: number): number {
+  return Number.isFinite(n) ? Math.max(0, Math.floor(n)) : fallback;
+}
+
+/** Opens (creating and migrating when needed) the journal. Throws RepairmanError RM_JOURNAL. */
+export function openJournal(opts: OpenJournalOptions): Journal {
+  const memory = isMemory(opts.dbPath);
+  const dbPath = memory ? ':memory:' : opts.dbPath;
+  const ro = opts.readonly === true;
+  if (memory && ro) {
+    throw new RepairmanError('RM_JOURNAL', 'an in-memory journal (:memory:) cannot be opened read-only: it only exists inside the running instance.', {
+      details: { dbPath },
+    });
+  }
+  if (!memory && (ro || opts.mustExist) && !existsSync(dbPath)) {
+    throw new RepairmanError(
+      'RM_JOURNAL',
+      `there is no journal database at ${dbPath}. Check --db-path / DB_PATH: it must be the same file the running Repairman uses.`,
+      { details: { dbPath, doing: 'open' } },
+    );
+  }
+
+  let db: Database.Database;
+  try {
+    db = new Database(dbPath, { readonly: ro, fileMustExist: ro || opts.mustExist === true, timeout: opts.busyTimeoutMs ?? 5000 });
+  } catch (err) {
+    const advice = /directory does not exist/i.test(errorMessage(err))
+      ? `Create the directory (or mount the volume) first, or point --db-path / DB_PATH elsewhere.`
+      : adviceFor(err, dbPath);
+    throw journalError(dbPath, 'opening', err, advice);
+  }
+
+  try {
+    if (!memory && !ro) {
+      db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode: durable across a crash of the process; only an OS crash or power loss can
+      // lose the last transactions. FULL would fsync on every append for little gain here.
+      db.pragma('synchronous = NORMAL');
+    }
+    const version = schemaVersion(db);
+    if (version > SCHEMA_VERSION) {
+      throw new RepairmanError(
+        'RM_JOURNAL',
+        `the journal database ${dbPath} has schema version ${version}, written by a newer Repairman (this one knows up to ${SCHEMA_VERSION}). Upgrade Repairman, or point --db-path / DB_PATH at another file.`,
+        { details: { dbPath, version, known: SCHEMA_VERSION } },
+      );
+    }
+    if (version === 0) {
+      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").get() as { n: number };
+      if (tables.n > 0 || ro) {
+        throw new RepairmanError(
+          'RM_JOURNAL',
+          ro && tables.n === 0
+            ? `the database ${dbPath} is empty: no Repairman has written to it yet. Check --db-path / DB_PATH.`
+            : `the database ${dbPath} is not a Repairman journal (it holds other tables). Point --db-path / DB_PATH at another file.`,
+          { details: { dbPath, version } },
+        );
+      }
+    }
+    if (!memory && !ro && version > 0) {
+      // Finds a damaged file at start instead of in the middle of healing. The journal is small
+      // (max_historic_entries per container), so this takes milliseconds.
+      const check = db.pragma('quick_check(1)', { simple: true }) as string;
+      if (check !== 'ok') throw new Error(`integrity check: ${check}`);
+    }
+    if (!ro) migrate(db);
+  } catch (err) {
+    db.close();
+    if (err instanceof RepairmanError) throw err;
+    const damaged = /integrity check/.test(errorMessage(err));
+    throw journalError(dbPath, 'opening', err, damaged ? DAMAGED_ADVICE : adviceFor(err, dbPath));
+  }
+  return new SqliteJournal(db, dbPath, !memory, ro, opts.onWarning ?? (() => {}));
+}
+
+class SqliteJournal implements Journal {
+  private readonly statements = new Map<string, Database.Statement>();
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly dbPath: string,
+    readonly persistent: boolean,
+    readonly readonly: boolean,
+    private readonly onWarning: (message: string) => void,
+  ) {}
+
+  // Prepared once, on first use: a read-only connection to an older schema prepares only what it reads.
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private guard<T>(doing: string, fn: () => T): T {
+    if (this.closed) throw new RepairmanError('RM_JOURNAL', `the journal database ${this.dbPath} is closed (${doing}).`, { details: { dbPath: this.dbPath, doing } });
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof RepairmanError) throw err;
+      throw journalError(this.dbPath, doing, err, adviceFor(err, this.dbPath));
+    }
+  }
+
+  // A read-only connection may sit on an older schema (nothing migrates it) without the reset log.
+  private hasResetLog(): boolean {
+    return !this.readonly || schemaVersion(this.db) >= 2;
+  }
+
+  private writable(doing: string): void {
+    if (this.readonly) {
+      throw new RepairmanError('RM_JOURNAL', `the journal database ${this.dbPath} is open read-only (${doing}).`, { details: { dbPath: this.dbPath, doing } });
+    }
+  }
+
+  private insert(entry: JournalEntryInput, maxPerContainer: number): JournalEntry {
+    const info = this.stmt('INSERT INTO journal (container, kind, at_ms, message, details) VALUES (?, ?, ?, ?, ?)').run(
+      entry.container,
+      entry.kind,
+      Math.round(entry.atMs),
+      entry.message,
+      detailsText(entry.details),
+    );
+    const keep = whole(maxPerContainer, 0);
+    // Everything older than the keep-th newest entry of this container goes (index container, num).
+    const cutoff = this.stmt('SELECT num FROM journal WHERE container = ? ORDER BY num DESC LIMIT 1 OFFSET ?').get(entry.container, keep) as
+      | { num: number }
+      | undefined;
+    if (cutoff) this.stmt('DELETE FROM journal WHERE container = ? AND num <= ?').run(entry.container, cutoff.num);
+    const out: JournalEntry = { ...entry, atMs: Math.round(entry.atMs), num: Number(info.lastInsertRowid) };
+    if (entry.details === undefined) delete out.details;
+    return out;
+  }
+
+  append(entry: JournalEntryInput, maxPerContainer: number): JournalEntry {
+    this.writable('append');
+    return this.guard('append', () => this.db.transaction(() => this.insert(entry, maxPerContainer))());
+  }
+
+  list(opts: { limit: number; beforeNum?: number; container?: string }): JournalEntry[] {
+    return this.guard('list', () => {
+      const limit = Math.min(whole(opts.limit, 20), MAX_LIST);
+      const before = opts.beforeNum === undefined || !Number.isFinite(opts.beforeNum) ? null : opts.beforeNum;
+      let rows: Row[];
+      // Four fixed statements rather than "? IS NULL OR": each one uses its index.
+      if (opts.container !== undefined) {
+        rows = (before === null
+          ? this.stmt('SELECT * FROM journal WHERE container = ? ORDER BY num DESC LIMIT ?').all(opts.container, limit)
+          : this.stmt('SELECT * FROM journal WHERE container = ? AND num < ? ORDER BY num DESC LIMIT ?').all(opts.container, before, limit)) as Row[];
+      } else {
+        rows = (before === null
+          ? this.stmt('SELECT * FROM journal ORDER BY num DESC LIMIT ?').all(limit)
+          : this.stmt('SELECT * FROM journal WHERE num < ? ORDER BY num DESC LIMIT ?').all(before, limit)) as Row[];
+      }
+      return rows.map(toEntry);
+    });
+  }
+
+  restartsSince(sinceMs: number): RestartMark[] {
+    return this.guard('restartsSince', () => {
+      const rows = this.stmt(
+        "SELECT container, at_ms, kind FROM journal WHERE kind IN ('restart', 'restart_failed') AND at_ms >= ? ORDER BY at_ms, num",
+      ).all(Number.isFinite(sinceMs) ? sinceMs : 0) as { container: string; at_ms: number; kind: JournalKind }[];
+      return rows.map((r) => ({ container: r.container, atMs: r.at_ms, kind: r.kind }));
+    });
+  }
+
+  count(): number {
+    return this.guard('count', () => (this.stmt('SELECT count(*) AS n FROM journal').get() as { n: number }).n);
+  }
+
+  lastNum(): number {
+    // sqlite_sequence remembers the highest num even after the newest rows were trimmed.
+    return this.guard('lastNum', () => {
+      const r = this.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").get() as { seq: number } | undefined;
+      return r?.seq ?? 0;
+    });
+  }
+
+  loadBudgets(): Map<string, BudgetState> {
+    return this.guard('loadBudgets', () => {
+      const out = new Map<string, BudgetState>();
+      for (const r of this.stmt('SELECT container, state FROM budgets').all() as { container: string; state: string }[]) {
+        const state = this.parseBudget(r.container, r.state);
+        if (state) out.set(r.container, state);
+      }
+      return out;
+    });
+  }
+
+  loadBudget(container: string): BudgetState | null {
+    return this.guard('loadBudget', () => {
+      const r = this.stmt('SELECT state FROM budgets WHERE container = ?').get(container) as { state: string } | undefined;
+      return r ? this.parseBudget(container, r.state) : null;
+    });
+  }
+
+  private parseBudget(container: string, text: string): BudgetState | null {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    const state = parseBudgetState(value);
+    if (!state) this.onWarning(`the restart budget stored for ${container} in ${this.dbPath} is unreadable; starting it afresh`);
+    return state;
+  }
+
+  saveBudget(container: string, state: BudgetState, nowMs: number): void {
+    this.writable('saveBudget');
+    this.guard('saveBudget', () => {
+      this.stmt(
+        'INSERT INTO budgets (container, state, updated_at_ms) VALUES (?, ?, ?) ON CONFLICT (container) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms',
+      ).run(container, JSON.stringify(state), Math.round(nowMs));
+    });
+  }
+
+  deleteBudget(container: string): void {
+    this.writable('deleteBudget');
+    this.guard('deleteBudget', () => {
+      this.stmt('DELETE FROM budgets WHERE container = ?').run(container);
+    });
+  }
+
+  resetContainer(container: string, nowMs: number, maxPerContainer: number): JournalEntry | null {
+    this.writable('reset');
+    return this.guard('reset', () =>
+      // IMMEDIATE: take the write lock before reading, so a running instance cannot slip in between.
+      this.db.transaction(() => {
+        const had = this.stmt('DELETE FROM budgets WHERE container = ?').run(container).changes > 0;
+        if (!had) return null;
+        const atMs = Math.round(nowMs);
+        this.stmt('INSERT INTO resets (container, at_ms) VALUES (?, ?)').run(container, atMs);
+        this.stmt('DELETE FROM resets WHERE seq <= (SELECT max(seq) FROM resets) - ?').run(RESETS_KEPT);
+        return this.insert(
+          { container, kind: 'reset', atMs, message: 'restart budget reset by `repairman reset`: give-up, waits and streak cleared' },
+          maxPerContainer,
+        );
+      }).immediate(),
+    );
+  }
+
+  lastResetSeq(): number {
+    return this.guard('lastResetSeq', () => {
+      if (!this.hasResetLog()) return 0;
+      return (this.stmt('SELECT coalesce(max(seq), 0) AS seq FROM resets').get() as { seq: number }).seq;
+    });
+  }
+
+  resetsAfter(afterSeq: number): ResetMark[] {
+    return this.guard('resetsAfter', () => {
+      if (!this.hasResetLog()) return [];
+      const rows = this.stmt('SELECT seq, container, at_ms FROM resets WHERE seq > ? ORDER BY seq').all(Number.isFinite(afterSeq) ? afterSeq : 0) as {
+        seq: number;
+        container: string;
+        at_ms: number;
+      }[];
+      return rows.map((r) => ({ seq: r.seq, container: r.container, atMs: r.at_ms }));
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.statements.clear();
+    try {
+      this.db.close();
+    } catch {
+      // Closing twice or after a failed open is harmless.
+    }
+  }
+}
