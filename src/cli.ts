@@ -1,46 +1,63 @@
 #!/usr/bin/env node
-// The entry point and the only place that ends the process: `repairman [command] [args]`.
-// Each command lives in src/commands/<command>.ts and returns an exit code (SPEC section 7).
+// The entry point and the only place that ends the process: `repairman [COMMAND] [SWITCHES]`.
+// Each command lives in src/commands/<command>.ts (loaded lazily: `run` should not pay for the
+// others) and returns an exit code (SPEC section 7): 0 success and after SIGTERM/SIGINT, 1 an
+// unexpected failure, 2 a configuration or usage error.
+import { dispatch } from './config/dispatch.js';
 import type { CommandRun } from './commands/types.js';
+import { createLogger, type Logger } from './log.js';
 
-const COMMANDS = ['run', 'status', 'history', 'check-labels', 'reset', 'notify-test', 'healthcheck', 'config', 'help', 'version'] as const;
+/** After the first signal the command gets this long to finish; SPEC: stops within a second. */
+export const SHUTDOWN_GRACE_MS = 950;
 
-async function loadCommand(name: string): Promise<CommandRun> {
-  const mod = (await import(`./commands/${name}.js`)) as { run: CommandRun };
-  return mod.run;
+let fallbackLog: Logger | undefined;
+const log = (): Logger => (fallbackLog ??= createLogger({ out: process.stdout }));
+
+function unexpected(what: string, err: unknown): void {
+  log().error(what, { error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
 }
 
 async function main(argv: string[]): Promise<number> {
-  let name = 'run';
-  let rest = argv;
-  const first = argv[0];
-  if (first === '--version' || first === '-V') { name = 'version'; rest = argv.slice(1); }
-  else if (first === '--help' || first === '-h') { name = 'help'; rest = argv.slice(1); }
-  else if (first !== undefined && !first.startsWith('-')) {
-    if (!(COMMANDS as readonly string[]).includes(first)) {
-      process.stderr.write(`repairman: unknown command "${first}" (see repairman --help)\n`);
-      return 2;
-    }
-    name = first;
-    rest = argv.slice(1);
+  const target = dispatch(argv);
+  if ('error' in target) {
+    process.stderr.write(`repairman: ${target.error} [RM_USAGE]\n`);
+    return 2;
   }
   const controller = new AbortController();
   let signals = 0;
-  const onSignal = (): void => {
+  const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
-    if (signals > 1) process.exit(0);
-    controller.abort();
+    if (signals > 1) {
+      log().warn('second signal: exiting now', { signal });
+      process.exit(0);
+    }
+    controller.abort(new Error(`received ${signal}`));
+    // Even as PID 1 with work in flight, stop within a second (SPEC section 7): in-flight calls are
+    // abandoned, and SQLite writes are synchronous so none is cut in half.
+    setTimeout(() => {
+      log().warn('shutdown did not finish in time: exiting now', { signal, graceMs: SHUTDOWN_GRACE_MS });
+      process.exit(0);
+    }, SHUTDOWN_GRACE_MS).unref();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const run = await loadCommand(name);
-  return run({ argv: rest, env: process.env, stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
+  const mod = (await import(`./commands/${target.command}.js`)) as { run: CommandRun };
+  return mod.run({ argv: target.argv, env: process.env, stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
 }
+
+process.on('uncaughtException', (err) => {
+  unexpected('unexpected failure', err);
+  process.exit(1);
+});
+process.on('unhandledRejection', (err) => {
+  unexpected('unexpected failure (unhandled rejection)', err);
+  process.exit(1);
+});
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`repairman: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    unexpected('unexpected failure', err);
     process.exit(1);
   },
 );

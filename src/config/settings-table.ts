@@ -220,7 +220,7 @@ export const SETTINGS: readonly SettingRow[] = [
   globalRow('parallelism', {
     key: 'parallelism', switch: '--parallelism', env: ['PARALLELISM'], default: 8, ...count({ min: 1, max: 256 }),
     description: 'Restarts of different containers at once.',
-    extension: 'not in the original table: SPEC section 2.4 names this bound (default 8) without a switch',
+    extension: 'SPEC section 1 has no row for it; section 2.4 sets this bound (default 8)',
   }),
   externalRow({
     key: 'tz', env: ['TZ'], default: '', defaultText: 'system', parse: parseAnyText, show: (v) => v || 'system',

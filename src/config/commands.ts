@@ -1,0 +1,42 @@
+// The commands of `repairman` (SPEC section 7): names, usage and their own switches, for dispatching
+// (src/cli.ts) and for --help. Each one is src/commands/<name>.ts exporting `run: CommandRun`.
+
+export interface CommandInfo {
+  name: string;
+  usage: string;
+  summary: string;
+  /** The command's own switches (beyond the settings), for --help and loadSettings' commandSwitches. */
+  options?: readonly { switch: string; kind: 'boolean' | 'value'; valueName?: string; description: string }[];
+}
+
+export const COMMANDS: readonly CommandInfo[] = [
+  { name: 'run', usage: 'repairman [run] [SWITCHES]', summary: 'Watch the engine and repair containers (the default command).' },
+  { name: 'status', usage: 'repairman status [SWITCHES]', summary: 'Show the state of the running instance (over HTTP) or of --db-path.' },
+  { name: 'history', usage: 'repairman history [NAME] [SWITCHES]', summary: 'Show the journal, of one container or of all.' },
+  {
+    name: 'check-labels',
+    usage: 'repairman check-labels [NAME...] [SWITCHES]',
+    summary: 'Decode the org.riotkit.repairman.* labels of the containers (all, or the NAMEs) and list every problem; exit 1 when there is any.',
+    options: [{ switch: '--json', kind: 'boolean', description: 'Print JSON instead of text.' }],
+  },
+  { name: 'reset', usage: 'repairman reset NAME [SWITCHES]', summary: 'Lift a give-up and clear the restart budget of container NAME.' },
+  { name: 'notify-test', usage: 'repairman notify-test [SWITCHES]', summary: 'Send a test message to every configured notify URL and report each result.' },
+  { name: 'healthcheck', usage: 'repairman healthcheck [SWITCHES]', summary: 'Exit 0 when the running instance\'s /healthz answers 200, 1 otherwise (for image HEALTHCHECKs).' },
+  {
+    name: 'config',
+    usage: 'repairman config [SWITCHES]',
+    summary: 'Show the effective settings and where each came from (secrets masked).',
+    options: [{ switch: '--json', kind: 'boolean', description: 'Print JSON instead of text.' }],
+  },
+  { name: 'help', usage: 'repairman help [COMMAND]  (or repairman [COMMAND] --help)', summary: 'Show this help.' },
+  { name: 'version', usage: 'repairman --version', summary: 'Print the version.' },
+];
+
+export const COMMAND_BY_NAME: ReadonlyMap<string, CommandInfo> = new Map(COMMANDS.map((c) => [c.name, c]));
+
+/** `{ json: 'boolean' }` for loadSettings, from a command's declared options. */
+export function commandSwitches(name: string): Record<string, 'boolean' | 'value'> {
+  const out: Record<string, 'boolean' | 'value'> = {};
+  for (const o of COMMAND_BY_NAME.get(name)?.options ?? []) out[o.switch.replace(/^--/, '')] = o.kind;
+  return out;
+}

@@ -1,0 +1,124 @@
+// Text derived from the settings table and the error catalogue: `--help` and the README's reference
+// tables. README.md holds the generated copies between markers; `npm run docs` rewrites them and
+// src/config/docs.test.ts fails when they drift.
+import { ERROR_CATALOGUE } from '../errors.js';
+import { COMMANDS, COMMAND_BY_NAME } from './commands.js';
+import { BOOLEAN_EXPECTED } from './parsers.js';
+import { LABEL_PREFIX, SETTINGS, type SettingRow } from './settings-table.js';
+
+const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const code = (text: string): string => (text === '' ? '' : `\`${text}\``);
+
+function describeRow(row: SettingRow): string {
+  let text = row.description;
+  if (row.extension) text += ` (Extension: ${row.extension}.)`;
+  return text;
+}
+
+export function renderSettingsMarkdown(): string {
+  const lines = [
+    `Precedence, highest first: label (per container, \`${LABEL_PREFIX}<key>\`) > switch > environment > default.`,
+    `Booleans: ${BOOLEAN_EXPECTED}; a boolean switch alone means true, \`--no-<name>\` or \`--<name>=false\` false.`,
+    'Durations: whole seconds, or `90s`, `5m`, `1h30m`. `repairman config` shows the effective values and their sources;',
+    '`repairman check-labels` checks the labels of running containers.',
+    '',
+    '| Key (label suffix) | Switch | Environment | Default | Accepted values | Meaning |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const row of SETTINGS) {
+    lines.push(
+      `| ${row.scope === 'policy' ? code(row.key) : '—'} | ${row.switch ? code(row.switch) : '—'} | ${row.env.length ? row.env.map(code).join(', ') : '—'} | ${code(row.defaultText)} | ${cell(row.expected)} | ${cell(describeRow(row))} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderErrorsMarkdown(): string {
+  const lines = [
+    'Every error Repairman reports carries one of these codes. A configuration error (`RM_CONFIG_*`, `RM_USAGE`) exits',
+    'with code 2 before anything is touched; an unexpected failure exits with 1; SIGTERM/SIGINT exit with 0.',
+    '',
+    '| Code | Meaning |',
+    '|---|---|',
+  ];
+  for (const [name, meaning] of Object.entries(ERROR_CATALOGUE)) lines.push(`| \`${name}\` | ${cell(meaning)} |`);
+  return lines.join('\n');
+}
+
+/** Replace the text between `<!-- name:start -->` and `<!-- name:end -->`. */
+export function replaceSection(document: string, name: string, body: string): string {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const from = document.indexOf(start);
+  const to = document.indexOf(end);
+  if (from === -1 || to === -1 || to < from) throw new Error(`README.md lacks the ${start} ... ${end} markers`);
+  return `${document.slice(0, from + start.length)}\n${body}\n${document.slice(to)}`;
+}
+
+export function regenerateReadme(readme: string): string {
+  return replaceSection(replaceSection(readme, 'settings', renderSettingsMarkdown()), 'errors', renderErrorsMarkdown());
+}
+
+function wrap(text: string, indent: string, width = 100): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      out.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(indent + line);
+  return out;
+}
+
+function renderSettingsHelp(): string[] {
+  const lines = [
+    'Settings (every command accepts them). Precedence: label > switch > environment > default.',
+    `Per-container settings can be overridden by a label ${LABEL_PREFIX}<key> on the container.`,
+    `Booleans: ${BOOLEAN_EXPECTED}; --<name> alone = true, --no-<name> = false.`,
+    'Durations: whole seconds, or 90s, 5m, 1h30m. Both --name value and --name=value work.',
+    '',
+  ];
+  for (const row of SETTINGS) {
+    if (!row.switch) continue;
+    lines.push(`  ${row.switch}${row.valueName ? ` ${row.valueName}` : ''}`);
+    lines.push(...wrap(describeRow(row), '      '));
+    lines.push(`      env ${row.env.length ? row.env.join(' or ') : '(none)'}; default ${row.defaultText}`);
+    if (row.scope === 'policy') lines.push(`      label ${row.label}`);
+  }
+  lines.push('', 'Environment only:');
+  for (const row of SETTINGS) {
+    if (row.switch) continue;
+    lines.push(`  ${row.env.join(', ')}`, ...wrap(`${describeRow(row)} Default: ${row.defaultText}.`, '      '));
+  }
+  return lines;
+}
+
+export function renderHelp(version: string, command?: string): string {
+  const info = command ? COMMAND_BY_NAME.get(command) : undefined;
+  const lines: string[] = [];
+  if (info) {
+    lines.push(`Usage: ${info.usage}`, '', ...wrap(info.summary, ''));
+    if (info.options?.length) {
+      lines.push('', 'Options:');
+      for (const o of info.options) lines.push(`  ${o.switch}${o.valueName ? ` ${o.valueName}` : ''}`, ...wrap(o.description, '      '));
+    }
+    lines.push('');
+  } else {
+    lines.push(
+      `Repairman ${version}: Kubernetes-like self-repair for plain Docker hosts.`,
+      '',
+      'Usage: repairman [COMMAND] [SWITCHES]',
+      '',
+      'Commands:',
+    );
+    for (const c of COMMANDS) {
+      const [first, ...more] = wrap(c.summary, ' '.repeat(16));
+      lines.push(`  ${c.name.padEnd(14)}${(first ?? '').trimStart()}`, ...more);
+    }
+    lines.push('', 'Run repairman COMMAND --help for a command\'s own options.', '');
+  }
+  lines.push(...renderSettingsHelp(), '', 'Exit codes: 0 success (and after SIGTERM/SIGINT), 1 failure, 2 configuration or usage error.', '');
+  return lines.join('\n');
+}
