@@ -4,6 +4,7 @@ import type { JournalKind, Severity } from '../journal/types.js';
 /** Everything a notification needs; built by healing, dedupe and label checks. */
 export interface NotifyEvent {
   kind: JournalKind | 'test';
+  /** Use severityOf(kind) from src/notify/levels.ts (the SPEC section 5 table). */
   severity: Severity;
   container: string;
   host: string;
@@ -19,6 +20,12 @@ export interface NotifyEvent {
   /** Routing, resolved from the container's policy (label over global). */
   urls: string[];
   level: NotifyLevel;
+  /**
+   * For repeated problems (config_error): what the problem is about, e.g. the label key. An event with
+   * the same container, kind and dedupeKey is sent again only when its reason or summary changed.
+   * Without it, the reason itself is the key (an identical problem is sent once).
+   */
+  dedupeKey?: string;
 }
 
 export interface Notifier {
@@ -26,4 +33,9 @@ export interface Notifier {
   send(event: NotifyEvent): void;
   /** Stop delivering; resolves when in-flight attempts are settled or abandoned. */
   close(): Promise<void>;
+  /**
+   * The container's repeated problems are gone (labels fixed, container removed): the same problem
+   * appearing again is news again and will be sent. Optional so simple fakes need not implement it.
+   */
+  forget?(container: string): void;
 }

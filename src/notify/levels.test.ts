@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JournalKind } from '../journal/types.js';
+import { normalizeLevel, severityOf, shouldSend, SEVERITY_OF_KIND } from './levels.js';
+
+// SPEC section 5, row by row: event kind, severity, sent at DEBUG / INFO / WARNING.
+const SPEC_TABLE: [string, JournalKind, 'debug' | 'info' | 'warning', boolean, boolean, boolean][] = [
+  ['container restarted', 'restart', 'debug', true, false, false],
+  ['duplicate removed', 'duplicate_removed', 'debug', true, false, false],
+  ['multiple restart failures', 'multiple_failures', 'info', true, true, false],
+  ['healthy again', 'recovered', 'info', true, true, false],
+  ['maximum restarts reached, waiting longer', 'longer_wait', 'warning', true, true, true],
+  ['gave up', 'give_up', 'warning', true, true, true],
+  ['restart failed', 'restart_failed', 'warning', true, true, true],
+  ['configuration error (label)', 'config_error', 'warning', true, true, true],
+];
+
+for (const [row, kind, severity, atDebug, atInfo, atWarning] of SPEC_TABLE) {
+  test(`SPEC 5 row "${row}": severity ${severity}, sent at DEBUG=${atDebug} INFO=${atInfo} WARNING=${atWarning}`, () => {
+    assert.equal(severityOf(kind), severity);
+    assert.equal(shouldSend(severityOf(kind), 'DEBUG'), atDebug);
+    assert.equal(shouldSend(severityOf(kind), 'INFO'), atInfo);
+    assert.equal(shouldSend(severityOf(kind), 'WARNING'), atWarning);
+    // ERROR is accepted as WARNING.
+    assert.equal(shouldSend(severityOf(kind), 'ERROR'), atWarning);
+  });
+}
+
+test('every journal kind has a severity (one table), test messages are the most important', () => {
+  const kinds: (JournalKind | 'test')[] = ['restart', 'wait', 'multiple_failures', 'longer_wait', 'give_up', 'recovered',
+    'restart_failed', 'duplicate_removed', 'config_error', 'reset', 'test'];
+  assert.deepEqual(Object.keys(SEVERITY_OF_KIND).sort(), [...kinds].sort());
+  assert.equal(severityOf('test'), 'warning');
+});
+
+test('levels are read in any case, with spaces, ERROR and WARN as WARNING', () => {
+  for (const [raw, want] of [['debug', 'DEBUG'], ['Debug', 'DEBUG'], [' INFO ', 'INFO'], ['info', 'INFO'], ['wArNiNg', 'WARNING'],
+    ['warn', 'WARNING'], ['error', 'WARNING'], ['ERROR', 'WARNING']] as const) {
+    assert.equal(normalizeLevel(raw), want, raw);
+  }
+  for (const raw of ['', 'verbose', 'critical', '0', 'debugg']) assert.equal(normalizeLevel(raw), undefined, raw);
+  assert.equal(shouldSend('debug', 'debug'), true);
+  assert.equal(shouldSend('info', 'warning'), false);
+  assert.equal(shouldSend('warning', 'error'), true);
+});
+
+test('a level that is not a level falls back to the default INFO rather than silencing everything', () => {
+  assert.equal(shouldSend('debug', 'nonsense'), false);
+  assert.equal(shouldSend('info', 'nonsense'), true);
+  assert.equal(shouldSend('warning', ''), true);
+});

@@ -1,0 +1,57 @@
+// Which events are sent at which level (SPEC section 5). Pure: the healer asks severityOf(kind) when it
+// builds an event, and the notifier asks shouldSend(severity, level) with the level in force for that
+// container (label notify_level over the global one, already resolved into NotifyEvent.level).
+import type { NotifyLevel } from '../config/types.js';
+import type { JournalKind, Severity } from '../journal/types.js';
+
+/**
+ * The severity of every journal kind, in one table. The SPEC rows are restart, duplicate_removed (debug),
+ * multiple_failures, recovered (info), longer_wait, give_up, restart_failed, config_error (warning).
+ * `wait` and `reset` are not in the SPEC table: a wait is the quiet part of a restart (debug), a reset is
+ * a person's action worth telling the others about (info). `test` (notify-test) is always sent.
+ */
+export const SEVERITY_OF_KIND: Readonly<Record<JournalKind | 'test', Severity>> = {
+  restart: 'debug',
+  duplicate_removed: 'debug',
+  wait: 'debug',
+  multiple_failures: 'info',
+  recovered: 'info',
+  reset: 'info',
+  longer_wait: 'warning',
+  give_up: 'warning',
+  restart_failed: 'warning',
+  config_error: 'warning',
+  test: 'warning',
+};
+
+export function severityOf(kind: JournalKind | 'test'): Severity {
+  return SEVERITY_OF_KIND[kind];
+}
+
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = { debug: 0, info: 1, warning: 2 };
+const LEVEL_RANK: Readonly<Record<NotifyLevel, number>> = { DEBUG: 0, INFO: 1, WARNING: 2 };
+
+const LEVEL_WORDS: ReadonlyMap<string, NotifyLevel> = new Map<string, NotifyLevel>([
+  ['debug', 'DEBUG'],
+  ['info', 'INFO'],
+  ['warning', 'WARNING'],
+  ['warn', 'WARNING'],
+  // ERROR is accepted as WARNING: warning is the highest severity Repairman sends.
+  ['error', 'WARNING'],
+]);
+
+/** "debug", " Info ", "ERROR" -> the level; anything else -> undefined. Same words as the config parser. */
+export function normalizeLevel(raw: string): NotifyLevel | undefined {
+  return LEVEL_WORDS.get(raw.trim().toLowerCase());
+}
+
+/** The default level (SPEC section 1) used when a level that should have been validated is not a level. */
+export const DEFAULT_NOTIFY_LEVEL: NotifyLevel = 'INFO';
+
+/** True when an event of this severity is sent at this level: severity at or above the level. */
+export function shouldSend(severity: Severity, level: NotifyLevel | string): boolean {
+  const resolved = normalizeLevel(level) ?? DEFAULT_NOTIFY_LEVEL;
+  const rank = SEVERITY_RANK[severity];
+  // An unknown severity (bad input from a future caller) is treated as the most important, never lost.
+  return (rank ?? SEVERITY_RANK.warning) >= LEVEL_RANK[resolved];
+}

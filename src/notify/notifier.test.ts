@@ -1,0 +1,232 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createLogger } from '../log.js';
+import { MetricsRegistry } from '../metrics/registry.js';
+import { createNotifier, METRIC_NOTIFICATIONS, METRIC_QUEUE_LENGTH, type NotifierOptions } from './notifier.js';
+import { severityOf } from './levels.js';
+import type { NotifyEvent } from './types.js';
+
+function capture(): { lines: string[]; log: ReturnType<typeof createLogger> } {
+  const lines: string[] = [];
+  const out = new Writable({ write(chunk: Buffer, _enc, cb) { lines.push(...chunk.toString().split('\n').filter(Boolean)); cb(); } });
+  return { lines, log: createLogger({ out, format: 'json', level: 'debug' }) };
+}
+
+function ev(over: Partial<NotifyEvent> = {}): NotifyEvent {
+  const kind = over.kind ?? 'give_up';
+  return { kind, severity: severityOf(kind), container: 'web', host: 'h', atMs: 0, summary: 's', urls: ['https://a.example.org/hooks/SECRET-A'], level: 'INFO', ...over };
+}
+
+interface Call { url: string; body: string; resolve: (r: Response) => void; reject: (e: unknown) => void }
+
+/** A fetch whose answers the test gives by hand (or at once with `auto`). */
+function manualFetch(auto?: (url: string) => Response | Error): { calls: Call[]; fetchImpl: typeof fetch } {
+  const calls: Call[] = [];
+  const fetchImpl = ((url: string | URL | Request, init?: RequestInit) => new Promise<Response>((resolve, reject) => {
+    const call = { url: String(url), body: String(init?.body), resolve, reject };
+    calls.push(call);
+    init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+    if (auto) {
+      const a = auto(call.url);
+      if (a instanceof Error) reject(a);
+      else resolve(a);
+    }
+  })) as typeof fetch;
+  return { calls, fetchImpl };
+}
+
+function make(extra: Partial<NotifierOptions> & Pick<NotifierOptions, 'fetchImpl'>) {
+  const metrics = new MetricsRegistry();
+  const { lines, log } = capture();
+  const n = createNotifier({ log, metrics, backoffBaseMs: 10, backoffMaxMs: 40, closeGraceMs: 100, ...extra });
+  const count = (result: string): number => metrics.get(METRIC_NOTIFICATIONS, { result }) ?? -1;
+  return { n, metrics, lines, count };
+}
+
+const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('level filtering: only events due at the container level are posted; test messages always', async () => {
+  const { calls, fetchImpl } = manualFetch(() => new Response('ok'));
+  const { n, count } = make({ fetchImpl });
+  n.send(ev({ kind: 'restart', level: 'INFO' })); // debug < INFO
+  n.send(ev({ kind: 'recovered', level: 'WARNING' })); // info < WARNING
+  n.send(ev({ kind: 'recovered', level: 'INFO', summary: 'due-1' }));
+  n.send(ev({ kind: 'restart', level: 'DEBUG', summary: 'due-2' }));
+  n.send(ev({ kind: 'test', severity: 'debug', level: 'WARNING', summary: 'due-3' }));
+  await n.idle();
+  assert.deepEqual(calls.map((c) => /due-\d/.exec(c.body)?.[0]), ['due-1', 'due-2', 'due-3']);
+  assert.equal(count('sent'), 3);
+  await n.close();
+});
+
+test('send returns at once, never throws, even on garbage', async () => {
+  const { fetchImpl } = manualFetch();
+  const { n, lines } = make({ fetchImpl });
+  const started = Date.now();
+  for (let i = 0; i < 100; i++) n.send(ev());
+  assert.ok(Date.now() - started < 200);
+  assert.doesNotThrow(() => n.send(null as unknown as NotifyEvent));
+  assert.doesNotThrow(() => n.send({ kind: 'give_up' } as unknown as NotifyEvent));
+  assert.doesNotThrow(() => n.send(ev({ urls: [42 as unknown as string, ''] })));
+  assert.ok(lines.some((l) => l.includes('could not be queued')));
+  await n.close();
+});
+
+test('one destination at a time and in order; several destinations in parallel; duplicate URLs once', async () => {
+  const { calls, fetchImpl } = manualFetch();
+  const { n, count } = make({ fetchImpl });
+  const A = 'https://a.example.org/hooks/SECRET-A';
+  const B = 'https://b.example.org/hooks/SECRET-B';
+  n.send(ev({ summary: 'one', urls: [A, B, ` ${A} `] }));
+  n.send(ev({ summary: 'two', urls: [A] }));
+  await tick();
+  assert.deepEqual(calls.map((c) => c.url).sort(), [A, B]);
+  calls.find((c) => c.url === A)?.resolve(new Response('ok'));
+  await tick();
+  assert.equal(calls.length, 3);
+  assert.ok(calls[2]?.body.includes('two'));
+  for (const c of calls.slice(1)) c.resolve(new Response('ok'));
+  await n.idle();
+  assert.equal(count('sent'), 3);
+  await n.close();
+});
+
+test('retries on 5xx and network errors with backoff, gives up after maxAttempts; 4xx not retried', async () => {
+  let i = 0;
+  const { calls, fetchImpl } = manualFetch(() => (i++ % 2 ? new Response('no', { status: 502 }) : new TypeError('fetch failed')));
+  const { n, count, lines } = make({ fetchImpl, maxAttempts: 3 });
+  n.send(ev());
+  await n.idle();
+  assert.equal(calls.length, 3);
+  assert.equal(count('retried'), 2);
+  assert.equal(count('failed'), 1);
+  assert.equal(count('sent'), 0);
+  assert.ok(lines.some((l) => l.includes('notification failed (after 3 attempts)')));
+  assert.ok(lines.every((l) => !l.includes('SECRET')), 'URLs masked in every log line');
+
+  const r2 = manualFetch(() => new Response('gone', { status: 404 }));
+  const m2 = make({ fetchImpl: r2.fetchImpl });
+  m2.n.send(ev());
+  await m2.n.idle();
+  assert.equal(r2.calls.length, 1);
+  assert.equal(m2.count('failed'), 1);
+  assert.equal(m2.count('retried'), 0);
+  assert.ok(m2.lines.some((l) => l.includes('not retried') && l.includes('HTTP 404') && l.includes('https://a.example.org/***')));
+  await n.close();
+  await m2.n.close();
+});
+
+test('queue overflow drops the oldest waiting message and counts it', async () => {
+  const { calls, fetchImpl } = manualFetch();
+  const { n, count, metrics, lines } = make({ fetchImpl, queueLimit: 3 });
+  for (let i = 1; i <= 5; i++) n.send(ev({ summary: `m${i}` }));
+  await tick();
+  // m1 in flight, m2 m3 waiting; m4 dropped m2, m5 dropped m3.
+  assert.equal(count('dropped'), 2);
+  assert.equal(metrics.get(METRIC_QUEUE_LENGTH), 3);
+  assert.ok(lines.some((l) => l.includes('oldest message dropped')));
+  const delivered: string[] = [];
+  while (delivered.length < 3) {
+    await tick();
+    const c = calls[delivered.length];
+    if (!c) continue;
+    delivered.push(/m\d/.exec(c.body)?.[0] ?? '?');
+    c.resolve(new Response('ok'));
+  }
+  await n.idle();
+  assert.deepEqual(delivered, ['m1', 'm4', 'm5']);
+  assert.equal(metrics.get(METRIC_QUEUE_LENGTH), 0);
+  await n.close();
+});
+
+test('when every queued message is in flight, the new one is dropped', async () => {
+  const { fetchImpl } = manualFetch();
+  const { n, count } = make({ fetchImpl, queueLimit: 2 });
+  n.send(ev({ urls: ['http://a/x'] }));
+  n.send(ev({ urls: ['http://b/x'] }));
+  await tick();
+  n.send(ev({ urls: ['http://c/x'] }));
+  assert.equal(count('dropped'), 1);
+  await n.close();
+});
+
+test('unusable URLs are counted failed and logged once, masked', async () => {
+  const { calls, fetchImpl } = manualFetch(() => new Response('ok'));
+  const { n, count, lines } = make({ fetchImpl });
+  for (let i = 0; i < 3; i++) n.send(ev({ urls: ['ftp://files.example.org/SECRET', 'https://ok.example.org/hooks/x'] }));
+  await n.idle();
+  assert.equal(calls.length, 3);
+  assert.equal(count('failed'), 3);
+  assert.equal(lines.filter((l) => l.includes('notification URL unusable')).length, 1);
+  assert.ok(lines.every((l) => !l.includes('SECRET')));
+  await n.close();
+});
+
+test('a repeated configuration error is posted once; forget() makes it news again', async () => {
+  const { calls, fetchImpl } = manualFetch(() => new Response('ok'));
+  const { n } = make({ fetchImpl });
+  const bad = ev({ kind: 'config_error', reason: 'stop_timeout="x"', dedupeKey: 'org.riotkit.repairman.stop_timeout' });
+  for (let i = 0; i < 5; i++) n.send(bad);
+  await n.idle();
+  assert.equal(calls.length, 1);
+  n.send({ ...bad, reason: 'stop_timeout="y"' });
+  n.forget('web');
+  n.send({ ...bad, reason: 'stop_timeout="y"' });
+  await n.idle();
+  assert.equal(calls.length, 3);
+  await n.close();
+});
+
+test('close: stops accepting, a hanging delivery is abandoned after the grace, resolves quickly', async () => {
+  const { calls, fetchImpl } = manualFetch();
+  const { n, count } = make({ fetchImpl, closeGraceMs: 150, timeoutMs: 60_000 });
+  n.send(ev({ summary: 'hangs' }));
+  n.send(ev({ summary: 'waits' }));
+  await tick();
+  assert.equal(calls.length, 1);
+  const started = Date.now();
+  await n.close();
+  const took = Date.now() - started;
+  assert.ok(took >= 140 && took < 600, String(took));
+  assert.equal(count('dropped'), 2, 'the in-flight and the waiting one');
+  n.send(ev());
+  assert.equal(count('dropped'), 3, 'after close: dropped');
+  assert.equal(n.stats().queueLength, 0);
+  assert.equal(await Promise.race([n.close().then(() => 'same'), tick(50).then(() => 'slow')]), 'same');
+});
+
+test('close within the grace lets quick deliveries finish; a retry wait ends at once', async () => {
+  let first = true;
+  const { calls, fetchImpl } = manualFetch(() => {
+    if (first) { first = false; return new Response('busy', { status: 503 }); }
+    return new Response('ok');
+  });
+  const { n, count } = make({ fetchImpl, backoffBaseMs: 60_000, backoffMaxMs: 60_000, closeGraceMs: 300 });
+  n.send(ev({ urls: ['http://retry.example.org/x'] }));
+  await tick(20);
+  n.send(ev({ urls: ['http://quick.example.org/x'] }));
+  const started = Date.now();
+  await n.close();
+  assert.ok(Date.now() - started < 300);
+  assert.equal(count('failed'), 1, 'the one waiting for its retry');
+  assert.equal(count('sent'), 1, 'the quick one went out');
+  assert.equal(calls.length, 2);
+});
+
+test('the abort signal closes the notifier', async () => {
+  const ctl = new AbortController();
+  const { fetchImpl } = manualFetch(() => new Response('ok'));
+  const { n, count } = make({ fetchImpl, signal: ctl.signal });
+  ctl.abort();
+  await tick();
+  n.send(ev());
+  assert.equal(count('dropped'), 1);
+});
+
+test('metrics exist from the start, at zero', () => {
+  const { fetchImpl } = manualFetch();
+  const { metrics } = make({ fetchImpl });
+  const text = metrics.render();
+  for (const r of ['sent', 'failed', 'dropped', 'retried']) assert.ok(text.includes(`repairman_notifications_total{result="${r}"} 0`), r);
+});
