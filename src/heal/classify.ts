@@ -1,0 +1,186 @@
+// Which containers are candidates for healing (SPEC 2.1-2.3), as pure functions of what the engine
+// reports and what Repairman has seen. No I/O: the healer passes in an inspect result, the decoded
+// policy and the facts only it knows (namespace, its own container id, a kill/stop seen before a die).
+import type { ContainerPolicy } from '../config/types.js';
+import type { ContainerInspect, ContainerSummary } from '../docker/types.js';
+
+export const LABEL_PREFIX = 'org.riotkit.repairman.';
+export const SWARM_TASK_LABEL = 'com.docker.swarm.task.id';
+export const COMPOSE_ONEOFF_LABEL = 'com.docker.compose.oneoff';
+
+/** Why a container (or one of its states) is not healed. Stable: used as a metric label. */
+export type SkipReason =
+  // Static exclusions: the container is not watched at all.
+  | 'outside_namespace'
+  | 'swarm_task'
+  | 'self'
+  | 'autoheal_disabled'
+  // States the engine (or a person) is handling.
+  | 'paused'
+  | 'restarting'
+  | 'removing'
+  | 'dead'
+  // Exits that are not crashes, or crashes that are not Repairman's to handle.
+  | 'deliberate_exit'
+  | 'stopped_by_someone'
+  | 'engine_restarts_it'
+  | 'one_off'
+  | 'auto_remove'
+  | 'heal_exited_disabled';
+
+export type Classification =
+  | { kind: 'unhealthy' }
+  | { kind: 'crashed'; exitCode: number; oomKilled: boolean }
+  /** It looks like trouble (or is excluded) but Repairman must leave it alone. */
+  | { kind: 'skip'; reason: SkipReason; detail: string }
+  /** Nothing wrong: running and not unhealthy, created, starting... */
+  | { kind: 'none'; detail: string };
+
+export interface ClassifyFacts {
+  /** --namespace: only names starting with it. */
+  namespace: string;
+  /** This container is the one Repairman runs in. */
+  isSelf: boolean;
+  /** Repairman saw a `kill` or `stop` of it since its last start (someone stopped it on purpose). */
+  deliberateStop: boolean;
+}
+
+/** Name without the engine's leading slash. */
+export function bareName(name: string): string {
+  return name.startsWith('/') ? name.slice(1) : name;
+}
+
+/**
+ * The name Repairman uses for a listed container: its own name, not a link alias ("/other/alias"
+ * entries appear in Names when other containers link to it).
+ */
+export function summaryName(c: Pick<ContainerSummary, 'Names' | 'Id'>): string {
+  const names = Array.isArray(c.Names) ? c.Names : [];
+  const own = names.find((n) => typeof n === 'string' && n.lastIndexOf('/') === 0) ?? names[0];
+  return own ? bareName(own) : c.Id.slice(0, 12);
+}
+
+function truthyLabel(v: string | undefined): boolean {
+  return v !== undefined && v.trim().toLowerCase() === 'true';
+}
+
+/**
+ * Exclusions that depend only on the name, labels and policy (so a listing, without an inspect, can
+ * tell them): outside the namespace, a Swarm task, Repairman itself, enable_autoheal=false.
+ * Null when the container is watched.
+ */
+export function staticExclusion(
+  name: string,
+  labels: Record<string, string> | null | undefined,
+  policy: Pick<ContainerPolicy, 'enableAutoheal'>,
+  facts: Pick<ClassifyFacts, 'namespace' | 'isSelf'>,
+): { reason: SkipReason; detail: string } | null {
+  const l = labels ?? {};
+  if (facts.namespace && !name.startsWith(facts.namespace)) {
+    return { reason: 'outside_namespace', detail: `name does not start with the namespace "${facts.namespace}"` };
+  }
+  if (l[SWARM_TASK_LABEL] !== undefined) {
+    return { reason: 'swarm_task', detail: 'a Swarm task (Swarm replaces it itself)' };
+  }
+  // Repairman's own container is left alone unless a label on it explicitly asks for healing: the
+  // decoded policy alone cannot tell "true by default" from "true by label".
+  if (facts.isSelf && !(policy.enableAutoheal && l[`${LABEL_PREFIX}enable_autoheal`] !== undefined)) {
+    return { reason: 'self', detail: "Repairman's own container" };
+  }
+  if (!policy.enableAutoheal) {
+    return { reason: 'autoheal_disabled', detail: 'enable_autoheal is false' };
+  }
+  return null;
+}
+
+/** Exit codes that mean "stopped on purpose" (SPEC 2.2): 0, SIGINT, SIGTERM, SIGKILL without OOM. */
+export function isDeliberateExit(exitCode: number, oomKilled: boolean): boolean {
+  return exitCode === 0 || exitCode === 130 || exitCode === 143 || (exitCode === 137 && !oomKilled);
+}
+
+/** The engine restarts this exited container by itself (restart policy), so Repairman must not. */
+export function engineWillRestart(inspect: Pick<ContainerInspect, 'HostConfig' | 'RestartCount'>): { yes: boolean; policy: string } {
+  const rp = inspect.HostConfig?.RestartPolicy ?? { Name: '', MaximumRetryCount: 0 };
+  const name = rp.Name || 'no';
+  switch (name) {
+    case 'no':
+      return { yes: false, policy: name };
+    case 'on-failure': {
+      const max = rp.MaximumRetryCount ?? 0;
+      // 0 retries = unlimited; otherwise the engine stops trying once RestartCount reaches it.
+      if (max > 0 && (inspect.RestartCount ?? 0) >= max) return { yes: false, policy: `on-failure:${max} (retries used up)` };
+      return { yes: true, policy: max > 0 ? `on-failure:${max}` : 'on-failure' };
+    }
+    default:
+      // always, unless-stopped, and anything newer we do not know: trust the engine.
+      return { yes: true, policy: name };
+  }
+}
+
+/** Decide whether an inspected container is a healing candidate, and if not, why. */
+export function classify(inspect: ContainerInspect, policy: ContainerPolicy, facts: ClassifyFacts): Classification {
+  const name = bareName(inspect.Name);
+  const labels = inspect.Config?.Labels ?? {};
+  const excluded = staticExclusion(name, labels, policy, facts);
+  if (excluded) return { kind: 'skip', ...excluded };
+
+  const st = inspect.State;
+  const status = st?.Status ?? '';
+  if (status === 'removing') return { kind: 'skip', reason: 'removing', detail: 'being removed' };
+  if (status === 'dead' || st?.Dead) return { kind: 'skip', reason: 'dead', detail: 'dead (the engine could not remove it)' };
+  if (status === 'restarting' || st?.Restarting) return { kind: 'skip', reason: 'restarting', detail: 'the engine is restarting it' };
+
+  const health = st?.Health?.Status ?? null;
+  if (status === 'paused' || st?.Paused) {
+    // Paused on purpose; a paused container's health is frozen and means nothing.
+    return health === 'unhealthy' ? { kind: 'skip', reason: 'paused', detail: 'paused' } : { kind: 'none', detail: 'paused' };
+  }
+  if (status === 'running' || (st?.Running && status === '')) {
+    if (health === 'unhealthy') return { kind: 'unhealthy' };
+    return { kind: 'none', detail: health ? `running (${health})` : 'running' };
+  }
+  if (status !== 'exited') return { kind: 'none', detail: status || 'unknown state' };
+
+  const exitCode = st.ExitCode;
+  const oomKilled = Boolean(st.OOMKilled);
+  if (isDeliberateExit(exitCode, oomKilled)) {
+    return { kind: 'skip', reason: 'deliberate_exit', detail: `exited with code ${exitCode} (a deliberate stop)` };
+  }
+  if (facts.deliberateStop) {
+    return { kind: 'skip', reason: 'stopped_by_someone', detail: `stopped or killed on purpose (exit code ${exitCode})` };
+  }
+  const engine = engineWillRestart(inspect);
+  if (engine.yes) {
+    return { kind: 'skip', reason: 'engine_restarts_it', detail: `restart policy ${engine.policy}: the engine restarts it` };
+  }
+  if (truthyLabel(labels[COMPOSE_ONEOFF_LABEL])) {
+    return { kind: 'skip', reason: 'one_off', detail: 'a compose one-off (docker compose run)' };
+  }
+  if (inspect.HostConfig?.AutoRemove) {
+    return { kind: 'skip', reason: 'auto_remove', detail: 'started with --rm' };
+  }
+  if (!policy.healExited) {
+    return { kind: 'skip', reason: 'heal_exited_disabled', detail: `crashed with code ${exitCode} but heal_exited is false` };
+  }
+  return { kind: 'crashed', exitCode, oomKilled };
+}
+
+/** "unhealthy", "crashed with exit code 3", "OOM killed": the reason people read. */
+export function describeCandidate(c: Extract<Classification, { kind: 'unhealthy' | 'crashed' }>): string {
+  if (c.kind === 'unhealthy') return 'unhealthy';
+  if (c.oomKilled) return `OOM killed (exit code ${c.exitCode})`;
+  return `crashed with exit code ${c.exitCode}`;
+}
+
+/** Health from a listing's Status text ("Up 3 minutes (unhealthy)"); null without a healthcheck. */
+export function healthFromStatus(statusText: string): string | null {
+  const m = /\((healthy|unhealthy|health: starting)\)/.exec(statusText ?? '');
+  if (!m) return null;
+  return m[1] === 'health: starting' ? 'starting' : (m[1] ?? null);
+}
+
+/** Exit code from a listing's Status text ("Exited (3) 5 seconds ago"); null when not shown. */
+export function exitCodeFromStatus(statusText: string): number | null {
+  const m = /^Exited \((-?\d+)\)/.exec(statusText ?? '');
+  return m ? Number(m[1]) : null;
+}

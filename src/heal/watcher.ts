@@ -1,0 +1,151 @@
+// Keeps the healer fed (SPEC 2): waits for the engine (retrying with backoff, so /healthz says 503
+// meanwhile), follows the event stream and reconnects it with backoff `since` the last event seen,
+// runs a full re-check after every (re)connect and a quick one every --interval. Stops on its signal.
+import type { DockerEvent, EngineApi, Filters } from '../docker/types.js';
+import { errorMessage, isRepairmanError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Healer } from './healer.js';
+import type { HealMetrics } from './metrics.js';
+
+/** The container events healing reacts to (SPEC 2). */
+export const EVENT_FILTERS: Filters = {
+  type: ['container'],
+  event: ['health_status', 'die', 'start', 'stop', 'kill', 'destroy', 'rename', 'pause', 'unpause'],
+};
+
+const BACKOFF_FIRST_MS = 200;
+const BACKOFF_MAX_MS = 3_000;
+/** A stream that stayed up this long was healthy: the next failure starts the backoff afresh. */
+const STABLE_STREAM_MS = 5_000;
+
+export interface WatcherOptions {
+  engine: EngineApi;
+  healer: Pick<Healer, 'handleEvent' | 'recheck' | 'lastCheckError'>;
+  log: Logger;
+  metrics: Pick<HealMetrics, 'engineUp' | 'eventStreamReconnects'>;
+  intervalSec: number;
+  signal: AbortSignal;
+}
+
+export function backoffMs(attempt: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.max(0, attempt));
+}
+
+export class Watcher {
+  engineUp = false;
+  /** Why the engine is considered down (null while up). */
+  engineError: string | null = 'not contacted yet';
+  /** Engine time (unix seconds) of the last event seen; reconnections resume from it. */
+  lastEventTimeSec: number | null = null;
+  private readonly o: WatcherOptions;
+  private interval: NodeJS.Timeout | undefined;
+  private connects = 0;
+
+  constructor(opts: WatcherOptions) {
+    this.o = opts;
+  }
+
+  /** Runs until the signal aborts; never rejects. */
+  async run(): Promise<void> {
+    this.interval = setInterval(() => void this.periodic(), Math.max(1, this.o.intervalSec) * 1000);
+    try {
+      await this.loop();
+    } finally {
+      clearInterval(this.interval);
+    }
+  }
+
+  private async periodic(): Promise<void> {
+    if (this.o.signal.aborted || !this.engineUp) return;
+    const ok = await this.o.healer.recheck('quick');
+    if (!ok && !this.o.signal.aborted) this.noteCheckFailure(this.o.healer.lastCheckError);
+  }
+
+  private noteCheckFailure(err: unknown): void {
+    if (isRepairmanError(err, 'RM_ENGINE_UNREACHABLE') || isRepairmanError(err, 'RM_ENGINE_TIMEOUT')) this.markDown(err);
+  }
+
+  private markUp(): void {
+    if (!this.engineUp) this.o.log.info('engine reachable', { connects: this.connects + 1 });
+    this.engineUp = true;
+    this.engineError = null;
+    this.o.metrics.engineUp.set(1);
+  }
+
+  private markDown(err: unknown): void {
+    const msg = errorMessage(err);
+    if (this.engineUp || this.engineError !== msg) {
+      this.o.log.warn('engine not reachable, retrying', { error: msg, code: isRepairmanError(err) ? err.code : undefined });
+    }
+    this.engineUp = false;
+    this.engineError = msg;
+    this.o.metrics.engineUp.set(0);
+  }
+
+  private async loop(): Promise<void> {
+    const { engine, signal, log } = this.o;
+    let attempt = 0;
+    while (!signal.aborted) {
+      try {
+        await engine.ping({ signal });
+      } catch (err) {
+        if (signal.aborted) return;
+        this.markDown(err);
+        await sleep(backoffMs(attempt++), signal);
+        continue;
+      }
+      this.markUp();
+      if (this.connects > 0) this.o.metrics.eventStreamReconnects.inc();
+      this.connects++;
+      const openedAt = Date.now();
+      try {
+        await this.follow(engine);
+        if (signal.aborted) return;
+        log.warn('event stream ended, reconnecting');
+      } catch (err) {
+        if (signal.aborted) return;
+        log.warn('event stream broke, reconnecting', { error: errorMessage(err), code: isRepairmanError(err) ? err.code : undefined });
+      }
+      if (Date.now() - openedAt >= STABLE_STREAM_MS) attempt = 0;
+      await sleep(backoffMs(attempt++), signal);
+    }
+  }
+
+  /** One connection of the event stream, with the full re-check that goes with every (re)connect. */
+  private async follow(engine: EngineApi): Promise<void> {
+    const { signal, healer } = this.o;
+    const since = this.lastEventTimeSec ?? undefined;
+    const it = engine.events({ filters: EVENT_FILTERS, since, signal })[Symbol.asyncIterator]();
+    // Ask for the stream first, then list: what happens in between is in both (handled twice,
+    // harmlessly: every decision takes a fresh look); after a reconnect `since` replays the gap.
+    const first = it.next();
+    void healer.recheck('full').then((ok) => {
+      if (!ok && !signal.aborted) this.noteCheckFailure(healer.lastCheckError);
+      else if (ok && !this.engineUp) this.markUp();
+    });
+    let r: IteratorResult<DockerEvent> = await first;
+    while (!r.done) {
+      const ev = r.value;
+      if (typeof ev.time === 'number' && Number.isFinite(ev.time)) this.lastEventTimeSec = ev.time;
+      try {
+        healer.handleEvent(ev);
+      } catch (err) {
+        this.o.log.error('could not handle an engine event', { action: ev.Action, error: errorMessage(err) });
+      }
+      r = await it.next();
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,107 @@
+// The StateView of a running Repairman (src/state/types.ts): what the HTTP server, the status page and
+// `repairman status` read, assembled on demand from the healer, the watcher and the journal.
+// Reading never throws: a journal failure shows as an empty list, not a broken page.
+import type { Journal, JournalEntry } from '../journal/types.js';
+import type { Healer } from '../heal/healer.js';
+import type { Watcher } from '../heal/watcher.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
+import type { ContainerView, DuplicateView, HealthView, StateView } from './types.js';
+
+export interface AppStateOptions {
+  healer: Pick<Healer, 'containers' | 'budgetViewOf' | 'lastFullCheckMs'>;
+  watcher: Pick<Watcher, 'engineUp' | 'engineError'>;
+  journal: Pick<Journal, 'list' | 'restartsSince'>;
+  metrics: MetricsRegistry;
+  intervalSec: number;
+  version: string;
+  startedAtMs: number;
+  now?: () => number;
+}
+
+/** A full re-check older than this is "not recent": /healthz turns 503 (two missed intervals). */
+export function maxCheckAgeMs(intervalSec: number): number {
+  return (2 * Math.max(1, intervalSec) + 10) * 1000;
+}
+
+export class AppState implements StateView {
+  readonly metrics: MetricsRegistry;
+  readonly startedAtMs: number;
+  readonly version: string;
+  private readonly o: AppStateOptions;
+  private duplicatesSource: (() => DuplicateView[]) | null = null;
+
+  constructor(opts: AppStateOptions) {
+    this.o = opts;
+    this.metrics = opts.metrics;
+    this.startedAtMs = opts.startedAtMs;
+    this.version = opts.version;
+  }
+
+  /** Hook for the duplicate cleaner (src/dedupe): where duplicates() reads from. */
+  setDuplicatesSource(fn: () => DuplicateView[]): void {
+    this.duplicatesSource = fn;
+  }
+
+  containers(): ContainerView[] {
+    const now = (this.o.now ?? Date.now)();
+    return this.o.healer
+      .containers()
+      .map((t) => ({
+        id: t.id,
+        name: t.name,
+        state: t.state,
+        health: t.health,
+        watched: t.excluded === null,
+        excludedReason: t.excluded ? t.excluded.detail : null,
+        budget: this.o.healer.budgetViewOf(t.name, now),
+        lastEvent: this.lastEventOf(t.name),
+        labelProblems: t.problems,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private lastEventOf(name: string): JournalEntry | null {
+    try {
+      return this.o.journal.list({ limit: 1, container: name })[0] ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  events(opts: { limit: number; beforeNum?: number; container?: string }): JournalEntry[] {
+    try {
+      return this.o.journal.list(opts);
+    } catch {
+      return [];
+    }
+  }
+
+  restartsSince(sinceMs: number): { container: string; atMs: number; kind: string }[] {
+    try {
+      return this.o.journal.restartsSince(sinceMs).map((r) => ({ container: r.container, atMs: r.atMs, kind: r.kind }));
+    } catch {
+      return [];
+    }
+  }
+
+  duplicates(): DuplicateView[] {
+    try {
+      return this.duplicatesSource?.() ?? [];
+    } catch {
+      return [];
+    }
+  }
+
+  health(nowMs: number): HealthView {
+    const engineUp = this.o.watcher.engineUp;
+    const last = this.o.healer.lastFullCheckMs;
+    const base = { engineUp, lastFullCheckMs: last };
+    if (!engineUp) return { ok: false, reason: `engine not reachable: ${this.o.watcher.engineError ?? 'unknown'}`, ...base };
+    if (last === null) return { ok: false, reason: 'no full re-check done yet', ...base };
+    const age = nowMs - last;
+    if (age > maxCheckAgeMs(this.o.intervalSec)) {
+      return { ok: false, reason: `the last full re-check was ${Math.round(age / 1000)} s ago (interval ${this.o.intervalSec} s)`, ...base };
+    }
+    return { ok: true, reason: 'ok', ...base };
+  }
+}
