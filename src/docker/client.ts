@@ -553,6 +553,9 @@ export class DockerClient implements EngineApi {
     const { status } = reply;
     if ((status >= 200 && status < 300) || alsoFine.includes(status)) return;
     const msg = engineMessage(reply.body);
+    if (status === 400 && /HTTP request to an HTTPS server/i.test(msg)) {
+      throw new RepairmanError('RM_ENGINE_TLS', `${what}: the engine at ${this.endpoint.display} expects TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to a folder with ca.pem, cert.pem and key.pem`, { details: { status, engineMessage: msg } });
+    }
     let code: ErrorCode = 'RM_ENGINE_ERROR';
     if (status === 404) code = 'RM_ENGINE_NOT_FOUND';
     else if (status === 409) code = 'RM_ENGINE_CONFLICT';
