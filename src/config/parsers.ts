@@ -2,6 +2,7 @@
 // a bad value is a result, so label decoding (which runs for every container on every re-check) stays
 // cheap and total. Every regular expression is compiled once, here.
 import { isIP } from 'node:net';
+import { parseNotifyTarget } from '../notify/targets.js';
 import { maskUrl } from '../util/mask.js';
 import type { NotifyLevel } from './types.js';
 
@@ -109,7 +110,8 @@ export const parseNotifyUrls: Parser<string[]> = (raw) => {
     } catch {
       url = undefined;
     }
-    if (url && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') urls.push(part);
+    // http(s), or an explicit format prefix such as json+https:// or apprise+http:// (src/notify/targets.ts).
+    if ((url && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') || parseNotifyTarget(part).ok) urls.push(part);
     else bad.push(maskUrl(part));
   }
   if (bad.length) return { ok: false, reason: `not an http(s) URL: ${bad.join(', ')}` };
