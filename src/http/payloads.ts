@@ -1,0 +1,177 @@
+// What each route answers, as plain data built from a StateView. Pure apart from reading the state,
+// so the report's rules are unit-tested with a fake state and an explicit clock.
+import type { ContainerView, DuplicateView, HealthView, StateView } from '../state/types.js';
+import type { JournalEntry } from '../journal/types.js';
+import { maskUrl, maskUrlsInText } from '../util/mask.js';
+
+export const REPORT_LIMIT = { min: 1, max: 1000, def: 20 } as const;
+export const EVENTS_LIMIT = { min: 1, max: 1000, def: 50 } as const;
+export const TIMELINE_HOURS = 24;
+
+// ---- secrets ---------------------------------------------------------------------------------
+
+const SECRET_KEY = /url|token|secret|password|passwd|webhook|auth|credential/i;
+
+/**
+ * A deep copy with every secret hidden: URLs in any string become scheme+host, and a string under a
+ * key that sounds secret (notify_url, token...) is masked whole. The state should hold no secrets,
+ * but the HTTP output is the last line of defence and costs little.
+ */
+export function redact<T>(value: T, key = ''): T {
+  if (typeof value === 'string') {
+    return (SECRET_KEY.test(key) ? maskUrl(value) : maskUrlsInText(value)) as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => redact(v, key)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redact(v, k);
+    return out as T;
+  }
+  return value;
+}
+
+function redactContainer(c: ContainerView): ContainerView {
+  const copy = redact(c);
+  // A bad notify_url label's value is the secret itself, under the key "value".
+  copy.labelProblems = copy.labelProblems.map((p) =>
+    SECRET_KEY.test(p.label) ? { ...p, value: maskUrl(p.value), fallback: maskUrlsInText(p.fallback) } : p,
+  );
+  return copy;
+}
+
+// ---- JSON ------------------------------------------------------------------------------------
+
+/** JSON with object keys sorted at every level (the report's keys are sorted, SPEC 6). */
+export function sortedJson(value: unknown, indent = 2): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const src = v as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(src).sort()) out[k] = src[k];
+      return out;
+    }
+    return v;
+  }, indent);
+}
+
+// ---- the original report (GET <prefix>/) ------------------------------------------------------
+
+export interface ReportFailing {
+  id: string;
+  ident: string;
+  restarts_in_current_frame: number;
+  reached_max_in_previous_frame: boolean;
+}
+
+export interface ReportEvent {
+  num: number;
+  container: string;
+  date: string;
+  message: string;
+}
+
+export interface Report {
+  constantly_failing: ReportFailing[];
+  constantly_failing_count: number;
+  global_status: boolean;
+  last_events: ReportEvent[];
+}
+
+/**
+ * The report's date format, as the original wrote it (SQLite `datetime('now')`): "YYYY-MM-DD HH:MM:SS"
+ * in UTC. Kept byte-for-byte so scripts that parse the original report keep working.
+ */
+export function reportDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** A container counts against global_status (SPEC 6). */
+export function isConstantlyFailing(c: ContainerView): boolean {
+  const b = c.budget;
+  return b.state === 'longer_wait' || b.state === 'given_up' || (b.reachedMaxInPreviousFrame && b.restartsInFrame > 0);
+}
+
+export function buildReport(state: StateView, limit: number): Report {
+  const failing = state
+    .containers()
+    .filter(isConstantlyFailing)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((c) => ({
+      // As in the original: the budget is keyed by name, so `id` is the name and `ident` is
+      // "<name>=False" (the name with its failing status), not the engine's container id.
+      id: c.name,
+      ident: `${c.name}=False`,
+      restarts_in_current_frame: c.budget.restartsInFrame,
+      reached_max_in_previous_frame: c.budget.reachedMaxInPreviousFrame,
+    }));
+  const events = state.events({ limit }).slice(0, limit);
+  return {
+    constantly_failing: failing,
+    constantly_failing_count: failing.length,
+    global_status: failing.length === 0,
+    last_events: events.map((e) => ({
+      num: e.num,
+      container: e.container,
+      date: reportDate(e.atMs),
+      message: maskUrlsInText(e.message),
+    })),
+  };
+}
+
+// ---- JSON API ----------------------------------------------------------------------------------
+
+export interface TimelineMark {
+  container: string;
+  atMs: number;
+  kind: string;
+}
+
+export interface ContainersPayload {
+  generatedAtMs: number;
+  /** The IANA zone times are shown in (env TZ, else the system's); all numbers are UTC epoch ms. */
+  timeZone: string;
+  version: string;
+  startedAtMs: number;
+  health: HealthView;
+  containers: ContainerView[];
+  duplicates: DuplicateView[];
+  timeline: { sinceMs: number; untilMs: number; restarts: TimelineMark[] };
+}
+
+export function buildContainersPayload(state: StateView, nowMs: number, timeZone: string): ContainersPayload {
+  const sinceMs = nowMs - TIMELINE_HOURS * 3600_000;
+  return {
+    generatedAtMs: nowMs,
+    timeZone,
+    version: state.version,
+    startedAtMs: state.startedAtMs,
+    health: redact(state.health(nowMs)),
+    containers: state.containers().map(redactContainer),
+    duplicates: redact(state.duplicates()),
+    timeline: {
+      sinceMs,
+      untilMs: nowMs,
+      restarts: state
+        .restartsSince(sinceMs)
+        .filter((r) => r.atMs >= sinceMs && r.atMs <= nowMs)
+        .map((r) => ({ container: r.container, atMs: r.atMs, kind: r.kind })),
+    },
+  };
+}
+
+export interface EventsPayload {
+  events: JournalEntry[];
+  /** Pass as `before` to get the next (older) page; null when there is none. */
+  next: number | null;
+}
+
+export function buildEventsPayload(state: StateView, opts: { limit: number; beforeNum?: number; container?: string }): EventsPayload {
+  // One more than asked tells whether an older page exists without a count query.
+  const query: { limit: number; beforeNum?: number; container?: string } = { limit: opts.limit + 1 };
+  if (opts.beforeNum !== undefined) query.beforeNum = opts.beforeNum;
+  if (opts.container !== undefined) query.container = opts.container;
+  const got = state.events(query);
+  const page = got.slice(0, opts.limit);
+  const last = page[page.length - 1];
+  return { events: redact(page), next: got.length > opts.limit && last ? last.num : null };
+}

@@ -1,0 +1,251 @@
+// Repairman's HTTP server (SPEC 6) on node:http, read-only: the original JSON report, liveness,
+// Prometheus metrics, a JSON API and the status page, all under a literal path prefix.
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../log.js';
+import type { StateView } from '../state/types.js';
+import { errorMessage, type ErrorCode } from '../errors.js';
+import { maskUrlsInText } from '../util/mask.js';
+import { HttpMetrics, type RouteLabel } from './http-metrics.js';
+import { newNonce, pageCsp, renderPage } from './page.js';
+import {
+  buildContainersPayload, buildEventsPayload, buildReport, EVENTS_LIMIT, REPORT_LIMIT, sortedJson,
+} from './payloads.js';
+import { normalizePrefix, relativeBase, routeInPrefix } from './prefix.js';
+import { intParam, parseTarget, QueryError, single, type ParsedTarget } from './request-url.js';
+import { resolveTimeZone } from './time-zone.js';
+
+/** Longest request target served; longer ones get 414 (Node itself refuses heads over 16 KiB). */
+export const MAX_URL_LENGTH = 4096;
+export const REQUEST_TIMEOUT_MS = 15_000;
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** After close(), requests in flight get this long before their connections are cut. */
+export const CLOSE_GRACE_MS = 1_000;
+const MAX_CONNECTIONS = 256;
+
+export interface HttpServerOptions {
+  address: string;
+  port: number;
+  prefix: string;
+  state: StateView;
+  log: Logger;
+  signal?: AbortSignal;
+  /** The clock (tests); Date.now by default. */
+  now?: () => number;
+  /** IANA zone for times shown on the page; env TZ, else the system's. */
+  timeZone?: string;
+  /** Override the timeouts (tests use short ones). */
+  timeouts?: Partial<{ requestMs: number; headersMs: number; keepAliveMs: number }>;
+}
+
+export interface RunningHttpServer {
+  port: number;
+  /** The root URL, e.g. http://127.0.0.1:8080/prefix/ (0.0.0.0 shown as 127.0.0.1). */
+  url: string;
+  close(): Promise<void>;
+}
+
+const ALLOW = 'GET, HEAD';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+const JSON_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+type RouteName = '/' | '/healthz' | '/metrics' | '/api/containers' | '/api/events';
+const ROUTES: ReadonlySet<string> = new Set<RouteName>(['/', '/healthz', '/metrics', '/api/containers', '/api/events']);
+
+interface Reply {
+  status: number;
+  type: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+function jsonReply(status: number, value: unknown, headers?: Record<string, string>): Reply {
+  const r: Reply = { status, type: JSON_TYPE, body: `${sortedJson(value)}\n` };
+  if (headers) r.headers = headers;
+  return r;
+}
+
+function errorReply(status: number, code: ErrorCode, message: string, headers?: Record<string, string>): Reply {
+  return jsonReply(status, { error: { code, message } }, headers);
+}
+
+function wantsHtml(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  return typeof accept === 'string' && accept.toLowerCase().includes('text/html');
+}
+
+/** Host part of a URL that reaches a server bound to `address` from this machine. */
+export function connectHost(address: string): string {
+  if (address === '' || address === '0.0.0.0') return '127.0.0.1';
+  if (address === '::' || address === '[::]') return '[::1]';
+  if (address.includes(':') && !address.startsWith('[')) return `[${address}]`;
+  return address;
+}
+
+export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
+  const { state, log } = opts;
+  const prefix = normalizePrefix(opts.prefix);
+  const now = opts.now ?? Date.now;
+  const timeZone = opts.timeZone ?? resolveTimeZone(process.env.TZ);
+  const metrics = new HttpMetrics(state.metrics, state.version);
+  let closing: Promise<void> | null = null;
+
+  function handle(req: IncomingMessage, target: ParsedTarget, route: RouteName): Reply {
+    const nowMs = now();
+    switch (route) {
+      case '/': {
+        const limit = intParam(target.query, 'limit', REPORT_LIMIT) ?? REPORT_LIMIT.def;
+        const report = buildReport(state, limit);
+        // The page keeps the report's status code: monitors read the status line whatever they accept.
+        const status = report.global_status ? 200 : 500;
+        if (wantsHtml(req)) {
+          const nonce = newNonce();
+          const body = renderPage({
+            data: buildContainersPayload(state, nowMs, timeZone),
+            events: buildEventsPayload(state, { limit }),
+            base: relativeBase(target.rawPath),
+            limit,
+            nonce,
+          });
+          return { status, type: 'text/html; charset=utf-8', body, headers: { 'Content-Security-Policy': pageCsp(nonce), Vary: 'Accept' } };
+        }
+        return jsonReply(status, report, { Vary: 'Accept' });
+      }
+      case '/healthz': {
+        const h = state.health(nowMs);
+        return h.ok ? jsonReply(200, { status: 'ok' }) : jsonReply(503, { status: 'unavailable', reason: maskUrlsInText(h.reason) });
+      }
+      case '/metrics': {
+        metrics.sample(nowMs, state.startedAtMs);
+        return { status: 200, type: METRICS_TYPE, body: state.metrics.render() };
+      }
+      case '/api/containers':
+        return jsonReply(200, buildContainersPayload(state, nowMs, timeZone));
+      case '/api/events': {
+        const limit = intParam(target.query, 'limit', EVENTS_LIMIT) ?? EVENTS_LIMIT.def;
+        const beforeNum = intParam(target.query, 'before', { min: 1, max: Number.MAX_SAFE_INTEGER });
+        const container = single(target.query, 'container');
+        if (container !== undefined && (container.length === 0 || container.length > 255)) {
+          throw new QueryError('container', '"container" must be a container name of 1 to 255 characters');
+        }
+        const q: { limit: number; beforeNum?: number; container?: string } = { limit };
+        if (beforeNum !== undefined) q.beforeNum = beforeNum;
+        if (container !== undefined) q.container = container;
+        return jsonReply(200, buildEventsPayload(state, q));
+      }
+    }
+  }
+
+  function route(req: IncomingMessage): { reply: Reply; label: RouteLabel } {
+    const url = req.url ?? '';
+    if (url.length > MAX_URL_LENGTH) {
+      return { reply: errorReply(414, 'RM_HTTP_BAD_REQUEST', `the request target is longer than ${MAX_URL_LENGTH} characters`), label: 'invalid' };
+    }
+    const parsed = parseTarget(url);
+    if (!parsed.ok) return { reply: errorReply(400, 'RM_HTTP_BAD_REQUEST', parsed.message), label: 'invalid' };
+    const sub = routeInPrefix(parsed.target.path, prefix);
+    if (sub === null || !ROUTES.has(sub)) {
+      return { reply: errorReply(404, 'RM_HTTP_NOT_FOUND', 'no such page; see the status page at the prefix root'), label: 'unmatched' };
+    }
+    const name = sub as RouteName;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return {
+        reply: errorReply(405, 'RM_HTTP_METHOD_NOT_ALLOWED', `${req.method ?? 'this method'} is not allowed here; Repairman's HTTP interface is read-only`, { Allow: ALLOW }),
+        label: name,
+      };
+    }
+    try {
+      return { reply: handle(req, parsed.target, name), label: name };
+    } catch (err) {
+      if (err instanceof QueryError) return { reply: errorReply(400, 'RM_HTTP_BAD_QUERY', err.message), label: name };
+      log.error('http: failed to answer', { route: name, error: errorMessage(err) });
+      return { reply: errorReply(500, 'RM_HTTP_INTERNAL', 'internal error; see the Repairman log'), label: name };
+    }
+  }
+
+  const requestMs = opts.timeouts?.requestMs ?? REQUEST_TIMEOUT_MS;
+  const headersMs = Math.min(requestMs, opts.timeouts?.headersMs ?? HEADERS_TIMEOUT_MS);
+  const serverOptions = {
+    requestTimeout: requestMs,
+    headersTimeout: headersMs,
+    // How often Node looks for requests past those timeouts (default 30 s: too lax for a 10 s limit).
+    connectionsCheckingInterval: Math.min(1000, headersMs),
+  };
+  const server = createServer(serverOptions, (req, res: ServerResponse) => {
+    // Bodies are never read; let them flow away so keep-alive connections stay usable.
+    req.resume();
+    const { reply, label } = route(req);
+    res.statusCode = reply.status;
+    res.setHeader('Content-Type', reply.type);
+    res.setHeader('Content-Length', Buffer.byteLength(reply.body));
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Content-Security-Policy', JSON_CSP);
+    for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+    if (closing) res.setHeader('Connection', 'close');
+    res.on('finish', () => metrics.observe(label, reply.status));
+    log.debug('http request', { method: req.method, route: label, status: reply.status });
+    // Node drops the body of a HEAD response itself; the headers stay those of the GET.
+    res.end(reply.body);
+  });
+  server.keepAliveTimeout = opts.timeouts?.keepAliveMs ?? KEEP_ALIVE_TIMEOUT_MS;
+  server.maxConnections = MAX_CONNECTIONS;
+  server.maxHeadersCount = 100;
+
+  // Requests Node's parser refuses (malformed, head too large, timed out) get a JSON answer too.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = `${sortedJson({ error: { code: 'RM_HTTP_BAD_REQUEST', message: STATUS_CODES[status] ?? 'Bad Request' } })}\n`;
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+    );
+    metrics.observe('invalid', status);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(new Error(`HTTP server cannot listen on ${opts.address}:${opts.port}: ${err.code ?? err.message}`, { cause: err }));
+    };
+    server.once('error', onError);
+    server.listen({ host: opts.address, port: opts.port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => log.error('http server error', { error: errorMessage(err) }));
+
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${connectHost(opts.address)}:${port}${prefix}/`;
+  log.info('http server listening', { address: opts.address, port, prefix: prefix || '/' });
+
+  const onAbort = (): void => void close();
+  function close(): Promise<void> {
+    closing ??= new Promise<void>((resolve) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      grace.unref();
+      server.close(() => {
+        clearTimeout(grace);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return closing;
+  }
+  if (opts.signal) {
+    if (opts.signal.aborted) void close();
+    else opts.signal.addEventListener('abort', onAbort, { once: true });
+  }
+  return { port, url, close };
+}
+

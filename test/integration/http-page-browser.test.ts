@@ -1,0 +1,122 @@
+// The status page in a real browser (Debian's chromium driven by playwright-core), against a fake
+// state holding containers in every budget state and a name with markup in it: the containers show,
+// the odd name stays text, the SVG timeline has marks, the page refreshes itself, nothing scrolls
+// sideways at 375 px, and no script or CSP error happens. A screenshot goes to the temp dir, and to
+// docs/status-page.png when REPAIRMAN_UPDATE_SCREENSHOT=1 (the README shows that file).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { silentLogger } from '../../src/log.js';
+import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
+import { FakeState, ODD_NAME } from '../helpers/fake-state.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('status page in chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, () => {
+  let browser: Browser;
+  let srv: RunningHttpServer;
+  let state: FakeState;
+  const problems: string[] = [];
+
+  before(async () => {
+    state = new FakeState({ nowMs: Date.now() });
+    srv = await startHttpServer({ address: '127.0.0.1', port: 0, prefix: '/a.b(c)+', state, log: silentLogger, timeZone: 'Europe/Warsaw' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  async function open(width: number, height: number, url = srv.url): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: width < 500 ? 2 : 1 });
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      // The document itself answers 500 while containers are failing (the report's status); Chrome
+      // logs that as a failed load. Anything else (a fetch, a favicon, CSP) is a problem.
+      const where = msg.location().url;
+      if (where === url && /status of 500/.test(msg.text())) return;
+      if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()} at ${where}`);
+    });
+    const res = await page.goto(url);
+    assert.equal(res?.status(), 500, 'the page keeps the report status (some containers are failing)');
+    return page;
+  }
+
+  it('shows every watched container, the odd name as text, budget states and the timeline', async () => {
+    const page = await open(1280, 900);
+    const names = await page.locator('article.card h3.name').allTextContents();
+    const watched = state.containerList.filter((c) => c.watched).map((c) => c.name);
+    assert.deepEqual([...names].sort(), [...watched].sort());
+    assert.ok(names.includes(ODD_NAME), 'the odd name shows exactly as text');
+    assert.equal(await page.locator('img').count(), 0, 'no element injected from a name');
+    assert.equal(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned), undefined);
+    const budgets = await page.locator('article.card dd .badge').allTextContents();
+    assert.ok(budgets.some((t) => /^waiting until \d\d:\d\d:\d\d \(in \d+s\)$/.test(t)), budgets.join(' | '));
+    assert.ok(budgets.some((t) => /^longer wait until \d\d:\d\d:\d\d \(in 9m 0s\)$/.test(t)) || budgets.some((t) => t.startsWith('longer wait until')), budgets.join(' | '));
+    assert.ok(budgets.includes('given up'));
+    assert.ok(budgets.includes('ok'));
+    // The first card is the most urgent.
+    assert.equal(names[0], 'queue');
+    const marks = page.locator('svg.timeline line.mark');
+    assert.equal(await marks.count(), 6, 'one mark per restart in the last 24 hours');
+    assert.ok((await page.locator('svg.timeline g.row').count()) >= watched.length);
+    assert.ok((await page.locator('svg.timeline text.tick').count()) >= 5, 'a time axis');
+    const box = await marks.first().boundingBox();
+    assert.ok(box && box.width > 0 && box.height > 0, 'marks are drawn');
+    assert.match((await page.locator('#duplicates').textContent()) ?? '', /held back: younger than 60 seconds/);
+    assert.ok(!((await page.content()).includes('SECRETTOKEN')));
+    await page.screenshot({ path: join(tmpdir(), 'repairman-status-page.png'), fullPage: true });
+    if (process.env.REPAIRMAN_UPDATE_SCREENSHOT === '1') {
+      mkdirSync(join(REPO, 'docs'), { recursive: true });
+      copyFileSync(join(tmpdir(), 'repairman-status-page.png'), join(REPO, 'docs', 'status-page.png'));
+    }
+    await page.close();
+  });
+
+  it('refreshes itself from the JSON API and keeps names as text', async () => {
+    const page = await open(1024, 800);
+    const before = await page.locator('#app').getAttribute('data-refreshed');
+    assert.equal(before, null, 'server-rendered first paint');
+    const newName = `new<b>bold</b>&"${Date.now()}`;
+    const first = state.containerList[0];
+    assert.ok(first);
+    state.containerList.push({ ...structuredClone(first), name: newName, budget: { ...first.budget, state: 'given_up', untilMs: null } });
+    state.restarts.push({ container: newName, atMs: Date.now() - 60_000, kind: 'restart_failed' });
+    await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { getAttribute(n: string): string | null } | null } })
+      .document.getElementById('app')?.getAttribute('data-refreshed') != null, undefined, { timeout: 15_000 });
+    await page.locator('article.card h3.name', { hasText: newName }).waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('b').count(), 0);
+    assert.equal(await page.locator('img').count(), 0);
+    assert.equal(await page.locator('svg.timeline line.mark').count(), 7);
+    assert.equal(await page.locator('svg.timeline line.mark.kind-restart_failed').count(), 2);
+    state.containerList.pop();
+    state.restarts.pop();
+    await page.close();
+  });
+
+  it('fits a 375 px phone screen without horizontal scrolling', async () => {
+    const page = await open(375, 740);
+    const sizes = await page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return { scroll: d.scrollWidth, client: d.clientWidth };
+    });
+    assert.ok(sizes.scroll <= sizes.client, `scrollWidth ${sizes.scroll} > clientWidth ${sizes.client}`);
+    assert.equal(sizes.client, 375);
+    for (const box of await page.locator('article.card').evaluateAll((els) => els.map((e) => (e as unknown as { getBoundingClientRect(): { right: number } }).getBoundingClientRect().right))) {
+      assert.ok(box <= 375, `a card ends at ${box}`);
+    }
+    await page.screenshot({ path: join(tmpdir(), 'repairman-status-page-phone.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('raised no script, console or CSP error', () => {
+    assert.deepEqual(problems, []);
+  });
+});
