@@ -1,7 +1,68 @@
-// Placeholder: the engineer who owns `repairman reset` replaces this file entirely.
+// `repairman reset NAME`: clears the restart budget of one container (give-up, waits, streak, frame)
+// in --db-path and journals a `reset` entry. A running instance on the same file notices it before
+// its next decision for NAME (Journal.resetsAfter) and starts that container's budget afresh.
+import { formatConfigErrors, loadSettings } from '../config/load.js';
+import { closest } from '../config/suggest.js';
+import { errorMessage, isRepairmanError } from '../errors.js';
+import { oneLine } from '../journal/format.js';
+import { openJournal } from '../journal/journal.js';
 import type { CommandRun } from './types.js';
 
 export const run: CommandRun = async (ctx) => {
-  ctx.stderr.write('reset: not available yet\n');
-  return 1;
+  const loaded = loadSettings(ctx.argv, ctx.env);
+  if (!loaded.ok) {
+    ctx.stderr.write(formatConfigErrors(loaded.errors));
+    return 2;
+  }
+  const { settings, positionals } = loaded;
+  if (positionals.length !== 1 || !positionals[0]?.replace(/^\//, '')) {
+    ctx.stderr.write(
+      positionals.length === 0
+        ? 'repairman reset: which container? Usage: repairman reset NAME [--db-path PATH] [RM_USAGE]\n'
+        : `repairman reset: one container NAME at a time (got ${positionals.length}: ${positionals.map(oneLine).join(', ')}) [RM_USAGE]\n`,
+    );
+    return 2;
+  }
+  const name = (positionals[0] as string).replace(/^\//, '');
+
+  if (settings.dbPath === ':memory:' || settings.dbPath === '') {
+    ctx.stderr.write(
+      'repairman reset: the journal is in memory (--db-path / DB_PATH is ":memory:"), so restart budgets live only inside ' +
+        'the running Repairman and cannot be changed from outside.\n' +
+        '  Restarting that Repairman clears every budget; to reset one container at a time, run Repairman with ' +
+        '--db-path /data/repairman.db (a file on a volume) and point this command at the same file.\n',
+    );
+    return 1;
+  }
+
+  let journal;
+  try {
+    journal = openJournal({ dbPath: settings.dbPath, mustExist: true });
+  } catch (err) {
+    ctx.stderr.write(`repairman reset: ${errorMessage(err)}${isRepairmanError(err) ? ` [${err.code}]` : ''}\n`);
+    return 1;
+  }
+  try {
+    const entry = journal.resetContainer(name, Date.now());
+    if (!entry) {
+      const known = [...journal.loadBudgets().keys()];
+      const guess = closest(name, known);
+      ctx.stderr.write(
+        `repairman reset: no restart budget is stored for "${oneLine(name)}" in ${settings.dbPath}: nothing to reset.` +
+          (guess ? ` Did you mean ${guess}?` : '') +
+          ' NAME is the container name without the leading slash (as `docker ps` shows it).\n',
+      );
+      return 1;
+    }
+    ctx.stdout.write(
+      `Restart budget of ${oneLine(name)} reset (give-up, waits and restart streak cleared; journal entry #${entry.num}).\n` +
+        `A running Repairman using ${settings.dbPath} picks this up before its next decision for ${oneLine(name)}.\n`,
+    );
+    return 0;
+  } catch (err) {
+    ctx.stderr.write(`repairman reset: ${errorMessage(err)}${isRepairmanError(err) ? ` [${err.code}]` : ''}\n`);
+    return 1;
+  } finally {
+    journal.close();
+  }
 };

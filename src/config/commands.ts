@@ -12,7 +12,16 @@ export interface CommandInfo {
 export const COMMANDS: readonly CommandInfo[] = [
   { name: 'run', usage: 'repairman [run] [SWITCHES]', summary: 'Watch the engine and repair containers (the default command).' },
   { name: 'status', usage: 'repairman status [SWITCHES]', summary: 'Show the state of the running instance (over HTTP) or of --db-path.' },
-  { name: 'history', usage: 'repairman history [NAME] [SWITCHES]', summary: 'Show the journal, of one container or of all.' },
+  {
+    name: 'history',
+    usage: 'repairman history [NAME] [SWITCHES]',
+    summary: 'Show the journal kept in --db-path (newest first), of one container or of all.',
+    options: [
+      { switch: '--limit', kind: 'value', valueName: 'N', description: 'How many entries to show (1..10000, default 20).' },
+      { switch: '--before', kind: 'value', valueName: 'NUM', description: 'Only entries older than entry number NUM (to page back).' },
+      { switch: '--json', kind: 'boolean', description: 'Print JSON instead of a table.' },
+    ],
+  },
   {
     name: 'check-labels',
     usage: 'repairman check-labels [NAME...] [SWITCHES]',

@@ -200,7 +200,7 @@ class SqliteJournal implements Journal {
     }
   }
 
-  private insert(entry: JournalEntryInput, maxPerContainer: number): JournalEntry {
+  private insert(entry: JournalEntryInput, maxPerContainer: number | undefined): JournalEntry {
     const info = this.stmt('INSERT INTO journal (container, kind, at_ms, message, details) VALUES (?, ?, ?, ?, ?)').run(
       entry.container,
       entry.kind,
@@ -208,12 +208,15 @@ class SqliteJournal implements Journal {
       entry.message,
       detailsText(entry.details),
     );
-    const keep = whole(maxPerContainer, 0);
-    // Everything older than the keep-th newest entry of this container goes (index container, num).
-    const cutoff = this.stmt('SELECT num FROM journal WHERE container = ? ORDER BY num DESC LIMIT 1 OFFSET ?').get(entry.container, keep) as
-      | { num: number }
-      | undefined;
-    if (cutoff) this.stmt('DELETE FROM journal WHERE container = ? AND num <= ?').run(entry.container, cutoff.num);
+    // Only a real number trims: a NaN from a bug must not wipe a container's history.
+    if (maxPerContainer !== undefined && Number.isFinite(maxPerContainer)) {
+      const keep = whole(maxPerContainer, 0);
+      // Everything older than the keep-th newest entry of this container goes (index container, num).
+      const cutoff = this.stmt('SELECT num FROM journal WHERE container = ? ORDER BY num DESC LIMIT 1 OFFSET ?').get(entry.container, keep) as
+        | { num: number }
+        | undefined;
+      if (cutoff) this.stmt('DELETE FROM journal WHERE container = ? AND num <= ?').run(entry.container, cutoff.num);
+    }
     const out: JournalEntry = { ...entry, atMs: Math.round(entry.atMs), num: Number(info.lastInsertRowid) };
     if (entry.details === undefined) delete out.details;
     return out;
@@ -310,7 +313,7 @@ class SqliteJournal implements Journal {
     });
   }
 
-  resetContainer(container: string, nowMs: number, maxPerContainer: number): JournalEntry | null {
+  resetContainer(container: string, nowMs: number, maxPerContainer?: number): JournalEntry | null {
     this.writable('reset');
     return this.guard('reset', () =>
       // IMMEDIATE: take the write lock before reading, so a running instance cannot slip in between.

@@ -70,8 +70,10 @@ export interface Journal {
   /**
    * `repairman reset NAME` in one transaction: deletes the budget, logs the reset for running
    * instances, journals a `reset` entry. Null (and nothing written) when NAME has no budget.
+   * Without maxPerContainer nothing is trimmed (the CLI does not know the container's label value;
+   * the running instance trims at its next append).
    */
-  resetContainer(container: string, nowMs: number, maxPerContainer: number): JournalEntry | null;
+  resetContainer(container: string, nowMs: number, maxPerContainer?: number): JournalEntry | null;
   /** The highest reset seq (0 when none): where a running instance starts polling. */
   lastResetSeq(): number;
   /** Resets with seq > afterSeq, oldest first. */
