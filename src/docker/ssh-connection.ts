@@ -30,7 +30,8 @@ export class SshConnection extends Duplex {
     child.stdout!.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) child.stdout!.pause();
     });
-    child.stdout!.on('end', () => this.push(null));
+    // The end of stdout is not reported yet: ssh's stderr may still be on its way, and a dead ssh
+    // must come out as its reason ("Could not resolve hostname ..."), not as "socket hang up".
     child.stderr!.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_KEEP_BYTES);
     });
@@ -41,19 +42,20 @@ export class SshConnection extends Duplex {
       const msg = err.code === 'ENOENT' ? `cannot run ${opts.command ?? 'ssh'}: not found in PATH` : `cannot run ssh: ${err.message}`;
       this.destroy(Object.assign(new Error(msg), { code: err.code === 'ENOENT' ? 'ENOENT' : 'ECONNRESET' }));
     });
-    child.on('exit', (code, signal) => {
+    child.on('exit', () => {
       this.exited = true;
-      // Let buffered stdout drain first: a clean end after a complete reply is not an error.
-      setImmediate(() => {
-        if (this.destroyed) return;
-        const why = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
-        if (code === 0 && why === '') {
-          this.push(null);
-          return;
-        }
-        const err = Object.assign(new Error(`ssh exited (${signal ?? `code ${code}`})${why ? `: ${why}` : ''}`), { code: 'ECONNRESET' });
-        this.destroy(err);
-      });
+    });
+    // 'close' comes after the exit and after stdout and stderr are drained.
+    child.on('close', (code, signal) => {
+      this.exited = true;
+      if (this.destroyed) return;
+      const why = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
+      if (code === 0 && why === '') {
+        this.push(null);
+        return;
+      }
+      const err = Object.assign(new Error(`ssh exited (${signal ?? `code ${code}`})${why ? `: ${why}` : ''}`), { code: 'ECONNRESET' });
+      this.destroy(err);
     });
   }
 
@@ -62,11 +64,13 @@ export class SshConnection extends Duplex {
   }
 
   override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // Writing to an ssh that died fails with EPIPE; the data is dropped and the 'close' handler
+    // reports why ssh died instead, which is what a person needs to read.
     if (this.exited || !this.child.stdin || this.child.stdin.destroyed) {
-      callback(Object.assign(new Error('ssh connection closed'), { code: 'EPIPE' }));
+      callback();
       return;
     }
-    this.child.stdin.write(chunk, encoding, callback);
+    this.child.stdin.write(chunk, encoding, () => callback());
   }
 
   override _final(callback: (error?: Error | null) => void): void {
