@@ -1,0 +1,251 @@
+// The running Repairman: wires the engine client, the journal, the healer and its watcher, the
+// notifier, the HTTP server and the metrics together, and takes them apart again on stop (SPEC 7: a
+// SIGTERM ends everything within a second; in-flight work is finished or abandoned cleanly).
+import { readFileSync } from 'node:fs';
+import { decodeLabels } from './config/labels.js';
+import type { GlobalSettings } from './config/types.js';
+import { createDockerClient } from './docker/client.js';
+import type { EngineApi } from './docker/types.js';
+import { errorMessage } from './errors.js';
+import { Healer } from './heal/healer.js';
+import { createHealMetrics, type HealMetrics } from './heal/metrics.js';
+import { detectSelfIdentity } from './heal/self-id.js';
+import { Watcher } from './heal/watcher.js';
+import { startHttpServer } from './http/server.js';
+import { openJournal } from './journal/journal.js';
+import type { Journal } from './journal/types.js';
+import type { Logger } from './log.js';
+import { MetricsRegistry } from './metrics/registry.js';
+import { createNotifier } from './notify/notifier.js';
+import type { Notifier } from './notify/types.js';
+import { AppState } from './state/app-state.js';
+import type { StateView } from './state/types.js';
+import { KeyedSerializer, Limiter } from './util/keyed-queue.js';
+
+export interface AppOptions {
+  settings: GlobalSettings;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  /** Aborting it stops the app (same as stop()). */
+  signal: AbortSignal;
+  /** Default: a DockerClient for env's DOCKER_HOST. */
+  engine?: EngineApi;
+  /** Default: the webhook notifier of src/notify. */
+  notifier?: Notifier;
+}
+
+export interface App {
+  state: StateView & AppState;
+  /** One action at a time per container name; the duplicate cleaner must share it. */
+  serializer: KeyedSerializer;
+  metrics: MetricsRegistry;
+  healMetrics: HealMetrics;
+  journal: Journal;
+  healer: Healer;
+  watcher: Watcher;
+  engine: EngineApi;
+  notifier: Notifier;
+  /** The HTTP port actually listening (null when --http-port 0). */
+  httpPort: number | null;
+  /** Stops everything; resolves when done (idempotent). */
+  stop(): Promise<void>;
+  /** Resolves once the app has stopped (by stop() or the signal). */
+  done: Promise<void>;
+}
+
+/** How often a running instance looks for `repairman reset NAME` done on its database file. */
+const RESET_POLL_MS = 1_000;
+/** SIGTERM must end the process within a second: each part gets a slice of it. */
+const HEALER_GRACE_MS = 400;
+const NOTIFIER_GRACE_MS = 250;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((r) => {
+      t = setTimeout(r, ms);
+    }),
+  ]).finally(() => clearTimeout(t));
+}
+
+/**
+ * Start Repairman. Throws (RepairmanError) only for what makes running impossible: an unusable
+ * DOCKER_HOST / TLS setting, a journal that cannot be opened. An engine that does not answer is
+ * NOT such a case: the app starts, says so, retries, and /healthz answers 503 meanwhile.
+ */
+export async function startApp(opts: AppOptions): Promise<App> {
+  const { settings, log } = opts;
+  const startedAtMs = Date.now();
+  const stopCtl = new AbortController();
+  const metrics = new MetricsRegistry();
+  const healMetrics = createHealMetrics(metrics);
+
+  const engine = opts.engine ?? createDockerClient(opts.env, { logger: log.child({ component: 'docker' }) });
+  const journal = openJournal({ dbPath: settings.dbPath, onWarning: (m) => log.warn(m) });
+  let budgets;
+  try {
+    budgets = journal.loadBudgets();
+  } catch (err) {
+    log.error('could not load restart budgets; starting them afresh', { error: errorMessage(err) });
+    budgets = new Map();
+  }
+  const notifier = opts.notifier ?? createNotifier({ log, metrics, signal: stopCtl.signal });
+  const serializer = new KeyedSerializer();
+  const limiter = new Limiter(Math.max(1, settings.parallelism || 8));
+  const self = detectSelfIdentity(opts.env);
+  if (self.ids.length || self.shortId) log.debug('own container identity', { ids: self.ids.map((i) => i.slice(0, 12)), hostname: self.shortId });
+
+  const healer = new Healer({
+    engine,
+    settings,
+    log: log.child({ component: 'heal' }),
+    notifier,
+    journal: {
+      append: (e, max) => journal.append(e, max),
+      saveBudget: (name, state) => journal.saveBudget(name, state, Date.now()),
+      deleteBudget: (name) => journal.deleteBudget(name),
+    },
+    metrics: healMetrics,
+    serializer,
+    limiter,
+    decodeLabels,
+    self,
+    budgets,
+    timeZone: opts.env.TZ,
+  });
+  const watcher = new Watcher({
+    engine,
+    healer,
+    log: log.child({ component: 'watch' }),
+    metrics: healMetrics,
+    intervalSec: settings.intervalSec,
+    signal: stopCtl.signal,
+  });
+  const state = new AppState({
+    healer,
+    watcher,
+    journal,
+    metrics,
+    intervalSec: settings.intervalSec,
+    version: packageVersion(),
+    startedAtMs,
+  });
+
+  log.info('starting', {
+    version: state.version,
+    namespace: settings.namespace || null,
+    intervalSec: settings.intervalSec,
+    dryRun: settings.dryRun,
+    dbPath: settings.dbPath,
+    parallelism: settings.parallelism,
+    budgetsLoaded: budgets.size,
+  });
+  if (settings.dryRun) log.warn('dry run: decisions are logged, journaled and notified, but no container is changed');
+
+  // `repairman reset NAME` writes to the database file; a running instance picks it up here.
+  let resetTimer: NodeJS.Timeout | undefined;
+  if (journal.persistent) {
+    let lastSeq = 0;
+    try {
+      lastSeq = journal.lastResetSeq();
+    } catch (err) {
+      log.warn('cannot read the reset log', { error: errorMessage(err) });
+    }
+    resetTimer = setInterval(() => {
+      try {
+        for (const r of journal.resetsAfter(lastSeq)) {
+          lastSeq = r.seq;
+          log.info('reset requested', { container: r.container });
+          healer.applyReset(r.container);
+        }
+      } catch (err) {
+        log.debug('cannot poll the reset log', { error: errorMessage(err) });
+      }
+    }, RESET_POLL_MS);
+  }
+
+  // ---- HTTP server hook (SPEC 6) ----------------------------------------------------------------
+  let http: { port: number; close(): Promise<void> } | null = null;
+  // --http-port 0 disables the server (SPEC 1); the port is logged so tools can find it.
+  if (settings.httpPort !== 0) {
+    try {
+      http = await startHttpServer({
+        address: settings.httpAddress,
+        port: settings.httpPort,
+        prefix: settings.httpPrefix,
+        state,
+        log: log.child({ component: 'http' }),
+        signal: stopCtl.signal,
+        timeZone: opts.env.TZ,
+      });
+      log.info('http listening', { port: http.port, address: settings.httpAddress, prefix: settings.httpPrefix || '/' });
+    } catch (err) {
+      // A port in use must not stop healing: say so loudly, keep repairing.
+      log.error('http server could not start; healing goes on without it', { error: errorMessage(err), port: settings.httpPort });
+    }
+  } else {
+    log.info('http disabled', { port: 0 });
+  }
+
+  // ---- duplicate cleaner hook (SPEC 4) ----------------------------------------------------------
+  // The lead wires src/dedupe/cleaner.ts here: share `serializer`, give it the journal and notifier,
+  // call state.setDuplicatesSource(() => cleaner.view()) and trigger it from the watcher's re-checks.
+
+  const watching = watcher.run();
+
+  let stopping: Promise<void> | null = null;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('stopping');
+      if (resetTimer) clearInterval(resetTimer);
+      stopCtl.abort();
+      await healer.stop(HEALER_GRACE_MS);
+      await withTimeout(watching, 100);
+      await Promise.all([http ? withTimeout(http.close(), 300) : Promise.resolve(), withTimeout(notifier.close(), NOTIFIER_GRACE_MS)]);
+      try {
+        journal.close();
+      } catch (err) {
+        log.warn('closing the journal failed', { error: errorMessage(err) });
+      }
+      const closable = engine as Partial<{ close(): void }>;
+      if (!opts.engine && typeof closable.close === 'function') closable.close();
+      log.info('stopped');
+      resolveDone();
+    })();
+    return stopping;
+  };
+  if (opts.signal.aborted) void stop();
+  else opts.signal.addEventListener('abort', () => void stop(), { once: true });
+
+  return {
+    state,
+    serializer,
+    metrics,
+    healMetrics,
+    journal,
+    healer,
+    watcher,
+    engine,
+    notifier,
+    httpPort: http?.port ?? null,
+    stop,
+    done,
+  };
+}

@@ -1,0 +1,627 @@
+// The healer against a fake engine and a manual clock: decisions, budgets, timers, call counts.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeLabels } from '../config/labels.js';
+import { defaultSettings } from '../config/settings-table.js';
+import type { ContainerPolicy, GlobalSettings } from '../config/types.js';
+import type { ContainerInspect, ContainerSummary, DockerEvent, EngineApi, Filters, LogsResult } from '../docker/types.js';
+import { RepairmanError } from '../errors.js';
+import { openJournal } from '../journal/journal.js';
+import type { Journal } from '../journal/types.js';
+import { silentLogger } from '../log.js';
+import { MetricsRegistry } from '../metrics/registry.js';
+import type { Notifier, NotifyEvent } from '../notify/types.js';
+import { KeyedSerializer, Limiter } from '../util/keyed-queue.js';
+import { Healer, type Clock } from './healer.js';
+import { createHealMetrics } from './metrics.js';
+
+// ---- a manual clock ---------------------------------------------------------------------------
+
+class ManualClock implements Clock {
+  t = Date.UTC(2024, 0, 1, 12, 0, 0);
+  private seq = 0;
+  readonly timers = new Map<number, { at: number; fn: () => void }>();
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + ms, fn });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.timers.delete(h as number);
+  }
+  /** Move time forward, firing due timers in order and letting the work they start settle. */
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      await flush();
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = Math.max(this.t, next[1].at);
+      next[1].fn();
+    }
+    this.t = end;
+    await flush();
+  }
+}
+
+async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+// ---- a fake engine ----------------------------------------------------------------------------
+
+interface FakeContainer {
+  id: string;
+  name: string;
+  status: string;
+  health?: string;
+  exitCode?: number;
+  oom?: boolean;
+  restartPolicy?: string;
+  labels?: Record<string, string>;
+  startedAt?: string;
+}
+
+class FakeEngine implements EngineApi {
+  readonly containers = new Map<string, FakeContainer>();
+  readonly calls: string[] = [];
+  restartHook: ((c: FakeContainer) => Promise<void>) | null = null;
+  failRestart: RepairmanError | null = null;
+  onRestart: ((c: FakeContainer) => void) | null = null;
+  get callCount(): number {
+    return this.calls.length;
+  }
+  add(c: Partial<FakeContainer> & { name: string }): FakeContainer {
+    const full: FakeContainer = { id: `${c.name.replace(/[^a-f0-9]/g, '').padEnd(8, '0')}${String(this.containers.size).padStart(56, '0')}`, status: 'running', ...c };
+    this.containers.set(c.name, full);
+    return full;
+  }
+  private find(idOrName: string): FakeContainer {
+    const c = this.containers.get(idOrName) ?? [...this.containers.values()].find((x) => x.id === idOrName);
+    if (!c) throw new RepairmanError('RM_ENGINE_NOT_FOUND', `no such container: ${idOrName}`);
+    return c;
+  }
+  async ping(): Promise<void> {
+    this.calls.push('ping');
+  }
+  async version(): Promise<never> {
+    throw new Error('unused');
+  }
+  async listContainers(opts: { all?: boolean; filters?: Filters } = {}): Promise<ContainerSummary[]> {
+    this.calls.push(`list ${JSON.stringify(opts.filters ?? {})}`);
+    const f = opts.filters ?? {};
+    return [...this.containers.values()]
+      .filter((c) => !f.health || (c.health && f.health.includes(c.health)))
+      .filter((c) => !f.status || f.status.includes(c.status))
+      .filter((c) => !f.name || f.name.every((re) => new RegExp(re).test(`/${c.name}`)))
+      .map((c) => ({
+        Id: c.id,
+        Names: [`/${c.name}`],
+        Image: 'busybox',
+        Created: 0,
+        State: c.status,
+        Status: c.status === 'exited' ? `Exited (${c.exitCode ?? 0}) 1 second ago` : `Up 1 second${c.health ? ` (${c.health === 'starting' ? 'health: starting' : c.health})` : ''}`,
+        Labels: c.labels ?? {},
+      }));
+  }
+  async inspect(id: string): Promise<ContainerInspect> {
+    this.calls.push(`inspect ${id}`);
+    const c = this.find(id);
+    return {
+      Id: c.id,
+      Name: `/${c.name}`,
+      Created: '',
+      State: {
+        Status: c.status,
+        Running: c.status === 'running',
+        Paused: c.status === 'paused',
+        Restarting: false,
+        OOMKilled: c.oom ?? false,
+        Dead: false,
+        Pid: 1,
+        ExitCode: c.exitCode ?? 0,
+        Error: '',
+        StartedAt: c.startedAt ?? new Date(0).toISOString(),
+        FinishedAt: '',
+        ...(c.health ? { Health: { Status: c.health, FailingStreak: 1, Log: [{ Start: '', End: '', ExitCode: 1, Output: 'boom' }] } } : {}),
+      },
+      RestartCount: 0,
+      Config: { Image: 'busybox', Hostname: 'x', Labels: c.labels ?? {} },
+      HostConfig: { RestartPolicy: { Name: c.restartPolicy ?? 'no', MaximumRetryCount: 0 }, AutoRemove: false },
+    };
+  }
+  async start(id: string): Promise<void> {
+    this.calls.push(`start ${this.find(id).name}`);
+    const c = this.find(id);
+    if (this.failRestart) throw this.failRestart;
+    c.status = 'running';
+    this.onRestart?.(c);
+  }
+  async stop(): Promise<void> {
+    throw new Error('unused');
+  }
+  async restart(id: string, opts: { stopTimeoutSec?: number } = {}): Promise<void> {
+    const c = this.find(id);
+    this.calls.push(`restart ${c.name} t=${opts.stopTimeoutSec}`);
+    if (this.restartHook) await this.restartHook(c);
+    if (this.failRestart) throw this.failRestart;
+    c.status = 'running';
+    if (c.health) c.health = 'starting';
+    this.onRestart?.(c);
+  }
+  async remove(): Promise<void> {
+    throw new Error('unused');
+  }
+  async logs(id: string): Promise<LogsResult> {
+    this.calls.push(`logs ${this.find(id).name}`);
+    return { stdout: 'a\nb\n', stderr: '', lines: [{ stream: 'stdout', text: 'a' }, { stream: 'stdout', text: 'b' }] };
+  }
+  // eslint-disable-next-line require-yield
+  async *events(): AsyncIterable<DockerEvent> {
+    return;
+  }
+  count(prefix: string): number {
+    return this.calls.filter((c) => c.startsWith(prefix)).length;
+  }
+}
+
+function ev(action: string, c: FakeContainer, attrs: Record<string, string> = {}): DockerEvent {
+  return { Type: 'container', Action: action, Actor: { ID: c.id, Attributes: { name: c.name, ...(c.labels ?? {}), ...attrs } }, time: 0, timeNano: 0 };
+}
+
+// ---- the setup ----------------------------------------------------------------------------------
+
+interface Setup {
+  healer: Healer;
+  engine: FakeEngine;
+  clock: ManualClock;
+  journal: Journal;
+  sent: NotifyEvent[];
+  metrics: MetricsRegistry;
+}
+
+function setup(opts: { policy?: Partial<ContainerPolicy>; settings?: Partial<GlobalSettings>; engine?: FakeEngine; journal?: Journal; clock?: ManualClock } = {}): Setup {
+  const base = defaultSettings();
+  const settings: GlobalSettings = {
+    ...base,
+    namespace: 'ns-',
+    ...opts.settings,
+    defaults: {
+      ...base.defaults,
+      secondsBetweenRestarts: 10,
+      frameSizeSec: 100,
+      maxRestartsInFrame: 2,
+      secondsBetweenNextFrame: 300,
+      maxChecksToGiveUp: 5,
+      ...opts.policy,
+    },
+  };
+  const engine = opts.engine ?? new FakeEngine();
+  const clock = opts.clock ?? new ManualClock();
+  const journal = opts.journal ?? openJournal({ dbPath: ':memory:' });
+  const sent: NotifyEvent[] = [];
+  const notifier: Notifier = { send: (e) => void sent.push(e), close: async () => undefined };
+  const metrics = new MetricsRegistry();
+  const healer = new Healer({
+    engine,
+    settings,
+    log: silentLogger,
+    notifier,
+    journal: {
+      append: (e, max) => journal.append(e, max),
+      saveBudget: (n, s) => journal.saveBudget(n, s, clock.now()),
+      deleteBudget: (n) => journal.deleteBudget(n),
+    },
+    metrics: createHealMetrics(metrics),
+    serializer: new KeyedSerializer(),
+    limiter: new Limiter(settings.parallelism),
+    decodeLabels,
+    self: { ids: [], shortId: null },
+    budgets: journal.loadBudgets(),
+    host: 'testhost',
+    timeZone: 'UTC',
+    clock,
+  });
+  return { healer, engine, clock, journal, sent, metrics };
+}
+
+function kinds(journal: Journal, container?: string): string[] {
+  return journal.list({ limit: 1000, ...(container ? { container } : {}) }).reverse().map((e) => e.kind);
+}
+
+// ---- tests --------------------------------------------------------------------------------------
+
+describe('healer: detection', () => {
+  it('restarts an unhealthy container on its health event, with its stop_timeout', async () => {
+    const s = setup();
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy', labels: { 'org.riotkit.repairman.stop_timeout': '7' } });
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('restart ns-web t=7'), 1);
+    assert.deepEqual(kinds(s.journal), ['restart']);
+    assert.equal(s.metrics.get('repairman_restarts_total', { reason: 'unhealthy' }), 1);
+    await s.healer.stop();
+  });
+
+  it('starts a crashed container (exit 3, restart policy no)', async () => {
+    const s = setup();
+    const c = s.engine.add({ name: 'ns-job', status: 'exited', exitCode: 3 });
+    s.healer.handleEvent(ev('die', c, { exitCode: '3' }));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('start ns-job'), 1);
+    assert.match(s.journal.list({ limit: 1 })[0]?.message ?? '', /crashed with exit code 3/);
+    await s.healer.stop();
+  });
+
+  it('leaves alone a die after a kill or stop, and forgets the mark on start', async () => {
+    const s = setup();
+    const c = s.engine.add({ name: 'ns-a', status: 'exited', exitCode: 3 });
+    s.healer.handleEvent(ev('kill', c, { signal: '15' }));
+    s.healer.handleEvent(ev('die', c, { exitCode: '3' }));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('start'), 0);
+    assert.equal(s.metrics.get('repairman_skips_total', { reason: 'stopped_by_someone' }), 1);
+    s.healer.handleEvent(ev('start', c));
+    s.healer.handleEvent(ev('die', c, { exitCode: '3' }));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('start ns-a'), 1, 'a crash after a new start is a crash');
+    await s.healer.stop();
+  });
+
+  it('a reload signal (HUP) marks a deliberate stop only for a minute', async () => {
+    const s = setup();
+    const c = s.engine.add({ name: 'ns-a', status: 'exited', exitCode: 3 });
+    s.healer.handleEvent(ev('kill', c, { signal: '1' }));
+    await s.clock.advance(61_000);
+    s.healer.handleEvent(ev('die', c, { exitCode: '3' }));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('start ns-a'), 1);
+    await s.healer.stop();
+  });
+
+  it('needs no inspect for deliberate exit codes', async () => {
+    const s = setup();
+    for (const code of [0, 130, 143]) {
+      const c = s.engine.add({ name: `ns-c${code}`, status: 'exited', exitCode: code });
+      s.healer.handleEvent(ev('die', c, { exitCode: String(code) }));
+    }
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('inspect'), 0);
+    assert.equal(s.metrics.get('repairman_skips_total', { reason: 'deliberate_exit' }), 3);
+    await s.healer.stop();
+  });
+
+  it('ignores events outside the namespace and of excluded containers', async () => {
+    const s = setup();
+    const out = s.engine.add({ name: 'other', health: 'unhealthy' });
+    const off = s.engine.add({ name: 'ns-off', health: 'unhealthy', labels: { 'org.riotkit.repairman.enable_autoheal': 'false' } });
+    const swarm = s.engine.add({ name: 'ns-swarm', health: 'unhealthy', labels: { 'com.docker.swarm.task.id': 'abc' } });
+    for (const c of [out, off, swarm]) s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('inspect'), 0);
+    assert.equal(s.engine.count('restart'), 0);
+    assert.equal(s.healer.containers().length, 2, 'the excluded ones are shown, the outsider is not');
+    await s.healer.stop();
+  });
+
+  it('does nothing when the fresh look finds it recovered or gone', async () => {
+    const s = setup();
+    const c = s.engine.add({ name: 'ns-web', health: 'healthy' });
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    const g = s.engine.add({ name: 'ns-gone', health: 'unhealthy' });
+    s.engine.containers.delete('ns-gone');
+    s.healer.handleEvent(ev('health_status: unhealthy', g));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('restart'), 0);
+    assert.ok(!s.healer.containers().some((t) => t.name === 'ns-gone'));
+    await s.healer.stop();
+  });
+
+  it('coalesces a burst of triggers into one evaluation', async () => {
+    const s = setup();
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    for (let i = 0; i < 10; i++) s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('inspect'), 1);
+    assert.equal(s.engine.count('restart'), 1);
+    await s.healer.stop();
+  });
+});
+
+describe('healer: re-checks', () => {
+  it('a quick re-check costs a constant number of listings and inspects only real candidates', async () => {
+    const s = setup();
+    for (let i = 0; i < 50; i++) s.engine.add({ name: `ns-ok${i}`, health: 'healthy' });
+    for (let i = 0; i < 50; i++) s.engine.add({ name: `ns-done${i}`, status: 'exited', exitCode: 0 });
+    for (let i = 0; i < 20; i++) s.engine.add({ name: `ns-always${i}`, status: 'exited', exitCode: 1, restartPolicy: 'always' });
+    s.engine.add({ name: 'ns-sick', health: 'unhealthy' });
+    await s.healer.recheck('full');
+    await s.clock.advance(0);
+    const afterFull = s.engine.calls.length;
+    assert.equal(s.engine.count('list'), 1);
+    assert.equal(s.engine.count('restart'), 1);
+    // The 20 'always' containers were inspected once and are remembered as not crashed.
+    assert.equal(s.engine.count('inspect'), 21);
+    s.engine.calls.length = 0;
+    assert.ok(afterFull > 0);
+    await s.clock.advance(5_000);
+    s.engine.containers.get('ns-sick')!.health = 'unhealthy';
+    await s.healer.recheck('quick');
+    await s.clock.advance(0);
+    // unhealthy + exited, + healthy while a container with a healthcheck is in trouble (recoveries
+    // missed by the event stream).
+    assert.deepEqual(s.engine.calls.filter((x) => x.startsWith('list')).map((x) => Object.keys(JSON.parse(x.slice(5)) as object).sort().join()), [
+      'health,name',
+      'name,status',
+      'health,name',
+    ]);
+    assert.equal(s.engine.count('inspect'), 1, 'the sick one needs a decision (a gap wait)');
+    assert.equal(s.engine.count('restart'), 0);
+    s.engine.calls.length = 0;
+    await s.healer.recheck('quick');
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('inspect'), 0, 'waiting on a timer: no inspect');
+    s.engine.calls.length = 0;
+    // Many more containers: the same number of calls.
+    for (let i = 0; i < 200; i++) s.engine.add({ name: `ns-more${i}`, status: 'exited', exitCode: 143 });
+    await s.healer.recheck('quick');
+    await s.clock.advance(0);
+    assert.equal(s.engine.calls.length, 3);
+    await s.healer.stop();
+  });
+
+  it('a re-check finds what events missed', async () => {
+    const s = setup();
+    s.engine.add({ name: 'ns-crash', status: 'exited', exitCode: 2 });
+    s.engine.add({ name: 'ns-sick', health: 'unhealthy' });
+    s.engine.add({ name: 'other-sick', health: 'unhealthy' });
+    assert.equal(await s.healer.recheck('quick'), true);
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('start ns-crash'), 1);
+    assert.equal(s.engine.count('restart ns-sick'), 1);
+    assert.equal(s.engine.count('restart other-sick'), 0);
+    assert.ok(s.engine.calls.filter((c) => c.startsWith('list')).every((c) => c.includes('^/ns-')), 'namespace filtered by the engine');
+    await s.healer.stop();
+  });
+
+  it('reports a failed listing', async () => {
+    const s = setup();
+    s.engine.listContainers = async () => {
+      throw new RepairmanError('RM_ENGINE_UNREACHABLE', 'down');
+    };
+    assert.equal(await s.healer.recheck('full'), false);
+    assert.equal(s.healer.lastFullCheckMs, null);
+    await s.healer.stop();
+  });
+});
+
+describe('healer: budget', () => {
+  it('gap wait, then the longer wait after max restarts, then a new frame', async () => {
+    const s = setup();
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    // Never recovers: every restart leaves it unhealthy again at once.
+    s.engine.onRestart = (x) => {
+      x.health = 'unhealthy';
+      queueMicrotask(() => s.healer.handleEvent(ev('health_status: unhealthy', x)));
+    };
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('restart'), 1, 'restart at t=0');
+    await s.clock.advance(9_000);
+    assert.equal(s.engine.count('restart'), 1, 'gap of 10 s');
+    await s.clock.advance(1_100);
+    assert.equal(s.engine.count('restart'), 2, 'restart at t=10');
+    await s.clock.advance(20_000);
+    assert.equal(s.engine.count('restart'), 2, 'max 2 in the frame: longer wait');
+    assert.equal(s.healer.budgetViewOf('ns-web', s.clock.now()).state, 'longer_wait');
+    await s.clock.advance(300_000 - 20_000);
+    assert.equal(s.engine.count('restart'), 3, 'restart after the longer wait, in a new frame');
+    assert.deepEqual(kinds(s.journal), ['restart', 'wait', 'multiple_failures', 'restart', 'longer_wait', 'multiple_failures', 'restart', 'wait']);
+    const warn = s.sent.filter((e) => e.kind === 'longer_wait');
+    assert.equal(warn.length, 0, 'no URL: nothing sent');
+    assert.equal(s.metrics.get('repairman_waits_total', { kind: 'longer' }), 1);
+    assert.equal(s.metrics.get('repairman_waits_total', { kind: 'gap' }), 2);
+    await s.healer.stop();
+  });
+
+  it('gives up, notifies, and lifts the give-up when healthy again', async () => {
+    const s = setup({ policy: { maxRestartsInFrame: 0, maxChecksToGiveUp: 3, secondsBetweenRestarts: 1, notifyUrls: ['https://hooks.example/x'], notifyLevel: 'INFO' } });
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    s.engine.onRestart = (x) => {
+      x.health = 'unhealthy';
+      queueMicrotask(() => s.healer.handleEvent(ev('health_status: unhealthy', x)));
+    };
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(10_000);
+    assert.equal(s.engine.count('restart'), 3);
+    assert.equal(s.healer.budgetViewOf('ns-web', s.clock.now()).state, 'given_up');
+    await s.clock.advance(10_000);
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('restart'), 3, 'given up: not touched');
+    const giveUp = s.sent.find((e) => e.kind === 'give_up');
+    assert.ok(giveUp, 'give-up is notified at INFO');
+    assert.equal(giveUp.host, 'testhost');
+    assert.equal(giveUp.healthOutput, 'exit code 1: boom');
+    assert.deepEqual(giveUp.logLines, ['a', 'b']);
+    assert.ok(!s.sent.some((e) => e.kind === 'restart'), 'restarts are DEBUG: not sent at INFO');
+    assert.ok(s.sent.some((e) => e.kind === 'multiple_failures'));
+    c.health = 'healthy';
+    s.healer.handleEvent(ev('health_status: healthy', c));
+    await s.clock.advance(0);
+    assert.equal(s.healer.budgetViewOf('ns-web', s.clock.now()).state, 'ok');
+    const back = s.sent.find((e) => e.kind === 'recovered');
+    assert.ok(back, 'healthy again is notified');
+    assert.equal(s.metrics.get('repairman_give_ups_total'), 1);
+    await s.healer.stop();
+  });
+
+  it('resumes a persisted longer wait instead of restarting early', async () => {
+    const journal = openJournal({ dbPath: ':memory:' });
+    const clock = new ManualClock();
+    const first = setup({ journal, clock });
+    const c = first.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    first.engine.onRestart = (x) => {
+      x.health = 'unhealthy';
+    };
+    for (let i = 0; i < 3; i++) {
+      first.healer.handleEvent(ev('health_status: unhealthy', c));
+      await clock.advance(11_000);
+    }
+    assert.equal(first.engine.count('restart'), 2);
+    assert.equal(first.healer.budgetViewOf('ns-web', clock.now()).state, 'longer_wait');
+    await first.healer.stop();
+    // A new instance on the same database, a minute later.
+    await clock.advance(60_000);
+    const second = setup({ journal, clock, engine: first.engine });
+    first.engine.calls.length = 0;
+    await second.healer.recheck('full');
+    await clock.advance(100_000);
+    assert.equal(first.engine.count('restart'), 0, 'still in the longer wait');
+    await clock.advance(150_000);
+    assert.equal(first.engine.count('restart'), 1, 'restarted when the wait ended');
+    await second.healer.stop();
+  });
+
+  it('reset lifts a give-up at once', async () => {
+    const s = setup({ policy: { maxRestartsInFrame: 0, maxChecksToGiveUp: 1 } });
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    s.engine.onRestart = (x) => {
+      x.health = 'unhealthy';
+    };
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(20_000);
+    assert.equal(s.healer.budgetViewOf('ns-web', s.clock.now()).state, 'given_up');
+    s.healer.applyReset('ns-web');
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('restart'), 2);
+    await s.healer.stop();
+  });
+
+  it('a failed restart is journaled, counted, notified and retried after the gap', async () => {
+    const s = setup({ policy: { notifyUrls: ['https://hooks.example/x'], notifyLevel: 'WARNING' } });
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    s.engine.failRestart = new RepairmanError('RM_ENGINE_CONFLICT', 'cannot restart');
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    assert.deepEqual(kinds(s.journal), ['restart_failed']);
+    assert.equal(s.metrics.get('repairman_restart_failures_total'), 1);
+    assert.equal(s.sent.filter((e) => e.kind === 'restart_failed').length, 1);
+    s.engine.failRestart = null;
+    await s.clock.advance(10_100);
+    assert.equal(s.engine.count('restart'), 2, 'tried again when the gap ended, without an event');
+    await s.healer.stop();
+  });
+});
+
+describe('healer: recovery without a healthcheck', () => {
+  it('recovers after running a whole frame', async () => {
+    const s = setup({ policy: { frameSizeSec: 100 } });
+    const c = s.engine.add({ name: 'ns-job', status: 'exited', exitCode: 3 });
+    s.engine.onRestart = (x) => {
+      x.startedAt = new Date(s.clock.now()).toISOString();
+    };
+    s.healer.handleEvent(ev('die', c, { exitCode: '3' }));
+    await s.clock.advance(0);
+    assert.equal(s.healer.budgetViewOf('ns-job', s.clock.now()).streak, 1);
+    await s.clock.advance(99_000);
+    assert.equal(s.healer.budgetViewOf('ns-job', s.clock.now()).streak, 1);
+    await s.clock.advance(2_000);
+    assert.equal(s.healer.budgetViewOf('ns-job', s.clock.now()).streak, 0);
+    assert.ok(kinds(s.journal).includes('recovered'));
+    await s.healer.stop();
+  });
+});
+
+describe('healer: acting', () => {
+  it('a slow restart of one container delays none of the others', async () => {
+    const s = setup({ settings: { parallelism: 2 } });
+    let release!: () => void;
+    const slow = new Promise<void>((r) => {
+      release = r;
+    });
+    s.engine.restartHook = async (c) => {
+      if (c.name === 'ns-slow') await slow;
+    };
+    const all = [s.engine.add({ name: 'ns-slow', health: 'unhealthy' })];
+    for (let i = 0; i < 6; i++) all.push(s.engine.add({ name: `ns-fast${i}`, health: 'unhealthy' }));
+    for (const c of all) s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('restart ns-fast'), 6);
+    release();
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('restart ns-slow'), 1);
+    await s.healer.stop();
+  });
+
+  it('dry run decides and journals but changes nothing', async () => {
+    const s = setup({ settings: { dryRun: true } });
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    const j = s.engine.add({ name: 'ns-job', status: 'exited', exitCode: 9 });
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    s.healer.handleEvent(ev('die', j, { exitCode: '9' }));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('restart'), 0);
+    assert.equal(s.engine.count('start'), 0);
+    assert.deepEqual(kinds(s.journal, 'ns-web'), ['restart']);
+    assert.match(s.journal.list({ limit: 1, container: 'ns-web' })[0]?.message ?? '', /Dry run/);
+    await s.clock.advance(10_500);
+    assert.deepEqual(kinds(s.journal, 'ns-web'), ['restart', 'multiple_failures', 'restart'], 'the budget goes on as if restarted');
+    await s.healer.stop();
+  });
+
+  it('fetches logs only when a notification will be sent', async () => {
+    const quiet = setup();
+    const c = quiet.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    quiet.healer.handleEvent(ev('health_status: unhealthy', c));
+    await quiet.clock.advance(0);
+    assert.equal(quiet.engine.count('logs'), 0);
+    await quiet.healer.stop();
+
+    const loud = setup({ policy: { notifyUrls: ['https://hooks.example/x'], notifyLevel: 'DEBUG' } });
+    const d = loud.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    loud.healer.handleEvent(ev('health_status: unhealthy', d));
+    await loud.clock.advance(0);
+    assert.equal(loud.engine.count('logs'), 1);
+    const restartAt = loud.engine.calls.findIndex((x) => x.startsWith('restart'));
+    const logsAt = loud.engine.calls.findIndex((x) => x.startsWith('logs'));
+    assert.ok(restartAt >= 0 && restartAt < logsAt, 'logs are asked for after the restart call');
+    const n = loud.sent.find((e) => e.kind === 'restart');
+    assert.ok(n);
+    assert.equal(n.reason, 'unhealthy');
+    assert.deepEqual(n.urls, ['https://hooks.example/x']);
+    assert.match(n.next ?? '', /not before 2024-01-01 12:00:10 \(UTC\)/);
+    await loud.healer.stop();
+  });
+
+  it('reports a bad label once, and keeps the global value', async () => {
+    const s = setup();
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy', labels: { 'org.riotkit.repairman.stop_timeout': 'soon' } });
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count(`restart ns-web t=${defaultSettings().defaults.stopTimeoutSec}`), 1);
+    assert.equal(kinds(s.journal).filter((k) => k === 'config_error').length, 1);
+    assert.equal(s.metrics.get('repairman_label_problems'), 1);
+    await s.healer.stop();
+  });
+
+  it('stop clears every timer', async () => {
+    const s = setup();
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    s.engine.onRestart = (x) => {
+      x.health = 'unhealthy';
+      queueMicrotask(() => s.healer.handleEvent(ev('health_status: unhealthy', x)));
+    };
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(1_000);
+    assert.ok(s.clock.timers.size > 0);
+    await s.healer.stop();
+    assert.equal(s.clock.timers.size, 0);
+  });
+});
