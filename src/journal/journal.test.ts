@@ -218,6 +218,37 @@ describe('journal: files', () => {
     writer.close();
   });
 
+  it('a save racing a reset never undoes it, even across a restart of the instance', () => {
+    const path = tempDb();
+    const instance = openJournal({ dbPath: path });
+    const busy = recordRestart(initialBudget(), POLICY, T0, true).state;
+    assert.equal(instance.saveBudget('web', busy, T0), true);
+    assert.equal(instance.saveBudget('db', busy, T0), true);
+    const lastSeen = instance.lastResetSeq();
+    const cli = openJournal({ dbPath: path, mustExist: true });
+    assert.ok(cli.resetContainer('web', T0 + 1000));
+    cli.close();
+    // The instance has not polled yet and saves its old state: refused, the reset wins.
+    assert.equal(instance.saveBudget('web', busy, T0 + 2000), false);
+    assert.equal(instance.loadBudget('web'), null);
+    assert.equal(instance.saveBudget('db', busy, T0 + 2000), true, 'other containers are saved as usual');
+    // Killed before polling; the restarted instance loads no budget for web.
+    instance.close();
+    const restarted = openJournal({ dbPath: path });
+    assert.deepEqual([...restarted.loadBudgets().keys()], ['db']);
+    assert.equal(restarted.saveBudget('web', initialBudget(), T0 + 3000), true, 'resets before the open are already seen');
+    restarted.close();
+    // Without a restart: once polled, saves go through again.
+    const again = openJournal({ dbPath: path });
+    const cli2 = openJournal({ dbPath: path, mustExist: true });
+    cli2.resetContainer('web', T0 + 4000);
+    cli2.close();
+    assert.equal(again.saveBudget('web', busy, T0 + 5000), false);
+    assert.deepEqual(again.resetsAfter(lastSeen).map((r) => r.container), ['web', 'web']);
+    assert.equal(again.saveBudget('web', initialBudget(), T0 + 6000), true);
+    again.close();
+  });
+
   it('a second writer (repairman reset) and the running instance share the file', () => {
     const path = tempDb();
     const instance = openJournal({ dbPath: path });
@@ -284,8 +315,8 @@ describe('journal: schema versions', () => {
     j.close();
     const after2 = new Database(path, { readonly: true });
     assert.equal(after2.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-    const indexes = (after2.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'journal_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    assert.deepEqual(indexes, ['journal_container_num', 'journal_kind_at']);
+    const indexes = (after2.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    assert.deepEqual(indexes, ['journal_container_num', 'journal_kind_at', 'resets_container_seq']);
     after2.close();
   });
 

@@ -154,12 +154,17 @@ export function openJournal(opts: OpenJournalOptions): Journal {
     const damaged = /integrity check/.test(errorMessage(err));
     throw journalError(dbPath, 'opening', err, damaged ? DAMAGED_ADVICE : adviceFor(err, dbPath));
   }
-  return new SqliteJournal(db, dbPath, !memory, ro, opts.onWarning ?? (() => {}));
+  const journal = new SqliteJournal(db, dbPath, !memory, ro, opts.onWarning ?? (() => {}));
+  // Resets made before this open are history: budgets were loaded after them (see saveBudget).
+  if (!ro) journal.markResetsSeen();
+  return journal;
 }
 
 class SqliteJournal implements Journal {
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
+  /** The newest reset this connection has handed out (or that existed when it opened). */
+  private seenResetSeq: number | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -297,12 +302,21 @@ class SqliteJournal implements Journal {
     return state;
   }
 
-  saveBudget(container: string, state: BudgetState, nowMs: number): void {
+  /** @internal Called by openJournal: resets that exist now count as seen. */
+  markResetsSeen(): void {
+    this.seenResetSeq = this.lastResetSeq();
+  }
+
+  saveBudget(container: string, state: BudgetState, nowMs: number): boolean {
     this.writable('saveBudget');
-    this.guard('saveBudget', () => {
+    return this.guard('saveBudget', () => {
+      this.seenResetSeq ??= this.lastResetSeq();
+      const pending = this.stmt('SELECT 1 FROM resets WHERE container = ? AND seq > ? LIMIT 1').get(container, this.seenResetSeq);
+      if (pending) return false;
       this.stmt(
         'INSERT INTO budgets (container, state, updated_at_ms) VALUES (?, ?, ?) ON CONFLICT (container) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms',
       ).run(container, JSON.stringify(state), Math.round(nowMs));
+      return true;
     });
   }
 
@@ -346,6 +360,8 @@ class SqliteJournal implements Journal {
         container: string;
         at_ms: number;
       }[];
+      const newest = rows.at(-1)?.seq;
+      if (newest !== undefined && newest > (this.seenResetSeq ?? 0)) this.seenResetSeq = newest;
       return rows.map((r) => ({ seq: r.seq, container: r.container, atMs: r.at_ms }));
     });
   }

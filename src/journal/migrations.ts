@@ -44,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
         container TEXT NOT NULL,
         at_ms INTEGER NOT NULL
       );
+      CREATE INDEX resets_container_seq ON resets (container, seq);
     `,
   },
 ];

@@ -65,7 +65,12 @@ export interface Journal {
   /** Every persisted budget; damaged rows are skipped (and reported through onWarning). */
   loadBudgets(): Map<string, BudgetState>;
   loadBudget(container: string): BudgetState | null;
-  saveBudget(container: string, state: BudgetState, nowMs: number): void;
+  /**
+   * Stores a container's budget. Returns false, storing nothing, when a `repairman reset` of that
+   * container arrived that this connection has not yet seen through resetsAfter(): the reset wins, and
+   * the caller applies it at its next poll (so a save racing a reset, then a crash, cannot undo it).
+   */
+  saveBudget(container: string, state: BudgetState, nowMs: number): boolean;
   deleteBudget(container: string): void;
   /**
    * `repairman reset NAME` in one transaction: deletes the budget, logs the reset for running
@@ -76,7 +81,7 @@ export interface Journal {
   resetContainer(container: string, nowMs: number, maxPerContainer?: number): JournalEntry | null;
   /** The highest reset seq (0 when none): where a running instance starts polling. */
   lastResetSeq(): number;
-  /** Resets with seq > afterSeq, oldest first. */
+  /** Resets with seq > afterSeq, oldest first; marks them seen (see saveBudget). */
   resetsAfter(afterSeq: number): ResetMark[];
   close(): void;
 }
