@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { BudgetView, ContainerView } from '../state/types.js';
+import { FakeState, SECRET_URL } from '../../test/helpers/fake-state.js';
+import {
+  buildContainersPayload, buildEventsPayload, buildReport, isConstantlyFailing, redact, reportDate, sortedJson,
+} from './payloads.js';
+
+const NOW = Date.UTC(2024, 0, 2, 3, 4, 5);
+
+function container(b: Partial<BudgetView>): ContainerView {
+  return {
+    id: 'x', name: 'c', state: 'running', health: 'healthy', watched: true, excludedReason: null, lastEvent: null, labelProblems: [],
+    budget: { state: 'ok', untilMs: null, restartsInFrame: 0, reachedMaxInPreviousFrame: false, streak: 0, ...b },
+  };
+}
+
+describe('isConstantlyFailing (global_status rule, SPEC 6)', () => {
+  it('counts a longer wait and a give-up, whatever the counts', () => {
+    assert.equal(isConstantlyFailing(container({ state: 'longer_wait' })), true);
+    assert.equal(isConstantlyFailing(container({ state: 'given_up' })), true);
+  });
+
+  it('counts a container that reached its limit in the previous frame and was restarted again', () => {
+    assert.equal(isConstantlyFailing(container({ reachedMaxInPreviousFrame: true, restartsInFrame: 1 })), true);
+    assert.equal(isConstantlyFailing(container({ state: 'waiting', reachedMaxInPreviousFrame: true, restartsInFrame: 3 })), true);
+  });
+
+  it('does not count ok or a plain wait, nor a previous-frame limit without a new restart', () => {
+    assert.equal(isConstantlyFailing(container({})), false);
+    assert.equal(isConstantlyFailing(container({ state: 'waiting', restartsInFrame: 1, streak: 1 })), false);
+    assert.equal(isConstantlyFailing(container({ reachedMaxInPreviousFrame: true, restartsInFrame: 0 })), false);
+    assert.equal(isConstantlyFailing(container({ restartsInFrame: 5, streak: 5 })), false);
+  });
+});
+
+describe('buildReport', () => {
+  it('lists failing containers by name with the original fields', () => {
+    const s = new FakeState({ nowMs: NOW });
+    const r = buildReport(s, 20);
+    assert.deepEqual(r.constantly_failing, [
+      { id: 'cache', ident: 'cache=False', restarts_in_current_frame: 1, reached_max_in_previous_frame: true },
+      { id: 'db', ident: 'db=False', restarts_in_current_frame: 2, reached_max_in_previous_frame: false },
+      { id: 'queue', ident: 'queue=False', restarts_in_current_frame: 0, reached_max_in_previous_frame: false },
+    ]);
+    assert.equal(r.constantly_failing_count, 3);
+    assert.equal(r.global_status, false);
+  });
+
+  it('is true with nothing failing', () => {
+    const s = new FakeState({ nowMs: NOW });
+    s.allGood();
+    const r = buildReport(s, 5);
+    assert.equal(r.global_status, true);
+    assert.equal(r.constantly_failing_count, 0);
+    assert.equal(r.last_events.length, 5);
+  });
+
+  it('gives last_events newest first, dates in UTC as the original, secrets masked, never more than the limit', () => {
+    const s = new FakeState({ nowMs: NOW });
+    const r = buildReport(s, 3);
+    assert.deepEqual(r.last_events.map((e) => e.num), [32, 31, 30]);
+    assert.deepEqual(r.last_events[0], { num: 32, container: 'notifier', date: '2024-01-02 03:04:04', message: 'delivery to https://hooks.slack.com/*** failed' });
+    s.events = () => s.journal; // a state that ignores the limit
+    assert.equal(buildReport(s, 3).last_events.length, 3);
+  });
+});
+
+describe('reportDate', () => {
+  it('writes "YYYY-MM-DD HH:MM:SS" in UTC whatever TZ is', () => {
+    assert.equal(reportDate(Date.UTC(2024, 11, 31, 23, 59, 59, 999)), '2024-12-31 23:59:59');
+    assert.equal(reportDate(0), '1970-01-01 00:00:00');
+  });
+});
+
+describe('sortedJson', () => {
+  it('sorts keys at every level and keeps array order', () => {
+    const text = sortedJson({ b: 1, a: { d: [{ z: 1, y: 2 }, 3], c: null } }, 0);
+    assert.equal(text, '{"a":{"c":null,"d":[{"y":2,"z":1},3]},"b":1}');
+  });
+});
+
+describe('redact', () => {
+  it('masks URLs anywhere and secret-looking keys whole', () => {
+    const out = redact({
+      message: `posting to ${SECRET_URL} failed`,
+      details: { notifyUrl: 'xoxb-not-a-url-token', urls: [SECRET_URL], token: 'abc', nested: [{ webhook: SECRET_URL }] },
+      count: 3,
+      ok: true,
+      none: null,
+    });
+    assert.deepEqual(out, {
+      message: 'posting to https://hooks.slack.com/*** failed',
+      details: { notifyUrl: '***', urls: ['https://hooks.slack.com/***'], token: '***', nested: [{ webhook: 'https://hooks.slack.com/***' }] },
+      count: 3,
+      ok: true,
+      none: null,
+    });
+    assert.ok(!JSON.stringify(out).includes('SECRETTOKEN'));
+  });
+});
+
+describe('buildContainersPayload', () => {
+  it('masks a bad notify_url label value even when it is not a URL', () => {
+    const s = new FakeState({ nowMs: NOW });
+    const n = s.containerList.find((c) => c.name === 'notifier');
+    assert.ok(n && n.labelProblems[0]);
+    n.labelProblems[0].value = 'T000/B000/SECRETTOKEN';
+    const p = buildContainersPayload(s, NOW, 'UTC');
+    assert.equal(p.containers.find((c) => c.name === 'notifier')?.labelProblems[0]?.value, '***');
+    assert.ok(!JSON.stringify(p).includes('SECRETTOKEN'));
+  });
+
+  it('keeps the timeline to the last 24 hours even if the state returns more', () => {
+    const s = new FakeState({ nowMs: NOW });
+    s.restartsSince = () => s.restarts.concat([{ container: 'x', atMs: NOW + 1000, kind: 'restart' }]);
+    const p = buildContainersPayload(s, NOW, 'Europe/Warsaw');
+    assert.equal(p.timeline.sinceMs, NOW - 86_400_000);
+    assert.equal(p.timeline.untilMs, NOW);
+    assert.equal(p.timeline.restarts.length, 6);
+    assert.ok(p.timeline.restarts.every((r) => r.atMs >= p.timeline.sinceMs && r.atMs <= NOW));
+    assert.equal(p.timeZone, 'Europe/Warsaw');
+  });
+});
+
+describe('buildEventsPayload', () => {
+  it('asks for one more than the page to know whether an older page exists', () => {
+    const s = new FakeState({ nowMs: NOW });
+    const p = buildEventsPayload(s, { limit: 10 });
+    assert.equal(s.eventQueries.at(-1)?.limit, 11);
+    assert.equal(p.events.length, 10);
+    assert.equal(p.next, 23);
+    const last = buildEventsPayload(s, { limit: 10, beforeNum: 3 });
+    assert.deepEqual(last.events.map((e) => e.num), [2, 1]);
+    assert.equal(last.next, null);
+    assert.deepEqual(buildEventsPayload(s, { limit: 10, container: 'nobody' }), { events: [], next: null });
+  });
+});
