@@ -590,7 +590,9 @@ export class DockerClient implements EngineApi {
     if (tls && (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || TLS_VERIFY_CODES.has(code) || /ssl|tls|certificate/i.test(raw))) {
       let why: string;
       if (/alert (bad certificate|certificate required|unknown ca|certificate unknown|handshake failure)/i.test(raw) || /ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN)/.test(code)) {
-        why = `the engine rejected the client certificate (cert.pem/key.pem in ${tls.certPath}${tls.cert ? '' : ': none there'}); it must be signed by a CA the engine trusts`;
+        why = tls.cert
+          ? `the engine rejected the client certificate (cert.pem in ${tls.certPath}); it must be signed by a CA the engine trusts`
+          : `the engine requires a client certificate, and ${tls.certPath} has no cert.pem and key.pem`;
       } else if (TLS_VERIFY_CODES.has(code) || /certificate|verify/i.test(raw)) {
         why = `the engine's certificate could not be verified with ${tls.certPath}/ca.pem (${raw})`;
       } else {
