@@ -143,6 +143,7 @@ export class Healer {
   private readonly reportedProblems = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private stopped = false;
+  private firstFullCheckDone = false;
 
   private checkRunning: Promise<boolean> | null = null;
   private checkQueued: 'full' | 'quick' | null = null;
@@ -363,7 +364,13 @@ export class Healer {
       this.lastCheckError = null;
       this.metrics.checks.inc();
       this.metrics.checkDurationSeconds.set((performance.now() - started) / 1000);
-      this.log.debug('re-check done', { mode, candidates: candidates.length, ms: Math.round(performance.now() - started) });
+      if (mode === 'full' && !this.firstFullCheckDone) {
+        this.firstFullCheckDone = true;
+        const watched = this.containers().filter((t) => !t.excluded).length;
+        this.log.info('watching', { containers: this.tracked.size, watched, candidates: candidates.length });
+      } else {
+        this.log.debug('re-check done', { mode, candidates: candidates.length, ms: Math.round(performance.now() - started) });
+      }
       return true;
     } catch (err) {
       if (this.stopped) return false;
