@@ -63,3 +63,24 @@ test('the memory is bounded: least recently seen keys go first', () => {
   assert.equal(f.size, 100);
   assert.throws(() => new ChangeMemory(0), RangeError);
 });
+
+test('each destination hears of a problem once: a new notify_url gets it too', () => {
+  const f = new RepeatFilter();
+  const e = problem('web', 'r');
+  assert.equal(f.admit(e, 'http://a/x'), true);
+  assert.equal(f.admit(e, 'http://a/x'), false);
+  assert.equal(f.admit(e, 'http://b/x'), true);
+  assert.equal(f.admit(e, 'http://b/x'), false);
+});
+
+test('without a dedupeKey, two problems sharing a reason (an error code) do not ping-pong', () => {
+  const f = new RepeatFilter();
+  const a: NotifyEvent = { ...problem('web', 'RM_LABEL_INVALID'), summary: 'stop_timeout="x"' };
+  const b: NotifyEvent = { ...problem('web', 'RM_LABEL_INVALID'), summary: 'heal_exited="maybe"' };
+  assert.equal(f.admit(a), true);
+  assert.equal(f.admit(b), true);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(f.admit(a), false);
+    assert.equal(f.admit(b), false);
+  }
+});

@@ -48,11 +48,16 @@ export class RepeatFilter {
     this.memory = new ChangeMemory(limit);
   }
 
-  /** True when the event should be sent. */
-  admit(event: NotifyEvent): boolean {
+  /**
+   * True when the event should be sent (to that destination: each destination hears of a problem once,
+   * so a notify_url changed to a new one gets the standing problems too).
+   */
+  admit(event: NotifyEvent, destination = ''): boolean {
     if (!REPEATED_KINDS.has(event.kind)) return true;
-    const topic = event.dedupeKey ?? event.reason ?? event.summary;
-    const key = [event.container, event.kind, topic].join(SEP);
+    // Without a dedupeKey only an identical problem is a repeat: keying on the reason alone would make
+    // two different problems sharing a reason (an error code) look like one that keeps changing.
+    const topic = event.dedupeKey ?? `${event.reason ?? ''}${SEP}${event.summary}`;
+    const key = [event.container, event.kind, topic, destination].join(SEP);
     return this.memory.changed(key, `${event.reason ?? ''}${SEP}${event.summary}`);
   }
 

@@ -242,17 +242,15 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
   const send = (event: NotifyEvent): void => {
     try {
       if (event.kind !== 'test' && !shouldSend(event.severity, event.level)) return;
-      const urls = [...new Set((event.urls ?? []).map((u) => String(u).trim()).filter((u) => u !== ''))];
-      if (urls.length === 0) return;
+      const all = [...new Set((event.urls ?? []).map((u) => String(u).trim()).filter((u) => u !== ''))];
+      if (all.length === 0) return;
       if (closePromise) {
-        counter.inc({ result: 'dropped' }, urls.length);
+        counter.inc({ result: 'dropped' }, all.length);
         log.debug('notification after close: dropped', { kind: event.kind, container: event.container });
         return;
       }
-      if (!repeats.admit(event)) {
-        log.debug('repeated problem not notified again', { kind: event.kind, container: event.container });
-        return;
-      }
+      const urls = all.filter((u) => repeats.admit(event, u));
+      if (urls.length < all.length) log.debug('repeated problem not notified again', { kind: event.kind, container: event.container });
       for (const raw of urls) {
         const t = targetOf(raw);
         if (!t.ok) {

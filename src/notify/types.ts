@@ -23,7 +23,7 @@ export interface NotifyEvent {
   /**
    * For repeated problems (config_error): what the problem is about, e.g. the label key. An event with
    * the same container, kind and dedupeKey is sent again only when its reason or summary changed.
-   * Without it, the reason itself is the key (an identical problem is sent once).
+   * Without it, reason and summary together are the key (an identical problem is sent once).
    */
   dedupeKey?: string;
 }
