@@ -53,6 +53,17 @@ install_missing() {
   fi
 }
 
+# The pid in our pidfile, but only while that process is still OUR dockerd: after a reboot or a
+# killed run the number in a stale pidfile may belong to an unrelated process (even another
+# engine), which must never be killed.
+our_dockerd_pid() {
+  local pid
+  pid=$(cat "$DIR/docker.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--pidfile $DIR/docker.pid " || return 1
+  echo "$pid"
+}
+
 busybox_bin() {
   if [ -x /bin/busybox ]; then echo /bin/busybox; else command -v busybox; fi
 }
@@ -65,8 +76,8 @@ start_engine() {
   fi
   # A stale pidfile or socket from a killed run would make dockerd refuse to start.
   if [ -f "$DIR/docker.pid" ]; then
-    local old; old=$(cat "$DIR/docker.pid" 2>/dev/null || true)
-    if [ -n "$old" ] && kill -0 "$old" 2>/dev/null; then
+    local old
+    if old=$(our_dockerd_pid); then
       log "dockerd pid $old exists but does not answer; stopping it"
       kill "$old" 2>/dev/null || true
       for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.2; done
@@ -118,8 +129,8 @@ build_image() {
 
 stop_engine() {
   if [ -f "$DIR/docker.pid" ]; then
-    local pid; pid=$(cat "$DIR/docker.pid" 2>/dev/null || true)
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    local pid
+    if pid=$(our_dockerd_pid); then
       log "stopping dockerd pid $pid"
       kill "$pid"
       for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
@@ -133,6 +144,8 @@ case "${1:-up}" in
   up) install_missing; start_engine; build_image ;;
   down) stop_engine ;;
   purge)
+    # rm -rf of a mistyped REPAIRMAN_ENGINE_DIR must not take a system folder with it.
+    case "${DIR%/}" in ""|/tmp|/var|/var/lib|/var/run|/run|/usr|/home|/root|/etc|"${HOME%/}") log "refusing to purge $DIR"; exit 64 ;; esac
     stop_engine
     # Mounts left by a killed engine would make rm fail half way.
     grep -o " $DIR/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
