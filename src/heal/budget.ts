@@ -99,7 +99,7 @@ export type Decision =
       untilMs: number;
       /** True when the limit was reached just now: journal and notify "maximum restarts reached". */
       startsNow: boolean;
-      /** Restarts in the frame that reached the limit (at the moment it was reached). */
+      /** Restarts in the frame: those that reached the limit when startsNow, those still in it otherwise. */
       restartsInFrame: number;
       state: BudgetState;
     }
