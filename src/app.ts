@@ -94,6 +94,15 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const healMetrics = createHealMetrics(metrics);
 
   const engine = opts.engine ?? createDockerClient(opts.env, { logger: log.child({ component: 'docker' }) });
+  // Engine API calls are counted in the client; exposing them shows that a re-check costs the same
+  // few calls whatever the number of containers (SPEC 2; bench/growth measures it).
+  const apiCalls = metrics.counter('repairman_engine_api_calls_total', 'HTTP requests made to the Docker engine API (an event stream connection counts once).');
+  let apiCallsSeen = 0;
+  metrics.onCollect(() => {
+    const n = engine.callCount;
+    apiCalls.inc({}, Math.max(0, n - apiCallsSeen));
+    apiCallsSeen = Math.max(apiCallsSeen, n);
+  });
   const journal = openJournal({ dbPath: settings.dbPath, onWarning: (m) => log.warn(m) });
   let budgets;
   try {

@@ -28,6 +28,12 @@ function formatValue(v: number): string {
 
 export class MetricsRegistry {
   private readonly families = new Map<string, Family>();
+  private readonly collectors: (() => void)[] = [];
+
+  /** fn runs just before every render: for values sampled at scrape time (a client's call counter). */
+  onCollect(fn: () => void): void {
+    this.collectors.push(fn);
+  }
 
   private family(name: string, help: string, type: Family['type']): Family {
     let f = this.families.get(name);
@@ -66,6 +72,7 @@ export class MetricsRegistry {
   }
 
   render(): string {
+    for (const fn of this.collectors) fn();
     const out: string[] = [];
     for (const f of this.families.values()) {
       out.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);
