@@ -11,7 +11,15 @@ export interface CommandInfo {
 
 export const COMMANDS: readonly CommandInfo[] = [
   { name: 'run', usage: 'repairman [run] [SWITCHES]', summary: 'Watch the engine and repair containers (the default command).' },
-  { name: 'status', usage: 'repairman status [SWITCHES]', summary: 'Show the state of the running instance (over HTTP) or of --db-path.' },
+  {
+    name: 'status',
+    usage: 'repairman status [SWITCHES]',
+    summary: 'Show the state of the running instance (over HTTP) or of --db-path.',
+    options: [
+      { switch: '--url', kind: 'value', valueName: 'URL', description: 'Root URL of the running instance (default: from --http-address, --http-port and --http-prefix).' },
+      { switch: '--json', kind: 'boolean', description: 'Print JSON instead of a table.' },
+    ],
+  },
   {
     name: 'history',
     usage: 'repairman history [NAME] [SWITCHES]',

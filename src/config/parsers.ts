@@ -2,8 +2,7 @@
 // a bad value is a result, so label decoding (which runs for every container on every re-check) stays
 // cheap and total. Every regular expression is compiled once, here.
 import { isIP } from 'node:net';
-import { parseNotifyTarget } from '../notify/targets.js';
-import { maskUrl } from '../util/mask.js';
+import { parseNotifyTarget, splitNotifyUrls } from '../notify/targets.js';
 import type { NotifyLevel } from './types.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason?: string };
@@ -96,25 +95,19 @@ export const parseNotifyLevel: Parser<NotifyLevel> = (raw) => {
   return level ? { ok: true, value: level } : { ok: false };
 };
 
-const URL_SEPARATORS = /[\s,]+/;
-
-/** "" means no notifications. Several URLs are separated by commas or spaces; each must be http(s). */
+/**
+ * "" means no notifications. Several URLs are separated by commas or spaces (duplicates once); each
+ * must be what the notifier can post to: http(s), optionally with a format prefix (json+https://...).
+ * The notifier's own parser decides, so configuration and delivery never disagree.
+ */
 export const parseNotifyUrls: Parser<string[]> = (raw) => {
-  const urls: string[] = [];
+  const urls = splitNotifyUrls(raw);
   const bad: string[] = [];
-  for (const part of raw.split(URL_SEPARATORS)) {
-    if (part === '') continue;
-    let url: URL | undefined;
-    try {
-      url = new URL(part);
-    } catch {
-      url = undefined;
-    }
-    // http(s), or an explicit format prefix such as json+https:// or apprise+http:// (src/notify/targets.ts).
-    if ((url && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') || parseNotifyTarget(part).ok) urls.push(part);
-    else bad.push(maskUrl(part));
+  for (const url of urls) {
+    const target = parseNotifyTarget(url);
+    if (!target.ok) bad.push(target.error);
   }
-  if (bad.length) return { ok: false, reason: `not an http(s) URL: ${bad.join(', ')}` };
+  if (bad.length) return { ok: false, reason: bad.join('; ') };
   return { ok: true, value: urls };
 };
 

@@ -186,7 +186,7 @@ export const SETTINGS: readonly SettingRow[] = [
     key: 'notify_url', switch: '--notify-url', env: ['DEFAULT_NOTIFY_URL'], default: [], defaultText: '""',
     parse: parseNotifyUrls, valueName: '<urls>', secret: true,
     show: (urls) => (urls.length ? urls.map(maskUrl).join(', ') : '""'),
-    expected: 'http(s) URLs separated by commas or spaces, or "" for none',
+    expected: 'http(s) URLs (a format prefix like json+https:// allowed) separated by commas or spaces, or "" for none',
     description: 'Where notifications go (Slack, Mattermost, Discord or JSON webhooks). Secret: shown as scheme and host only.',
   }),
   policyRow('notifyLevel', {

@@ -3,12 +3,17 @@
 // A scheme-less "host.name/path..." (a URL missing its https://): the host is not secret, the path is.
 const BARE_HOST_PATH = /^([a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?)\//i;
 
+// Schemes whose host part is a machine, not a credential. In others (Apprise-style "slack://tokenA/
+// tokenB", "tgram://bottoken/chat") the "host" is itself a token.
+const HOST_IS_PUBLIC = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'ftps:', 'tcp:', 'ssh:', 'unix:']);
+
 /** "https://hooks.slack.com/services/T0/B0/xyz" -> "https://hooks.slack.com/***". */
 export function maskUrl(raw: string): string {
   try {
     const u = new URL(raw);
-    // Opaque URLs ("mailto:x", "slack:token") have no host: all of it may be secret.
-    if (!u.host) return `${u.protocol}***`;
+    // "json+https:" (a notification format prefix) is https underneath.
+    const base = u.protocol.slice(u.protocol.lastIndexOf('+') + 1);
+    if (!HOST_IS_PUBLIC.has(base)) return `${u.protocol}${raw.slice(u.protocol.length).startsWith('//') ? '//' : ''}***`;
     return `${u.protocol}//${u.host}/***`;
   } catch {
     if (!raw.length) return '';

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { maskUrl, maskUrlList, maskUrlsInText } from './mask.js';
+
+test('maskUrl keeps scheme and host only', () => {
+  assert.equal(maskUrl('https://hooks.slack.com/services/T0/B0/xyz'), 'https://hooks.slack.com/***');
+  assert.equal(maskUrl('http://user:pass@chat.example:8065/hooks/abc?x=1#f'), 'http://chat.example:8065/***');
+  assert.equal(maskUrl('hooks.slack.com/services/T0/B0/xyz'), 'hooks.slack.com/***');
+  assert.equal(maskUrl('slack://tokenA/tokenB'), 'slack://***');
+  assert.equal(maskUrl('tcp://10.0.0.1:2376'), 'tcp://10.0.0.1:2376/***');
+  assert.equal(maskUrl('json+https://u:pw@example.org:8443/hook/TOKEN'), 'json+https://example.org:8443/***');
+  assert.equal(maskUrl('weird+slack://TOKEN/x'), 'weird+slack://***');
+  assert.equal(maskUrl('mailto:someone@example.com'), 'mailto:***');
+  assert.equal(maskUrl('justatoken'), '***');
+  assert.equal(maskUrl(''), '');
+});
+
+test('maskUrlList masks each URL of a comma or space separated list', () => {
+  assert.equal(maskUrlList('https://a.example/1, https://b.example/2 c.example/3'), 'https://a.example/***, https://b.example/***, c.example/***');
+  assert.equal(maskUrlList(''), '');
+});
+
+test('maskUrlsInText masks URLs inside free text', () => {
+  assert.equal(maskUrlsInText('POST https://a.example/secret failed: "http://b.example/x"'), 'POST https://a.example/*** failed: "http://b.example/***"');
+  assert.equal(maskUrlsInText('no urls here'), 'no urls here');
+});
