@@ -1,7 +1,45 @@
-// Placeholder: the engineer who owns `repairman healthcheck` replaces this file entirely.
+// `repairman healthcheck`: GET <prefix>/healthz of the instance these settings describe and exit 0 on
+// 200, 1 otherwise (SPEC 7). Made for an image HEALTHCHECK: no engine access, one short request, and
+// only exit codes 0 and 1 (Docker reserves 2), even for a configuration error.
+import { loadSettings, formatConfigErrors } from '../config/load.js';
+import { commandSwitches } from '../config/commands.js';
+import { instanceRootUrl } from '../http/address.js';
+import { httpGet } from '../http/client.js';
+import { errorMessage } from '../errors.js';
 import type { CommandRun } from './types.js';
 
+/** Well under Docker's default 30 s HEALTHCHECK timeout; /healthz answers from memory. */
+export const HEALTHCHECK_TIMEOUT_MS = 3000;
+
 export const run: CommandRun = async (ctx) => {
-  ctx.stderr.write('healthcheck: not available yet\n');
-  return 1;
+  const loaded = loadSettings(ctx.argv, ctx.env, { commandSwitches: commandSwitches('healthcheck') });
+  if (!loaded.ok) {
+    ctx.stderr.write(formatConfigErrors(loaded.errors));
+    return 1;
+  }
+  const { settings } = loaded;
+  if (settings.httpPort === 0) {
+    ctx.stderr.write('repairman healthcheck: the HTTP server is disabled (--http-port 0 / HTTP_PORT=0), so there is no /healthz to ask\n');
+    return 1;
+  }
+  const url = `${instanceRootUrl(settings)}healthz`;
+  try {
+    const res = await httpGet(url, { timeoutMs: HEALTHCHECK_TIMEOUT_MS, signal: ctx.signal });
+    if (res.status === 200) {
+      ctx.stdout.write(`healthy: ${url} answered 200\n`);
+      return 0;
+    }
+    let reason = '';
+    try {
+      const body = JSON.parse(res.body) as { reason?: unknown; error?: { message?: unknown } };
+      reason = typeof body.reason === 'string' ? body.reason : typeof body.error?.message === 'string' ? body.error.message : '';
+    } catch {
+      reason = res.body.slice(0, 200).trim();
+    }
+    ctx.stderr.write(`unhealthy: ${url} answered ${res.status}${reason ? `: ${reason}` : ''}\n`);
+    return 1;
+  } catch (err) {
+    ctx.stderr.write(`unhealthy: no answer from ${url} (${errorMessage(err)})\n`);
+    return 1;
+  }
 };

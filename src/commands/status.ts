@@ -1,7 +1,178 @@
-// Placeholder: the engineer who owns `repairman status` replaces this file entirely.
-import type { CommandRun } from './types.js';
+// `repairman status`: the state of a running instance, read over HTTP from <root>/api/containers
+// (--url, else from --http-address/--http-port/--http-prefix), printed as a table with times in TZ,
+// or as JSON with --json. Sources are tried in order (STATUS_SOURCES), so a reader of --db-path can
+// be added after the HTTP one for when no instance answers.
+import { commandSwitches } from '../config/commands.js';
+import { formatConfigErrors, loadSettings } from '../config/load.js';
+import type { GlobalSettings } from '../config/types.js';
+import { errorMessage } from '../errors.js';
+import { instanceRootUrl } from '../http/address.js';
+import { httpGet } from '../http/client.js';
+import { pageView } from '../http/page-view.js';
+import { isConstantlyFailing, type ContainersPayload } from '../http/payloads.js';
+import { resolveTimeZone } from '../http/time-zone.js';
+import type { ContainerView } from '../state/types.js';
+import type { CommandContext, CommandRun } from './types.js';
+
+export const STATUS_TIMEOUT_MS = 5000;
+
+export type StatusRead =
+  | { ok: true; payload: ContainersPayload; from: string }
+  | { ok: false; from: string; why: string };
+
+export interface StatusSource {
+  name: string;
+  read(ctx: CommandContext, settings: GlobalSettings, options: Record<string, string | boolean>): Promise<StatusRead>;
+}
+
+function looksLikePayload(v: unknown): v is ContainersPayload {
+  if (!v || typeof v !== 'object') return false;
+  const p = v as Partial<ContainersPayload>;
+  return Array.isArray(p.containers) && Array.isArray(p.duplicates) && typeof p.health === 'object' && p.health !== null
+    && typeof p.generatedAtMs === 'number';
+}
+
+/** The root URL given with --url, with a trailing slash so relative paths land under it. */
+export function rootFromOption(raw: string): string {
+  const u = new URL(raw);
+  if (!u.pathname.endsWith('/')) u.pathname += '/';
+  u.search = '';
+  u.hash = '';
+  return u.toString();
+}
+
+export const httpSource: StatusSource = {
+  name: 'http',
+  async read(ctx, settings, options) {
+    let root: string;
+    if (typeof options.url === 'string') {
+      try {
+        root = rootFromOption(options.url);
+      } catch {
+        return { ok: false, from: options.url, why: 'not a URL (expected e.g. http://127.0.0.1:8080/prefix/)' };
+      }
+    } else if (settings.httpPort === 0) {
+      return { ok: false, from: 'http', why: 'the HTTP server is disabled (--http-port 0) and no --url was given' };
+    } else root = instanceRootUrl(settings);
+    const url = `${root}api/containers`;
+    try {
+      const res = await httpGet(url, { timeoutMs: STATUS_TIMEOUT_MS, signal: ctx.signal });
+      if (res.status === 404) return { ok: false, from: url, why: 'answered 404: is --http-prefix (or the --url path) right?' };
+      if (res.status !== 200) return { ok: false, from: url, why: `answered ${res.status}` };
+      let body: unknown;
+      try {
+        body = JSON.parse(res.body);
+      } catch {
+        return { ok: false, from: url, why: 'answered something that is not JSON: is this a Repairman?' };
+      }
+      if (!looksLikePayload(body)) return { ok: false, from: url, why: 'answered JSON that is not a Repairman status: is this a Repairman?' };
+      return { ok: true, payload: body, from: url };
+    } catch (err) {
+      return { ok: false, from: url, why: errorMessage(err) };
+    }
+  },
+};
+
+/** Tried in order until one answers; a --db-path reader can be appended (the journal owns that). */
+export const STATUS_SOURCES: StatusSource[] = [httpSource];
+
+// ---- the table -----------------------------------------------------------------------------
+
+/** Names and messages come from containers: keep terminal control sequences out of the output. */
+export function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+function table(rows: string[][], maxWidth: number | undefined): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, [...cell].length)));
+  return rows.map((r) => {
+    let line = r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - [...cell].length))).join('  ');
+    if (maxWidth !== undefined && [...line].length > maxWidth) line = `${[...line].slice(0, Math.max(10, maxWidth - 1)).join('')}…`;
+    return line.trimEnd();
+  });
+}
+
+const URGENCY: Record<string, number> = { given_up: 0, longer_wait: 1, waiting: 2 };
+
+export function renderStatus(p: ContainersPayload, opts: { timeZone: string; from: string; columns?: number }): string {
+  const v = pageView();
+  const tz = opts.timeZone;
+  const now = p.generatedAtMs;
+  const out: string[] = [];
+  const health = p.health.ok ? 'engine OK' : `NOT HEALTHY: ${clean(p.health.reason)}`;
+  out.push(`Repairman ${clean(String(p.version))} at ${opts.from}: ${health}; up ${v.formatDuration(now - p.startedAtMs)}; times in ${tz}`);
+  const watched = p.containers.filter((c) => c.watched).sort((a, b) =>
+    (URGENCY[a.budget.state] ?? 9) - (URGENCY[b.budget.state] ?? 9) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const healthOf = (c: ContainerView): string => (c.state === 'running' ? c.health ?? 'running' : c.state);
+  if (watched.length) {
+    const rows = [['NAME', 'HEALTH', 'BUDGET', 'IN FRAME', 'STREAK', 'LAST EVENT']];
+    for (const c of watched) {
+      const e = c.lastEvent;
+      rows.push([
+        clean(c.name),
+        clean(healthOf(c)),
+        v.budgetText(c, now, tz),
+        `${c.budget.restartsInFrame}${c.budget.reachedMaxInPreviousFrame ? ' (max before)' : ''}`,
+        String(c.budget.streak),
+        e ? `${v.formatClock(e.atMs, now, tz)} ${clean(e.message)}` : '-',
+      ]);
+    }
+    out.push('', ...table(rows, opts.columns));
+  } else {
+    out.push('', 'No container is watched.');
+  }
+  const unwatched = p.containers.filter((c) => !c.watched);
+  if (unwatched.length) out.push('', `Not watched: ${unwatched.map((c) => `${clean(c.name)} (${clean(c.excludedReason ?? 'excluded')})`).join(', ')}`);
+  const problems = p.containers.flatMap((c) => c.labelProblems);
+  if (problems.length) {
+    out.push('', 'Label problems:');
+    for (const x of problems) out.push(`  ${clean(x.container)}: ${clean(x.label)}=${JSON.stringify(clean(x.value))}: expected ${clean(x.expected)}; using ${clean(x.fallback)}`);
+  }
+  if (p.duplicates.length) {
+    out.push('', 'Duplicates:');
+    for (const d of p.duplicates) {
+      out.push(`  ${clean(d.name)} (duplicate of ${clean(d.duplicateOf)}): ${d.heldBack === null ? 'to be removed' : `held back: ${clean(d.heldBack)}`}`);
+    }
+  }
+  const failing = watched.filter(isConstantlyFailing);
+  out.push('', failing.length
+    ? `Global status: FAILING (${failing.map((c) => clean(c.name)).join(', ')})`
+    : 'Global status: OK');
+  return `${out.join('\n')}\n`;
+}
 
 export const run: CommandRun = async (ctx) => {
-  ctx.stderr.write('status: not available yet\n');
+  const loaded = loadSettings(ctx.argv, ctx.env, { commandSwitches: commandSwitches('status') });
+  if (!loaded.ok) {
+    ctx.stderr.write(formatConfigErrors(loaded.errors));
+    return 2;
+  }
+  if (loaded.positionals.length) {
+    ctx.stderr.write(`repairman status: takes no arguments (got ${loaded.positionals.map((a) => JSON.stringify(a)).join(' ')}) [RM_USAGE]\n`);
+    return 2;
+  }
+  const failures: string[] = [];
+  for (const source of STATUS_SOURCES) {
+    const r = await source.read(ctx, loaded.settings, loaded.options);
+    if (!r.ok) {
+      failures.push(`${r.from}: ${r.why}`);
+      continue;
+    }
+    if (loaded.options.json === true) {
+      ctx.stdout.write(`${JSON.stringify(r.payload, null, 2)}\n`);
+    } else {
+      const columns = (ctx.stdout as { isTTY?: boolean; columns?: number }).isTTY ? (ctx.stdout as { columns?: number }).columns : undefined;
+      const opts: { timeZone: string; from: string; columns?: number } = { timeZone: resolveTimeZone(ctx.env.TZ), from: r.from.replace(/api\/containers$/, '') };
+      if (columns) opts.columns = columns;
+      ctx.stdout.write(renderStatus(r.payload, opts));
+    }
+    return 0;
+  }
+  ctx.stderr.write(
+    `repairman status: no running Repairman answered [RM_STATE_UNAVAILABLE]\n${failures.map((f) => `  - ${f}\n`).join('')}` +
+      '  Is it running? Give its address with --url http://HOST:PORT/PREFIX/ or the same --http-port/--http-prefix it uses.\n',
+  );
   return 1;
 };

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { StateView } from '../state/types.js';
 import { errorMessage, type ErrorCode } from '../errors.js';
 import { maskUrlsInText } from '../util/mask.js';
+import { instanceRootUrl } from './address.js';
 import { HttpMetrics, type RouteLabel } from './http-metrics.js';
 import { newNonce, pageCsp, renderPage } from './page.js';
 import {
@@ -77,19 +78,12 @@ function wantsHtml(req: IncomingMessage): boolean {
   return typeof accept === 'string' && accept.toLowerCase().includes('text/html');
 }
 
-/** Host part of a URL that reaches a server bound to `address` from this machine. */
-export function connectHost(address: string): string {
-  if (address === '' || address === '0.0.0.0') return '127.0.0.1';
-  if (address === '::' || address === '[::]') return '[::1]';
-  if (address.includes(':') && !address.startsWith('[')) return `[${address}]`;
-  return address;
-}
-
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   const { state, log } = opts;
   const prefix = normalizePrefix(opts.prefix);
   const now = opts.now ?? Date.now;
-  const timeZone = opts.timeZone ?? resolveTimeZone(process.env.TZ);
+  // A zone Intl does not know (TZ=garbage, POSIX forms) falls back to the process's own.
+  const timeZone = resolveTimeZone(opts.timeZone ?? process.env.TZ);
   const metrics = new HttpMetrics(state.metrics, state.version);
   let closing: Promise<void> | null = null;
 
@@ -225,8 +219,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   server.on('error', (err) => log.error('http server error', { error: errorMessage(err) }));
 
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${connectHost(opts.address)}:${port}${prefix}/`;
-  log.info('http server listening', { address: opts.address, port, prefix: prefix || '/' });
+  const url = instanceRootUrl({ httpAddress: opts.address, httpPort: port, httpPrefix: prefix });
+  log.debug('http server listening', { address: opts.address, port, prefix: prefix || '/' });
 
   const onAbort = (): void => void close();
   function close(): Promise<void> {
