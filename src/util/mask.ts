@@ -5,12 +5,14 @@ const BARE_HOST_PATH = /^([a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?)\//i;
 
 // Schemes whose host part is a machine, not a credential. In others (Apprise-style "slack://tokenA/
 // tokenB", "tgram://bottoken/chat") the "host" is itself a token.
-const HOST_IS_PUBLIC = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'ftps:', 'tcp:', 'ssh:', 'unix:']);
+const HOST_IS_PUBLIC = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'ftps:', 'tcp:', 'ssh:']);
 
 /** "https://hooks.slack.com/services/T0/B0/xyz" -> "https://hooks.slack.com/***". */
 export function maskUrl(raw: string): string {
   try {
     const u = new URL(raw);
+    // A unix socket path locates the engine; it carries no credential and people need to see it.
+    if (u.protocol === 'unix:') return raw;
     // "json+https:" (a notification format prefix) is https underneath.
     const base = u.protocol.slice(u.protocol.lastIndexOf('+') + 1);
     if (!HOST_IS_PUBLIC.has(base)) return `${u.protocol}${raw.slice(u.protocol.length).startsWith('//') ? '//' : ''}***`;
