@@ -18,6 +18,8 @@
 #   REPAIRMAN_ENGINE_TLS_DIR   with REPAIRMAN_ENGINE_TCP: --tlsverify with ca.pem, server-cert.pem,
 #                              server-key.pem from this folder
 #   REPAIRMAN_TEST_IMAGE       image name (default repairman-test:latest)
+#   REPAIRMAN_ENGINE_DOCKERD_ARGS  more dockerd switches, split on spaces (e.g. --live-restore, so
+#                              containers keep running while a reliability test stops the engine)
 set -euo pipefail
 
 DIR="${REPAIRMAN_ENGINE_DIR:-/tmp/repairman-engine}"
@@ -89,6 +91,11 @@ start_engine() {
   local args=(--host "unix://$SOCK" --data-root "$DIR/data" --exec-root "$DIR/exec" --pidfile "$DIR/docker.pid"
     --bridge=none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false
     --log-level=warn)
+  if [ -n "${REPAIRMAN_ENGINE_DOCKERD_ARGS:-}" ]; then
+    local extra
+    read -r -a extra <<< "$REPAIRMAN_ENGINE_DOCKERD_ARGS"
+    args+=("${extra[@]}")
+  fi
   if [ -n "${REPAIRMAN_ENGINE_TCP:-}" ]; then
     args+=(--host "tcp://$REPAIRMAN_ENGINE_TCP")
     if [ -n "${REPAIRMAN_ENGINE_TLS_DIR:-}" ]; then
