@@ -497,7 +497,7 @@ export class Healer {
       const message = `${what} ${p.label}=${JSON.stringify(p.value)}: expected ${p.expected}; using ${p.fallback}`;
       this.log.warn('label problem', { container: t.name, label: p.label, value: p.value, expected: p.expected, fallback: p.fallback, code: p.code });
       this.journalAppend(t, { kind: 'config_error', message, details: { label: p.label, value: p.value, code: p.code } });
-      this.notify(t, 'config_error', { summary: `Configuration error on ${t.name}: ${message}`, reason: `${p.code}` }, null);
+      this.notify(t, 'config_error', { summary: `Configuration error on ${t.name}: ${message}`, reason: `${p.code}`, dedupeKey: p.label }, null);
     }
     this.updateGauges();
   }
@@ -903,7 +903,7 @@ export class Healer {
   private notify(
     t: TrackedContainer,
     kind: JournalKind,
-    fields: Pick<NotifyEvent, 'summary'> & Partial<Pick<NotifyEvent, 'reason' | 'next' | 'healthOutput'>>,
+    fields: Pick<NotifyEvent, 'summary'> & Partial<Pick<NotifyEvent, 'reason' | 'next' | 'healthOutput' | 'dedupeKey'>>,
     logs: Promise<string[] | undefined> | string | null,
   ): void {
     if (this.stopped || !this.wouldSend(t, kind)) return;
