@@ -1,0 +1,172 @@
+// Footprint and growth (issue 9), on idle fleets of healthy containers: what Repairman costs while it
+// only watches. One fleet per size, each under its own namespace, so one Repairman per size sees
+// exactly that many containers. The fleet's health checks run every 30 s (Docker's default): with 200
+// containers a 1 s check would be 200 execs a second, which a 2-core engine cannot do, and idle
+// watching does not depend on it (the engine emits health_status only when a status changes).
+import { BENCH_LABEL, benchNamespace, createFleet, healthCounts, removeFleet } from './lib/fleet.js';
+import { loadNow } from './lib/proc.js';
+import { sleep, startBenchRepairman, type BenchRepairman } from './lib/repairman.js';
+import type { Load } from './lib/results.js';
+import { summarize, type Summary } from './lib/stats.js';
+
+export interface Fleet {
+  size: number;
+  namespace: string;
+}
+
+const FLEET_CMD = 'touch /tmp/ok; trap "exit 0" TERM; sleep 100000 & wait';
+const FLEET_HEALTH_INTERVAL_SEC = 30;
+
+/** Create one fleet per size (size 0: a namespace with no container), run fn, always remove them. */
+export async function withFleets(sizes: number[], log: (m: string) => void, fn: (fleets: Map<number, Fleet>) => Promise<void>): Promise<void> {
+  const fleets = new Map<number, Fleet>();
+  for (const size of [...new Set(sizes)].sort((a, b) => a - b)) fleets.set(size, { size, namespace: benchNamespace(`fleet${size}`) });
+  try {
+    const total = [...fleets.values()].reduce((a, f) => a + f.size, 0);
+    log(`fleets: creating ${total} containers (${[...fleets.keys()].join(', ')})`);
+    const t0 = Date.now();
+    for (const f of fleets.values()) {
+      if (f.size) await createFleet(f.namespace, f.size, { cmd: FLEET_CMD, health: { cmd: 'test -f /tmp/ok', intervalSec: FLEET_HEALTH_INTERVAL_SEC, retries: 1 } });
+    }
+    log(`fleets: created in ${Math.round((Date.now() - t0) / 1000)} s; waiting for their first health checks`);
+    // Idle means idle: no starting -> healthy transitions (events) while measuring.
+    const deadline = Date.now() + (FLEET_HEALTH_INTERVAL_SEC + 60) * 1000;
+    for (const f of fleets.values()) {
+      while (f.size && Date.now() < deadline) {
+        const c = await healthCounts(f.namespace);
+        if ((c.healthy ?? 0) === f.size) break;
+        await sleep(2000);
+      }
+    }
+    await fn(fleets);
+  } finally {
+    log('fleets: removing');
+    for (const f of fleets.values()) await removeFleet(f.namespace);
+  }
+}
+
+export interface FootprintRow {
+  containers: number;
+  watched: number;
+  startupMs: number;
+  /** Engine API calls from start until the first full check was done (negotiation and stream included). */
+  startupApiCalls: number | null;
+  rssSettledMiB: number | null;
+  rssEndMiB: number | null;
+  heapEndMiB: number | null;
+  cpuSecPerHour: number | null;
+  apiCallsPerRecheck: number | null;
+  rechecksInWindow: number | null;
+  load: Load;
+}
+
+export interface FootprintFigures {
+  intervalSec: number;
+  rows: FootprintRow[];
+}
+
+function mib(bytes: number | null | undefined): number | null {
+  return bytes === null || bytes === undefined ? null : Math.round((bytes / 2 ** 20) * 10) / 10;
+}
+
+const CALLS = 'repairman_engine_api_calls_total';
+const CHECKS = 'repairman_checks_total';
+
+/**
+ * One Repairman per fleet, default --interval (30 s), started one after the other (startup time is
+ * not shared with another start); then all settle, and over the same window their CPU time, their
+ * re-checks and engine calls are counted. RSS is read from /proc (VmRSS).
+ */
+export async function runFootprint(opts: { fleets: Map<number, Fleet>; sizes: number[]; settleSec: number; windowSec: number; log: (m: string) => void }): Promise<FootprintFigures> {
+  const intervalSec = 30;
+  const started: { size: number; r: BenchRepairman; startupCalls: number | null }[] = [];
+  try {
+    for (const size of opts.sizes) {
+      const f = opts.fleets.get(size) as Fleet;
+      const r = await startBenchRepairman({ namespace: f.namespace, http: true, intervalSec });
+      const m = await r.metrics();
+      started.push({ size, r, startupCalls: m.get(CALLS) ?? null });
+      opts.log(`footprint: ${size} containers: first full check after ${Math.round(r.startupMs)} ms`);
+    }
+    await sleep(opts.settleSec * 1000);
+    const begin = await Promise.all(started.map(async (s) => ({ rss: s.r.rss(), cpu: s.r.cpu(), m: await s.r.metrics() })));
+    opts.log(`footprint: settled; measuring for ${opts.windowSec} s`);
+    await sleep(opts.windowSec * 1000);
+    const end = await Promise.all(started.map(async (s) => ({ rss: s.r.rss(), cpu: s.r.cpu(), m: await s.r.metrics() })));
+    const load = loadNow();
+    const rows = started.map((s, i): FootprintRow => {
+      const b = begin[i]!;
+      const e = end[i]!;
+      const calls = (e.m.get(CALLS) ?? NaN) - (b.m.get(CALLS) ?? NaN);
+      const checks = (e.m.get(CHECKS) ?? NaN) - (b.m.get(CHECKS) ?? NaN);
+      const cpu = e.cpu !== null && b.cpu !== null ? e.cpu - b.cpu : null;
+      return {
+        containers: s.size,
+        watched: e.m.get('repairman_watched_containers') ?? NaN,
+        startupMs: Math.round(s.r.startupMs),
+        startupApiCalls: s.startupCalls,
+        rssSettledMiB: mib(b.rss),
+        rssEndMiB: mib(e.rss),
+        heapEndMiB: mib(e.m.get('repairman_process_heap_used_bytes')),
+        cpuSecPerHour: cpu === null ? null : Math.round((cpu / opts.windowSec) * 3600 * 10) / 10,
+        apiCallsPerRecheck: checks > 0 ? Math.round((calls / checks) * 100) / 100 : null,
+        rechecksInWindow: Number.isFinite(checks) ? checks : null,
+        load,
+      };
+    });
+    return { intervalSec, rows };
+  } finally {
+    for (const s of started) await s.r.stop();
+  }
+}
+
+export interface GrowthRow {
+  containers: number;
+  fullCheckMs: number | null;
+  quickCheckMs: Summary;
+  apiCallsPerRecheck: number | null;
+  rechecks: number;
+  load: Load;
+}
+
+export interface GrowthFigures {
+  intervalSec: number;
+  rows: GrowthRow[];
+}
+
+/**
+ * Re-check time and engine calls per re-check as the fleet grows: one Repairman at a time with
+ * --interval 1 and --debug (each re-check logs its duration), for `seconds` seconds.
+ */
+export async function runGrowth(opts: { fleets: Map<number, Fleet>; sizes: number[]; seconds: number; log: (m: string) => void }): Promise<GrowthFigures> {
+  const rows: GrowthRow[] = [];
+  for (const size of opts.sizes) {
+    const f = opts.fleets.get(size) as Fleet;
+    const r = await startBenchRepairman({ namespace: f.namespace, http: true, intervalSec: 1, debug: true });
+    try {
+      const b = await r.metrics();
+      // Read right after "watching": the last check is still the first full one.
+      const fullSec = b.get('repairman_check_duration_seconds');
+      await sleep(opts.seconds * 1000);
+      const e = await r.metrics();
+      const done = r.rm.find('re-check done');
+      const quick = done.filter((l) => l.mode === 'quick').map((l) => Number(l.ms));
+      const calls = (e.get(CALLS) ?? NaN) - (b.get(CALLS) ?? NaN);
+      const checks = (e.get(CHECKS) ?? NaN) - (b.get(CHECKS) ?? NaN);
+      rows.push({
+        containers: size,
+        fullCheckMs: fullSec === undefined ? null : Math.round(fullSec * 10_000) / 10,
+        quickCheckMs: summarize(quick),
+        apiCallsPerRecheck: checks > 0 ? Math.round((calls / checks) * 100) / 100 : null,
+        rechecks: checks,
+        load: loadNow(),
+      });
+      opts.log(`growth: ${size} containers: ${quick.length} quick re-checks, ${checks > 0 ? (calls / checks).toFixed(2) : '?'} calls each`);
+    } finally {
+      await r.stop();
+    }
+  }
+  return { intervalSec: 1, rows };
+}
+
+export { BENCH_LABEL };

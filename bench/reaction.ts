@@ -1,0 +1,81 @@
+// Reaction time (issue 9): from the engine's own `health_status: unhealthy` event to the first event of
+// the restart Repairman asks for, and from a crash's `die` (non-zero exit code) to the `start` that
+// follows; both ends are engine timestamps (timeNano), matched per container id.
+//
+// Containers trigger themselves, staggered at random so trials rarely overlap: an "unhealthy" one
+// removes its health file 3..5 s after each start (health check every 1 s, 1 retry); a "crash" one
+// exits with code 3 1..3 s after each start (restart policy no). Repairman runs with a budget that
+// never holds a restart back, so every trigger is a trial.
+import { BENCH_LABEL, benchNamespace, createFleet, removeFleet } from './lib/fleet.js';
+import { EventCollector } from './lib/events.js';
+import { pairCrashes, pairUnhealthy, type Pairing } from './lib/pairing.js';
+import { LOOSE_BUDGET, startBenchRepairman } from './lib/repairman.js';
+import { summarize, type Summary } from './lib/stats.js';
+import { loadNow } from './lib/proc.js';
+import type { Load } from './lib/results.js';
+
+export interface ReactionPhase {
+  kind: 'unhealthy' | 'crash';
+  containers: number;
+  latencyMs: Summary;
+  firstActions: Record<string, number>;
+  unanswered: number;
+  /** Restarts/starts Repairman logged, against the trials seen (equal unless a trial is still open). */
+  repairmanActions: number;
+  load: Load;
+  wallSec: number;
+}
+
+export interface ReactionFigures {
+  unhealthy: ReactionPhase;
+  crash: ReactionPhase;
+}
+
+export const UNHEALTHY_CMD = 'touch /tmp/ok; (sleep $((3 + RANDOM % 3)); rm -f /tmp/ok) & trap "exit 0" TERM; sleep 100000 & wait';
+export const CRASH_CMD = 'sleep $((1 + RANDOM % 3)); exit 3';
+
+async function phase(kind: 'unhealthy' | 'crash', containers: number, trials: number, log: (m: string) => void): Promise<ReactionPhase> {
+  const ns = benchNamespace(kind === 'unhealthy' ? 'react-u' : 'react-c');
+  const events = await EventCollector.start({ key: BENCH_LABEL, value: ns });
+  const startedAt = Date.now();
+  const rm = await startBenchRepairman({ namespace: ns, args: [...LOOSE_BUDGET] });
+  try {
+    await createFleet(ns, containers, kind === 'unhealthy'
+      ? { cmd: UNHEALTHY_CMD, health: { cmd: 'test -f /tmp/ok', intervalSec: 1, retries: 1 } }
+      : { cmd: CRASH_CMD, restart: 'no' });
+    log(`${kind}: ${containers} containers cycling; waiting for ${trials} trials`);
+    const pair = (ev: Parameters<typeof pairUnhealthy>[0]): Pairing => (kind === 'unhealthy' ? pairUnhealthy(ev) : pairCrashes(ev));
+    let lastShown = 0;
+    const result = await events.until(`${trials} ${kind} trials`, (ev) => {
+      const p = pair(ev);
+      if (p.trials.length >= lastShown + 20) {
+        lastShown = p.trials.length;
+        log(`${kind}: ${p.trials.length} trials`);
+      }
+      return p.trials.length >= trials ? p : null;
+    }, Math.max(120_000, trials * 4_000));
+    const load = loadNow();
+    const actions = rm.rm.find((l) => l.msg === (kind === 'unhealthy' ? 'restarted' : 'started')).length;
+    const latencies = result.trials.map((t) => t.latencyMs);
+    return {
+      kind,
+      containers,
+      latencyMs: summarize(latencies),
+      firstActions: result.firstActions,
+      unanswered: result.unanswered,
+      repairmanActions: actions,
+      load,
+      wallSec: Math.round((Date.now() - startedAt) / 100) / 10,
+    };
+  } finally {
+    await rm.stop();
+    await events.close();
+    await removeFleet(ns);
+  }
+}
+
+export async function runReaction(opts: { containers: number; trials: number; log: (m: string) => void }): Promise<ReactionFigures> {
+  const unhealthy = await phase('unhealthy', opts.containers, opts.trials, opts.log);
+  const crash = await phase('crash', opts.containers, opts.trials, opts.log);
+  return { unhealthy, crash };
+}
