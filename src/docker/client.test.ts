@@ -214,6 +214,30 @@ test('unreachable: missing socket, refused tcp, connection dropped mid-reply', a
   await rejectsCode(fake.client().listContainers(), 'RM_ENGINE_UNREACHABLE');
 });
 
+test('a kept-alive connection closed under us: a GET is retried once on a new connection, a POST is not', async (t) => {
+  // The engine drops the second request on each connection without answering, as when an idle
+  // connection is closed at the moment it is reused.
+  const perSocket = new WeakMap<net.Socket, number>();
+  const fake = await fakeEngine((req, res, url) => {
+    const n = (perSocket.get(req.socket) ?? 0) + 1;
+    perSocket.set(req.socket, n);
+    if (n === 2) {
+      req.socket.destroy();
+      return;
+    }
+    if (url.pathname.endsWith('/containers/json')) json(res, 200, []);
+    else if (url.pathname.endsWith('/start')) { res.writeHead(204); res.end(); }
+  });
+  t.after(() => fake.close());
+  const c = fake.client();
+  await c.ping();
+  assert.deepEqual(await c.listContainers(), []);
+  assert.deepEqual(fake.requests, ['GET /_ping', 'GET /v1.45/containers/json', 'GET /v1.45/containers/json']);
+  await c.listContainers(); // second request on the new connection: dropped, then retried again
+  await rejectsCode(c.start('x'), 'RM_ENGINE_UNREACHABLE'); // 2nd request on the newest connection
+  assert.equal(fake.requests.filter((r) => r.endsWith('/start')).length, 1, 'the POST was not repeated');
+});
+
 test('deadline: no answer, or a reply that stalls half way, is RM_ENGINE_TIMEOUT after callTimeoutMs', async (t) => {
   const fake = await fakeEngine((_req, res, url) => {
     if (url.pathname.endsWith('/slow/json')) return; // never answers
@@ -266,6 +290,15 @@ test('abort: a pre-aborted or mid-way aborted call rejects with the signal\'s re
   await new Promise((r) => setTimeout(r, 20));
   // The aborted calls reused the ping's kept-alive connection and closed it: nothing is left open.
   assert.equal(c.openConnections, 0);
+  // Nor is a deadline timer left behind (it would hold a shutting-down process for its duration).
+  const ac3 = new AbortController();
+  const restarting = c.restart('x', { stopTimeoutSec: 60, signal: ac3.signal });
+  await new Promise((r) => setTimeout(r, 20));
+  const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  ac3.abort();
+  await assert.rejects(restarting, { name: 'AbortError' });
+  const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  assert.equal(timersAfter, timersBefore - 1);
 });
 
 test('query strings: all, JSON filters, remove force/v, logs tail, events since/until/filters', async (t) => {

@@ -153,7 +153,8 @@ export class DockerClient implements EngineApi {
       this.agent = new httpsModule.Agent({ keepAlive: true });
     } else if (endpoint.kind === 'ssh') {
       const args = sshArgs(endpoint);
-      const agent = new http.Agent({ keepAlive: true });
+      // Every connection is an ssh process: keep a couple idle for reuse, close the rest.
+      const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 2 });
       agent.createConnection = () => createSshConnection({ command: opts.sshCommand ?? 'ssh', args, env: opts.sshEnv ?? process.env });
       this.agent = agent;
     } else {
@@ -443,7 +444,7 @@ export class DockerClient implements EngineApi {
    * Send a request and wait for the response headers. The returned `state` tells later failures
    * apart (deadline vs abort vs transport); `done` releases the timer and the abort listener.
    */
-  private open(method: string, path: string, opts: CallOpts, timeoutMs: number): Promise<{ res: IncomingMessage; done: () => void; state: CallState }> {
+  private open(method: string, path: string, opts: CallOpts, timeoutMs: number, attempt = 0): Promise<{ res: IncomingMessage; done: () => void; state: CallState }> {
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const what = `${method} ${path.replace(/^\/v[\d.]+/, '')}`;
@@ -481,6 +482,9 @@ export class DockerClient implements EngineApi {
       };
       const onAbort = (): void => {
         state.reason ??= 'abort';
+        // The deadline timer goes too: a pending 25 s restart deadline would otherwise keep a
+        // shutting-down process alive.
+        done();
         req.destroy();
         state.res?.destroy();
         if (!settled) {
@@ -511,10 +515,17 @@ export class DockerClient implements EngineApi {
         state.res = res;
         resolve({ res, done, state });
       });
-      req.on('error', (err) => {
+      req.on('error', (err: NodeJS.ErrnoException) => {
         if (settled) return;
         settled = true;
         done();
+        // A kept-alive connection the engine (or a proxy) closed just as we reused it: the request
+        // never arrived. Reading again is harmless; a POST is not retried (it might have arrived).
+        if (attempt === 0 && method === 'GET' && req.reusedSocket && !state.reason && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          this.log.debug('a reused engine connection was closed; retrying once on a new one', { call: what });
+          resolve(this.open(method, path, opts, timeoutMs, 1));
+          return;
+        }
         if (state.reason === 'abort') reject(abortReason(signal!));
         else reject(this.transportError(what, err));
       });

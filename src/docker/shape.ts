@@ -150,8 +150,9 @@ export function parseEvent(v: unknown): DockerEvent | undefined {
   const action = typeof v.Action === 'string' ? v.Action : typeof v.status === 'string' ? v.status : undefined;
   const id = typeof actor.ID === 'string' ? actor.ID : typeof v.id === 'string' ? v.id : undefined;
   if (!type || !action || id === undefined) return undefined;
-  const time = typeof v.time === 'number' && Number.isFinite(v.time) ? v.time : undefined;
-  const timeNano = typeof v.timeNano === 'number' && Number.isFinite(v.timeNano) ? v.timeNano : time !== undefined ? time * 1e9 : undefined;
+  const nano = typeof v.timeNano === 'number' && Number.isFinite(v.timeNano) ? v.timeNano : undefined;
+  const time = typeof v.time === 'number' && Number.isFinite(v.time) ? v.time : nano !== undefined ? Math.floor(nano / 1e9) : undefined;
+  const timeNano = nano ?? (time !== undefined ? time * 1e9 : undefined);
   if (time === undefined || timeNano === undefined) return undefined;
   let attributes: Record<string, string>;
   try {
