@@ -173,8 +173,9 @@ export function pageView(): PageViewApi {
       const y = top + i * rowH;
       const marks = restarts.filter((r) => r.container === name);
       rows.push(el('g', { class: 'row', 'data-container': name },
-        el('text', { class: 'row-name', x: '2', y: String(y + 11) }, name.length > 44 ? `${name.slice(0, 43)}…` : name,
-          el('title', null, name)),
+        el('text', { class: 'row-name', x: '2', y: String(y + 11) }, name.length > 40 ? `${name.slice(0, 39)}…` : name,
+          marks.length ? el('tspan', { class: 'row-count' }, ` · ${marks.length}`) : null,
+          el('title', null, `${name}: ${marks.length} in 24 hours`)),
         el('rect', { class: 'track', x: '0', y: String(y + 16), width: '100%', height: '8', rx: '4' }),
         ...marks.map((m) => el('line', {
           class: `mark kind-${m.kind.replace(/[^a-z_]/g, '')}`, x1: pct(m.atMs), x2: pct(m.atMs), y1: String(y + 13), y2: String(y + 27),

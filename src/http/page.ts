@@ -102,6 +102,7 @@ svg.timeline{display:block;overflow:visible}
 .axis{stroke:var(--muted)}
 .tick{fill:var(--muted);font-size:11.5px}
 .row-name{fill:var(--fg);font-size:12px}
+.row-count{fill:var(--muted);font-weight:600}
 .mark{stroke:var(--mark);stroke-width:3.5;stroke-linecap:round}
 .mark.kind-restart_failed{stroke:var(--markfail)}
 .legend{font-size:13px;margin:8px 0 0}

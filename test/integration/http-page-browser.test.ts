@@ -1,8 +1,10 @@
-// The status page in a real browser (Debian's chromium driven by playwright-core), against a fake
-// state holding containers in every budget state and a name with markup in it: the containers show,
-// the odd name stays text, the SVG timeline has marks, the page refreshes itself, nothing scrolls
-// sideways at 375 px, and no script or CSP error happens. A screenshot goes to the temp dir, and to
-// docs/status-page.png when REPAIRMAN_UPDATE_SCREENSHOT=1 (the README shows that file).
+// The status page in a real browser (Debian's chromium driven by playwright-core).
+// 1. Against a fake state holding containers in every budget state and a name with markup in it: the
+//    containers show, the odd name stays text, the SVG timeline has marks, the page refreshes itself,
+//    nothing scrolls sideways at 375 px, and no script or CSP error happens.
+// 2. Against a real Repairman healing containers on the private engine (crash loop, unhealthy, a
+//    give-up): the page follows them as they are healed. Its screenshot goes to docs/status-page.png
+//    (the README shows it) when REPAIRMAN_UPDATE_SCREENSHOT=1, to the temp dir otherwise.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,10 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { silentLogger } from '../../src/log.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
+import { hasTestEngine, removeNamespace, runContainer, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { FakeState, ODD_NAME } from '../helpers/fake-state.js';
+import { httpRequest } from '../helpers/http.js';
+import { startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -72,11 +77,7 @@ describe('status page in chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
     assert.ok(box && box.width > 0 && box.height > 0, 'marks are drawn');
     assert.match((await page.locator('#duplicates').textContent()) ?? '', /held back: younger than 60 seconds/);
     assert.ok(!((await page.content()).includes('SECRETTOKEN')));
-    await page.screenshot({ path: join(tmpdir(), 'repairman-status-page.png'), fullPage: true });
-    if (process.env.REPAIRMAN_UPDATE_SCREENSHOT === '1') {
-      mkdirSync(join(REPO, 'docs'), { recursive: true });
-      copyFileSync(join(tmpdir(), 'repairman-status-page.png'), join(REPO, 'docs', 'status-page.png'));
-    }
+    await page.screenshot({ path: join(tmpdir(), 'repairman-status-page-fake.png'), fullPage: true });
     await page.close();
   });
 
@@ -118,5 +119,94 @@ describe('status page in chromium', { skip: existsSync(CHROMIUM) ? false : `${CH
 
   it('raised no script, console or CSP error', () => {
     assert.deepEqual(problems, []);
+  });
+});
+
+const LABEL = 'org.riotkit.repairman.';
+const SKIP_REAL = !existsSync(CHROMIUM) ? `${CHROMIUM} is not installed` : !hasTestEngine() ? 'REPAIRMAN_TEST_DOCKER_HOST is not set' : false;
+
+describe('status page of a real Repairman healing containers', { skip: SKIP_REAL }, () => {
+  const ns = uniqueNamespace('page');
+  let browser: Browser;
+  let rm: RepairmanProcess;
+  const problems: string[] = [];
+
+  before(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    rm = await startRepairman({ namespace: ns, http: true, intervalSec: 5, args: ['--http-prefix', '/status'], env: { TZ: 'Europe/Warsaw' } });
+    const quick = { [`${LABEL}seconds_between_restarts`]: '1' };
+    await Promise.all([
+      // Healthy all along.
+      runContainer(`${ns}web`, { health: { cmd: 'true' } }),
+      runContainer(`${ns}db`, { health: { cmd: 'true' } }),
+      // Crashes every 2 s: healed (started) until its frame's limit, then the longer wait.
+      runContainer(`${ns}worker`, { cmd: 'sleep 2; exit 3', labels: { ...quick, [`${LABEL}max_restarts_in_frame`]: '3' } }),
+      // Never healthy: restarted twice, then given up.
+      runContainer(`${ns}mailer`, {
+        health: { cmd: 'false' },
+        labels: { ...quick, [`${LABEL}max_restarts_in_frame`]: '2', [`${LABEL}max_checks_to_give_up`]: '2' },
+      }),
+      // Unhealthy, with a long gap between restarts: waiting.
+      runContainer(`${ns}search`, { health: { cmd: 'false' }, labels: { [`${LABEL}seconds_between_restarts`]: '120' } }),
+      // Opted out.
+      runContainer(`${ns}backup`, { labels: { [`${LABEL}enable_autoheal`]: 'false' } }),
+    ]);
+  });
+  after(async () => {
+    await browser?.close();
+    await rm?.stop();
+    await removeNamespace(ns);
+  });
+
+  it('shows the containers as they are healed, with budget states and a drawn timeline', async (t) => {
+    // Let the healing happen: the three budget states Repairman reaches on its own.
+    type Api = { containers: { name: string; budget: { state: string } }[]; timeline: { restarts: unknown[] } };
+    const states = await waitFor('worker in a longer wait, mailer given up, search waiting', async () => {
+      const r = await httpRequest(rm.httpPort ?? 0, '/status/api/containers');
+      const body = JSON.parse(r.body) as Api;
+      const st = (n: string): string | undefined => body.containers.find((c) => c.name === `${ns}${n}`)?.budget.state;
+      return st('worker') === 'longer_wait' && st('mailer') === 'given_up' && st('search') === 'waiting' ? body : null;
+    }, 60_000, 500);
+    assert.ok(states);
+    assert.ok(states.timeline.restarts.length >= 6, `${states.timeline.restarts.length} restarts`);
+
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.location().url.endsWith('/status/') && /status of 500/.test(msg.text())) return;
+      if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()}`);
+    });
+    const res = await page.goto(rm.url('/status/'));
+    assert.equal(res?.status(), 500, 'a longer wait and a give-up make global_status false');
+    const names = await page.locator('article.card h3.name').allTextContents();
+    assert.deepEqual([...names].sort(), ['db', 'mailer', 'search', 'web', 'worker'].map((n) => `${ns}${n}`));
+    const card = (n: string) => page.locator(`article.card[data-container="${ns}${n}"]`);
+    assert.match((await card('worker').locator('dd .badge').textContent()) ?? '', /^longer wait until \d\d:\d\d:\d\d \(in \d+m \d+s\)$/);
+    assert.equal(await card('mailer').locator('dd .badge').textContent(), 'given up');
+    assert.match((await card('search').locator('dd .badge').textContent()) ?? '', /^waiting until /);
+    assert.equal(await card('web').locator('dd .badge').textContent(), 'ok');
+    assert.match((await page.locator('#unwatched').textContent()) ?? '', new RegExp(`${ns}backup`));
+    const marks = await page.locator('svg.timeline line.mark').count();
+    assert.ok(marks >= 6, `${marks} marks`);
+    assert.equal(await page.locator(`svg.timeline g.row[data-container="${ns}worker"] line.mark`).count(), 3);
+    // It keeps refreshing from the live instance.
+    await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { getAttribute(n: string): string | null } | null } })
+      .document.getElementById('app')?.getAttribute('data-refreshed') != null, undefined, { timeout: 15_000 });
+    assert.equal(await page.locator('article.card').count(), 5);
+    const shot = join(tmpdir(), 'repairman-status-page.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    if (process.env.REPAIRMAN_UPDATE_SCREENSHOT === '1') {
+      mkdirSync(join(REPO, 'docs'), { recursive: true });
+      copyFileSync(shot, join(REPO, 'docs', 'status-page.png'));
+    }
+    await page.setViewportSize({ width: 375, height: 740 });
+    const wide = await page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return d.scrollWidth - d.clientWidth;
+    });
+    assert.ok(wide <= 0, `scrolls ${wide} px sideways at 375 px`);
+    assert.deepEqual(problems, []);
+    t.diagnostic(`${marks} restart marks; screenshot ${shot}`);
+    await page.close();
   });
 });
