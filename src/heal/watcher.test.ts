@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DockerEvent, EngineApi, Filters } from '../docker/types.js';
+import { RepairmanError } from '../errors.js';
+import { silentLogger } from '../log.js';
+import { MetricsRegistry } from '../metrics/registry.js';
+import { createHealMetrics } from './metrics.js';
+import { backoffMs, EVENT_FILTERS, Watcher } from './watcher.js';
+
+function event(time: number, action = 'start'): DockerEvent {
+  return { Type: 'container', Action: action, Actor: { ID: 'x', Attributes: { name: 'ns-a' } }, time, timeNano: time * 1e9 };
+}
+
+describe('watcher', () => {
+  it('backs off exponentially, capped at a few seconds', () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 10].map(backoffMs), [200, 400, 800, 1600, 3000, 3000, 3000]);
+  });
+
+  it('waits for the engine, re-checks on every (re)connect, resumes the stream since the last event', async () => {
+    let pings = 0;
+    const streams: { since: unknown; filters: Filters | undefined }[] = [];
+    const ctl = new AbortController();
+    const engine = {
+      async ping() {
+        pings++;
+        if (pings <= 2) throw new RepairmanError('RM_ENGINE_UNREACHABLE', 'no socket');
+      },
+      events(opts: { since?: number; filters?: Filters; signal?: AbortSignal }) {
+        streams.push({ since: opts.since, filters: opts.filters });
+        const n = streams.length;
+        return (async function* () {
+          if (n === 1) {
+            yield event(100);
+            yield event(105, 'die');
+            throw new RepairmanError('RM_ENGINE_UNREACHABLE', 'stream cut');
+          }
+          if (n === 2) {
+            yield event(107);
+            ctl.abort();
+            return;
+          }
+        })();
+      },
+    } as unknown as EngineApi;
+    const handled: string[] = [];
+    const checks: string[] = [];
+    const reg = new MetricsRegistry();
+    const metrics = createHealMetrics(reg);
+    const w = new Watcher({
+      engine,
+      healer: {
+        handleEvent: (e: DockerEvent) => void handled.push(`${e.Action}@${e.time}`),
+        recheck: async (mode: 'full' | 'quick') => {
+          checks.push(mode);
+          return true;
+        },
+        lastCheckError: null,
+      },
+      log: silentLogger,
+      metrics,
+      intervalSec: 3600,
+      signal: ctl.signal,
+    });
+    assert.equal(w.engineUp, false);
+    await w.run();
+    assert.equal(pings, 4, 'two failures, then a ping before each stream');
+    assert.deepEqual(handled, ['start@100', 'die@105', 'start@107']);
+    assert.deepEqual(streams.map((s) => s.since), [undefined, 105]);
+    assert.deepEqual(streams[0]?.filters, EVENT_FILTERS);
+    assert.deepEqual(checks, ['full', 'full']);
+    assert.equal(reg.get('repairman_event_stream_reconnects_total'), 1);
+    assert.equal(reg.get('repairman_engine_up'), 1);
+  });
+
+  it('stops at once when aborted while the engine is down', async () => {
+    const ctl = new AbortController();
+    const engine = {
+      async ping() {
+        throw new RepairmanError('RM_ENGINE_UNREACHABLE', 'no socket');
+      },
+    } as unknown as EngineApi;
+    const reg = new MetricsRegistry();
+    const w = new Watcher({
+      engine,
+      healer: { handleEvent: () => undefined, recheck: async () => true, lastCheckError: null },
+      log: silentLogger,
+      metrics: createHealMetrics(reg),
+      intervalSec: 1,
+      signal: ctl.signal,
+    });
+    const run = w.run();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(w.engineUp, false);
+    assert.match(w.engineError ?? '', /no socket/);
+    const t0 = Date.now();
+    ctl.abort();
+    await run;
+    assert.ok(Date.now() - t0 < 100);
+    assert.equal(reg.get('repairman_engine_up'), 0);
+  });
+});

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultSettings } from '../config/settings-table.js';
+import type { TrackedContainer } from '../heal/healer.js';
+import type { Journal } from '../journal/types.js';
+import { MetricsRegistry } from '../metrics/registry.js';
+import type { BudgetView } from './types.js';
+import { AppState, maxCheckAgeMs } from './app-state.js';
+
+const budget: BudgetView = { state: 'ok', untilMs: null, restartsInFrame: 0, reachedMaxInPreviousFrame: false, streak: 0 };
+
+function state(opts: { engineUp: boolean; last: number | null; containers?: TrackedContainer[]; journalFails?: boolean }): AppState {
+  const journal = {
+    list: () => {
+      if (opts.journalFails) throw new Error('disk gone');
+      return [{ num: 1, container: 'b', kind: 'restart', atMs: 1, message: 'Restarted (unhealthy)' }];
+    },
+    restartsSince: () => {
+      if (opts.journalFails) throw new Error('disk gone');
+      return [];
+    },
+  } as unknown as Journal;
+  return new AppState({
+    healer: { containers: () => opts.containers ?? [], budgetViewOf: () => budget, lastFullCheckMs: opts.last },
+    watcher: { engineUp: opts.engineUp, engineError: opts.engineUp ? null : 'connect ENOENT' },
+    journal,
+    metrics: new MetricsRegistry(),
+    intervalSec: 30,
+    version: '1.2.3',
+    startedAtMs: 5,
+  });
+}
+
+function tracked(name: string, excluded: TrackedContainer['excluded'] = null): TrackedContainer {
+  return { id: `${name}-id`, name, state: 'running', health: 'healthy', labels: {}, policy: defaultSettings().defaults, problems: [], excluded, deliberate: null };
+}
+
+describe('AppState', () => {
+  it('health: 503 reasons until the engine answers and a re-check is recent', () => {
+    const now = 1_000_000;
+    assert.match(state({ engineUp: false, last: now }).health(now).reason, /engine not reachable: connect ENOENT/);
+    assert.equal(state({ engineUp: true, last: null }).health(now).ok, false);
+    assert.equal(state({ engineUp: true, last: now - 1000 }).health(now).ok, true);
+    const stale = state({ engineUp: true, last: now - maxCheckAgeMs(30) - 1 }).health(now);
+    assert.equal(stale.ok, false);
+    assert.match(stale.reason, /ago/);
+  });
+
+  it('shows containers sorted, with exclusions and their last event', () => {
+    const s = state({ engineUp: true, last: 1, containers: [tracked('b'), tracked('a', { reason: 'swarm_task', detail: 'a Swarm task' })] });
+    const views = s.containers();
+    assert.deepEqual(views.map((v) => [v.name, v.watched, v.excludedReason]), [['a', false, 'a Swarm task'], ['b', true, null]]);
+    assert.equal(views[1]?.lastEvent?.message, 'Restarted (unhealthy)');
+    assert.equal(s.version, '1.2.3');
+  });
+
+  it('never throws on a failing journal', () => {
+    const s = state({ engineUp: true, last: 1, containers: [tracked('a')], journalFails: true });
+    assert.equal(s.containers()[0]?.lastEvent, null);
+    assert.deepEqual(s.events({ limit: 5 }), []);
+    assert.deepEqual(s.restartsSince(0), []);
+    assert.deepEqual(s.duplicates(), []);
+    s.setDuplicatesSource(() => {
+      throw new Error('x');
+    });
+    assert.deepEqual(s.duplicates(), []);
+  });
+});
