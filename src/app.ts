@@ -210,8 +210,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
   }
 
   // ---- duplicate cleaner hook (SPEC 4) ----------------------------------------------------------
-  // The lead wires src/dedupe/cleaner.ts here: share `serializer`, give it the journal and notifier,
-  // call state.setDuplicatesSource(() => cleaner.view()) and trigger it from the watcher's re-checks.
+  // The lead wires src/dedupe/cleaner.ts here: share `serializer` (one action per container name),
+  // policyFor = (name, labels) => decodeLabels(name, labels, settings.defaults).policy, journal and
+  // notifier as the healer uses them, then state.setDuplicatesSource(() => <the cleaner's view>),
+  // watcher.onRecheck(() => <run a check>) and watcher.onEvent((ev) => <trigger on rename/start/destroy>),
+  // and stop it in stop() below before the journal closes.
 
   const watching = watcher.run();
 

@@ -61,8 +61,12 @@ describe('watcher', () => {
       intervalSec: 3600,
       signal: ctl.signal,
     });
+    const heard: string[] = [];
+    w.onEvent((e) => void heard.push(e.Action));
+    w.onRecheck((mode) => void heard.push(`check:${mode}`));
     assert.equal(w.engineUp, false);
     await w.run();
+    assert.deepEqual(heard, ['check:full', 'start', 'die', 'check:full', 'start'], 'listeners hear what the healer hears');
     assert.equal(pings, 4, 'two failures, then a ping before each stream');
     assert.deepEqual(handled, ['start@100', 'die@105', 'start@107']);
     assert.deepEqual(streams.map((s) => s.since), [undefined, 105]);

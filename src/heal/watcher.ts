@@ -40,6 +40,28 @@ export class Watcher {
   private readonly o: WatcherOptions;
   private interval: NodeJS.Timeout | undefined;
   private connects = 0;
+  private readonly eventListeners: ((ev: DockerEvent) => void)[] = [];
+  private readonly checkListeners: ((mode: 'full' | 'quick') => void)[] = [];
+
+  /** Also give every container event to fn (e.g. the duplicate cleaner's trigger). fn must not throw. */
+  onEvent(fn: (ev: DockerEvent) => void): void {
+    this.eventListeners.push(fn);
+  }
+
+  /** Call fn whenever a re-check starts: 'full' after each (re)connect, 'quick' every --interval. */
+  onRecheck(fn: (mode: 'full' | 'quick') => void): void {
+    this.checkListeners.push(fn);
+  }
+
+  private emitCheck(mode: 'full' | 'quick'): void {
+    for (const fn of this.checkListeners) {
+      try {
+        fn(mode);
+      } catch (err) {
+        this.o.log.error('a re-check listener failed', { error: errorMessage(err) });
+      }
+    }
+  }
 
   constructor(opts: WatcherOptions) {
     this.o = opts;
@@ -57,6 +79,7 @@ export class Watcher {
 
   private async periodic(): Promise<void> {
     if (this.o.signal.aborted || !this.engineUp) return;
+    this.emitCheck('quick');
     const ok = await this.o.healer.recheck('quick');
     if (!ok && !this.o.signal.aborted) this.noteCheckFailure(this.o.healer.lastCheckError);
   }
@@ -119,6 +142,7 @@ export class Watcher {
     // Ask for the stream first, then list: what happens in between is in both (handled twice,
     // harmlessly: every decision takes a fresh look); after a reconnect `since` replays the gap.
     const first = it.next();
+    this.emitCheck('full');
     void healer.recheck('full').then((ok) => {
       if (!ok && !signal.aborted) this.noteCheckFailure(healer.lastCheckError);
       else if (ok && !this.engineUp) this.markUp();
@@ -127,10 +151,12 @@ export class Watcher {
     while (!r.done) {
       const ev = r.value;
       if (typeof ev.time === 'number' && Number.isFinite(ev.time)) this.lastEventTimeSec = ev.time;
-      try {
-        healer.handleEvent(ev);
-      } catch (err) {
-        this.o.log.error('could not handle an engine event', { action: ev.Action, error: errorMessage(err) });
+      for (const fn of [(e: DockerEvent) => healer.handleEvent(e), ...this.eventListeners]) {
+        try {
+          fn(ev);
+        } catch (err) {
+          this.o.log.error('could not handle an engine event', { action: ev.Action, error: errorMessage(err) });
+        }
       }
       r = await it.next();
     }
