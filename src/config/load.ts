@@ -1,7 +1,7 @@
 // Global settings from the command line and the environment (SPEC section 1): switch > environment >
 // default. Every problem is collected, so a user fixes all of them in one go; nothing here throws.
 import { RepairmanError } from '../errors.js';
-import { maskUrlList } from '../util/mask.js';
+import { maskUrlList, maskUrlsInText } from '../util/mask.js';
 import { CROSS_CHECKS } from './cross-checks.js';
 import { BOOLEAN_EXPECTED, parseBoolean } from './parsers.js';
 import { closest } from './suggest.js';
@@ -138,7 +138,9 @@ function describe(info: SourceInfo): string {
 }
 
 function invalid(row: SettingRow, info: SourceInfo, reason: string | undefined): RepairmanError {
-  const shown = info.raw ?? '';
+  // A URL in a setting that is not a secret one is still a secret (a webhook typed into the wrong
+  // variable): an error shows it as scheme and host only.
+  const shown = maskUrlsInText(info.raw ?? '');
   return new RepairmanError(
     'RM_CONFIG_INVALID',
     `${row.key}: ${describe(info)} = "${shown}" is not valid${reason ? ` (${reason})` : ''}; expected ${row.expected}`,
@@ -246,5 +248,5 @@ export function formatConfigErrors(errors: RepairmanError[]): string {
   const head = usageOnly
     ? `repairman: ${errors.length === 1 ? 'a command-line error' : `${errors.length} command-line errors`}:`
     : `repairman: ${errors.length === 1 ? 'a configuration error' : `${errors.length} configuration errors`}; nothing was changed:`;
-  return [head, ...errors.map((e) => `  - ${e.message} [${e.code}]`), 'See repairman --help for every setting.', ''].join('\n');
+  return [head, ...errors.map((e) => `  - ${maskUrlsInText(e.message)} [${e.code}]`), 'See repairman --help for every setting.', ''].join('\n');
 }
