@@ -18,6 +18,12 @@ export interface ReactionPhase {
   kind: 'unhealthy' | 'crash';
   containers: number;
   latencyMs: Summary;
+  /**
+   * Repairman's own share: from the trigger to its "restarting"/"starting" log line, written just
+   * before the engine call (same host clock as the engine's, millisecond resolution). The rest of the
+   * latency is the engine acting on the call (for a crash, `start` is emitted once the container runs).
+   */
+  decisionMs: Summary;
   firstActions: Record<string, number>;
   unanswered: number;
   /** Restarts/starts Repairman logged, against the trials seen (equal unless a trial is still open). */
@@ -57,10 +63,19 @@ async function phase(kind: 'unhealthy' | 'crash', containers: number, trials: nu
     const load = loadNow();
     const actions = rm.rm.find((l) => l.msg === (kind === 'unhealthy' ? 'restarted' : 'started')).length;
     const latencies = result.trials.map((t) => t.latencyMs);
+    const verb = kind === 'unhealthy' ? 'restarting' : 'starting';
+    const decisions: number[] = [];
+    for (const t of result.trials) {
+      const fromMs = Number(t.triggerNano / 1_000_000n) - 5;
+      const toMs = Number(t.reactionNano / 1_000_000n) + 5;
+      const line = rm.rm.lines.find((l) => l.msg === verb && l.container === t.name && Date.parse(l.time) >= fromMs && Date.parse(l.time) <= toMs);
+      if (line) decisions.push(Date.parse(line.time) - Number(t.triggerNano) / 1e6);
+    }
     return {
       kind,
       containers,
       latencyMs: summarize(latencies),
+      decisionMs: summarize(decisions),
       firstActions: result.firstActions,
       unanswered: result.unanswered,
       repairmanActions: actions,

@@ -31,12 +31,13 @@ function reaction(r: BenchResult<ReactionFigures>): string {
     const s = p.latencyMs;
     const from = p.kind === 'unhealthy' ? '`health_status: unhealthy` → first event of the restart' : '`die` (exit code 3) → `start`';
     const first = Object.entries(p.firstActions).map(([a, n]) => `${a} ×${n}`).join(', ');
-    return `| ${from} | ${s.n} | ${fmt(s.median)} | ${fmt(s.p95)} | ${fmt(s.p99)} | ${fmt(s.max)} | ${first} | ${p.containers} | ${loadText(p.load)} |`;
+    const d = p.decisionMs ?? { median: NaN, p99: NaN };
+    return `| ${from} | ${s.n} | ${fmt(s.median)} | ${fmt(s.p95)} | ${fmt(s.p99)} | ${fmt(s.max)} | ${fmt(d.median, 0)} / ${fmt(d.p99, 0)} | ${first} | ${p.containers} | ${loadText(p.load)} |`;
   });
   return (
     `### Reaction time\n\n${meta(r)}\n\n` +
-    '| trial (engine timestamps) | trials | median ms | p95 ms | p99 ms | max ms | first engine event after the trigger | containers cycling | load |\n' +
-    '|---|---:|---:|---:|---:|---:|---|---:|---|\n' +
+    '| trial (engine timestamps) | trials | median ms | p95 ms | p99 ms | max ms | of which Repairman until its call, median / p99 ms | first engine event after the trigger | containers cycling | load |\n' +
+    '|---|---:|---:|---:|---:|---:|---:|---|---:|---|\n' +
     rows.join('\n') +
     '\n\n' +
     notes(r)
