@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { decodeLabels } from './config/labels.js';
 import type { GlobalSettings } from './config/types.js';
+import { DuplicateCleaner } from './dedupe/cleaner.js';
+import { inNamespace, namespaceNameFilter } from './dedupe/matcher.js';
 import { createDockerClient } from './docker/client.js';
 import type { EngineApi } from './docker/types.js';
 import { errorMessage } from './errors.js';
@@ -42,6 +44,7 @@ export interface App {
   healMetrics: HealMetrics;
   journal: Journal;
   healer: Healer;
+  cleaner: DuplicateCleaner;
   watcher: Watcher;
   engine: EngineApi;
   notifier: Notifier;
@@ -209,12 +212,35 @@ export async function startApp(opts: AppOptions): Promise<App> {
     log.info('http disabled', { port: 0 });
   }
 
-  // ---- duplicate cleaner hook (SPEC 4) ----------------------------------------------------------
-  // The lead wires src/dedupe/cleaner.ts here: share `serializer` (one action per container name),
-  // policyFor = (name, labels) => decodeLabels(name, labels, settings.defaults).policy, journal and
-  // notifier as the healer uses them, then state.setDuplicatesSource(() => <the cleaner's view>),
-  // watcher.onRecheck(() => <run a check>) and watcher.onEvent((ev) => <trigger on rename/start/destroy>),
-  // and stop it in stop() below before the journal closes.
+  // ---- duplicate cleaner (SPEC 4) ---------------------------------------------------------------
+  // It shares the healer's serializer (never acts on a container the healer is acting on) and needs
+  // its own listing with all containers: a duplicate's name starts with hex, not with --namespace, and
+  // the healer's quick re-check lists only unhealthy and exited ones. One call per cycle, whatever the
+  // number of containers.
+  const dedupeFilter = namespaceNameFilter(settings.namespace);
+  const cleaner = new DuplicateCleaner({
+    engine,
+    serializer,
+    policyFor: (name, labels) => decodeLabels(name, labels, settings.defaults).policy,
+    journal: (e, max) => {
+      journal.append(e, max);
+    },
+    notify: (e) => notifier.send(e),
+    log: log.child({ component: 'dedupe' }),
+    metrics,
+    dryRun: settings.dryRun,
+    graceSec: settings.duplicateGraceSec,
+    list: async (signal) =>
+      (await engine.listContainers({ all: true, filters: dedupeFilter ? { name: [dedupeFilter] } : {}, signal })).filter((c) =>
+        c.Names.some((n) => inNamespace(n, settings.namespace)),
+      ),
+    signal: stopCtl.signal,
+  });
+  state.setDuplicatesSource(() => cleaner.duplicates());
+  watcher.onRecheck(() => cleaner.trigger());
+  watcher.onEvent((ev) => {
+    if (ev.Action === 'create' || ev.Action === 'rename') cleaner.trigger();
+  });
 
   const watching = watcher.run();
 
@@ -228,6 +254,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       log.info('stopping');
       if (resetTimer) clearInterval(resetTimer);
       stopCtl.abort();
+      cleaner.close();
       await healer.stop(HEALER_GRACE_MS);
       await withTimeout(watching, 100);
       await Promise.all([http ? withTimeout(http.close(), 300) : Promise.resolve(), withTimeout(notifier.close(), NOTIFIER_GRACE_MS)]);
@@ -253,6 +280,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     healMetrics,
     journal,
     healer,
+    cleaner,
     watcher,
     engine,
     notifier,

@@ -27,6 +27,7 @@ const SAMPLES: Record<string, { valid: [string, unknown]; other: [string, unknow
   db_path: { valid: ['/tmp/r.db', '/tmp/r.db'], other: [':memory:', ':memory:'], invalid: '' },
   dry_run: { valid: ['true', true], other: ['false', false], invalid: 'perhaps' },
   parallelism: { valid: ['4', 4], other: ['1', 1], invalid: '0' },
+  duplicate_grace: { valid: ['2m', 120], other: ['0', 0], invalid: '-5' },
 };
 
 const CONFIGURABLE = SETTINGS.filter((r) => r.scope !== 'external');

@@ -176,6 +176,16 @@ describe('staticExclusion', () => {
   it('checks the namespace first', () => {
     assert.equal(staticExclusion('x', { 'com.docker.swarm.task.id': '1' }, p, { namespace: 'ns-', isSelf: true })?.reason, 'outside_namespace');
   });
+  it('never watches a docker-compose leftover (hash-prefixed name)', () => {
+    const none = { namespace: '', isSelf: false };
+    assert.equal(staticExclusion('0123456789ab_web', {}, p, none)?.reason, 'compose_leftover');
+    assert.equal(staticExclusion('0123456789ab_fedcba987654_proj-web-1', {}, p, none)?.reason, 'compose_leftover');
+    // Near misses are ordinary containers.
+    assert.equal(staticExclusion('0123456789AB_web', {}, p, none), null);
+    assert.equal(staticExclusion('0123456789a_web', {}, p, none), null);
+    assert.equal(staticExclusion('abcdefghijkl_web', {}, p, none), null);
+    assert.equal(staticExclusion('0123456789ab_', {}, p, none), null);
+  });
 });
 
 describe('listing helpers', () => {

@@ -2,6 +2,7 @@
 // reports and what Repairman has seen. No I/O: the healer passes in an inspect result, the decoded
 // policy and the facts only it knows (namespace, its own container id, a kill/stop seen before a die).
 import type { ContainerPolicy } from '../config/types.js';
+import { splitPrefixes } from '../dedupe/matcher.js';
 import type { ContainerInspect, ContainerSummary } from '../docker/types.js';
 
 export const LABEL_PREFIX = 'org.riotkit.repairman.';
@@ -15,6 +16,7 @@ export type SkipReason =
   | 'swarm_task'
   | 'self'
   | 'autoheal_disabled'
+  | 'compose_leftover'
   // States the engine (or a person) is handling.
   | 'paused'
   | 'restarting'
@@ -78,6 +80,11 @@ export function staticExclusion(
   const l = labels ?? {};
   if (facts.namespace && !name.startsWith(facts.namespace)) {
     return { reason: 'outside_namespace', detail: `name does not start with the namespace "${facts.namespace}"` };
+  }
+  // `<12 hex>_name` is the name docker-compose gives the old container while it re-creates one:
+  // starting or restarting it would bring back a stale copy beside the real one (SPEC 4 removes it).
+  if (splitPrefixes(name).prefixes.length > 0) {
+    return { reason: 'compose_leftover', detail: 'a docker-compose leftover (hash-prefixed name); duplicate cleaning handles it' };
   }
   if (l[SWARM_TASK_LABEL] !== undefined) {
     return { reason: 'swarm_task', detail: 'a Swarm task (Swarm replaces it itself)' };

@@ -7,10 +7,10 @@ import type { Logger } from '../log.js';
 import type { Healer } from './healer.js';
 import type { HealMetrics } from './metrics.js';
 
-/** The container events healing reacts to (SPEC 2). */
+/** The container events healing reacts to (SPEC 2), plus `create` for the duplicate cleaner (SPEC 4). */
 export const EVENT_FILTERS: Filters = {
   type: ['container'],
-  event: ['health_status', 'die', 'start', 'stop', 'kill', 'destroy', 'rename', 'pause', 'unpause'],
+  event: ['health_status', 'die', 'start', 'stop', 'kill', 'destroy', 'rename', 'pause', 'unpause', 'create'],
 };
 
 const BACKOFF_FIRST_MS = 200;
