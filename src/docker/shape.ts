@@ -141,6 +141,9 @@ export function parseVersion(v: unknown): EngineVersion {
   };
 }
 
+/** Latest event time taken seriously (unix seconds; year 5138): beyond it a "time" is garbage. */
+export const MAX_EVENT_TIME_SEC = 1e11;
+
 /** An event, or undefined when the value is not one (the stream skips it). */
 export function parseEvent(v: unknown): DockerEvent | undefined {
   if (!isObj(v)) return undefined;
@@ -150,8 +153,10 @@ export function parseEvent(v: unknown): DockerEvent | undefined {
   const action = typeof v.Action === 'string' ? v.Action : typeof v.status === 'string' ? v.status : undefined;
   const id = typeof actor.ID === 'string' ? actor.ID : typeof v.id === 'string' ? v.id : undefined;
   if (!type || !action || id === undefined) return undefined;
-  const nano = typeof v.timeNano === 'number' && Number.isFinite(v.timeNano) ? v.timeNano : undefined;
-  const time = typeof v.time === 'number' && Number.isFinite(v.time) ? v.time : nano !== undefined ? Math.floor(nano / 1e9) : undefined;
+  // Times become the `since` of the next reconnection: an absurd one (1e300, -5, a float the engine
+  // cannot parse back) would make every reconnection fail, so only plausible unix times are taken.
+  const nano = typeof v.timeNano === 'number' && v.timeNano >= 0 && v.timeNano <= MAX_EVENT_TIME_SEC * 1e9 ? v.timeNano : undefined;
+  const time = typeof v.time === 'number' && Number.isInteger(v.time) && v.time >= 0 && v.time <= MAX_EVENT_TIME_SEC ? v.time : nano !== undefined ? Math.floor(nano / 1e9) : undefined;
   const timeNano = nano ?? (time !== undefined ? time * 1e9 : undefined);
   if (time === undefined || timeNano === undefined) return undefined;
   let attributes: Record<string, string>;
