@@ -73,9 +73,23 @@ function errorReply(status: number, code: ErrorCode, message: string, headers?: 
   return jsonReply(status, { error: { code, message } }, headers);
 }
 
-function wantsHtml(req: IncomingMessage): boolean {
-  const accept = req.headers.accept;
-  return typeof accept === 'string' && accept.toLowerCase().includes('text/html');
+/**
+ * A browser gets the page: the Accept header names text/html, and does not rank application/json
+ * as high (a script sending "application/json, text/html;q=0.5" still gets JSON; so does * / *).
+ */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let html = -1;
+  let json = -1;
+  for (const part of accept.toLowerCase().split(',')) {
+    const [type = '', ...params] = part.split(';').map((x) => x.trim());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+    if (!Number.isFinite(q)) continue;
+    if (type === 'text/html') html = Math.max(html, q);
+    else if (type === 'application/json') json = Math.max(json, q);
+  }
+  return html > 0 && html > json;
 }
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
@@ -95,7 +109,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         const report = buildReport(state, limit);
         // The page keeps the report's status code: monitors read the status line whatever they accept.
         const status = report.global_status ? 200 : 500;
-        if (wantsHtml(req)) {
+        if (prefersHtml(req.headers.accept)) {
           const nonce = newNonce();
           const body = renderPage({
             data: buildContainersPayload(state, nowMs, timeZone),
