@@ -1,0 +1,314 @@
+// Repairman as a container image, on the private engine (SPEC 8, issue 8):
+// - the image builds from the repository's Dockerfile (base images made locally by
+//   scripts/make-base-image.sh, because the engine has no registry);
+// - run with the engine's socket mounted and the seed's environment, it heals a container that turns
+//   unhealthy, its own HEALTHCHECK reports healthy, it stays under its 80 MB cap with N watched
+//   containers, and `docker stop` ends it in under 2 s with exit code 0;
+// - examples/docker-compose.yml (with an override file for the image tag, the namespace and the
+//   private engine's socket) starts with `docker-compose up -d` and heals.
+//
+// Cold (no base images, no layer cache): about 7 minutes, most of it npm ci compiling better-sqlite3.
+// Warm: the base images and the dependency layer are reused; only tsc and the copies run again.
+// REPAIRMAN_IMAGE_FOOTPRINT_CONTAINERS (default 20) sets how many idle containers the footprint
+// reading watches (BENCHMARKS.md "Image").
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { docker, engineEnv, hasTestEngine, inspectField, removeNamespace, runContainer, testDockerHost, uniqueNamespace, waitFor } from '../helpers/engine.js';
+import { freePort, QUICK_STOP_CMD, type LogLine } from '../helpers/repairman.js';
+
+const execFileP = promisify(execFile);
+
+/** The repository root, from dist/test/integration/image.test.js. */
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const IMAGE = process.env.REPAIRMAN_IMAGE_TEST_TAG ?? 'repairman-image-test:latest';
+const FOOTPRINT_CONTAINERS = Number(process.env.REPAIRMAN_IMAGE_FOOTPRINT_CONTAINERS ?? '20');
+const MEM_LIMIT_MB = 80;
+
+/** The seed's quick-start environment (as strings, the way Compose passes them). */
+const SEED_ENV: Record<string, string> = {
+  DEFAULT_SECONDS_BETWEEN_RESTARTS: '15',
+  DEFAULT_FRAME_SIZE: '450',
+  DEFAULT_MAX_RESTARTS_IN_FRAME: '3',
+  DEFAULT_SECONDS_BETWEEN_NEXT_FRAME: '1500',
+  DEFAULT_MAX_CHECKS_TO_GIVE_UP: '50',
+  DEFAULT_MAX_HISTORIC_ENTRIES: '50',
+  DEFAULT_ENABLE_DUPLICATED_SERVICES_REMOVING: 'true',
+  DEFAULT_ENABLE_AUTO_HEAL: 'true',
+  TZ: 'Europe/Warsaw',
+  DEFAULT_NOTIFY_LEVEL: 'debug',
+  DEFAULT_NOTIFY_URL: '',
+};
+
+interface Exec {
+  code: number;
+  out: string;
+  ms: number;
+}
+
+/** Run a command against the private engine; never throws (the result carries code and output). */
+async function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Exec> {
+  const started = Date.now();
+  try {
+    const { stdout, stderr } = await execFileP(cmd, args, {
+      cwd: opts.cwd ?? REPO_ROOT,
+      env: engineEnv(),
+      timeout: opts.timeoutMs ?? 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, out: stdout + stderr, ms: Date.now() - started };
+  } catch (err) {
+    const e = err as { code?: number | string; stdout?: string; stderr?: string; message?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}${e.message ?? ''}`, ms: Date.now() - started };
+  }
+}
+
+function tail(text: string, lines = 60): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** How the container reaches the engine: its unix socket bind-mounted, or a tcp:// DOCKER_HOST. */
+function engineAccess(): { unixPath: string | null; args: string[] } {
+  const host = testDockerHost();
+  if (host.startsWith('unix://')) {
+    const path = host.slice('unix://'.length);
+    return { unixPath: path, args: ['-v', `${path}:/var/run/docker.sock`] };
+  }
+  return { unixPath: null, args: ['-e', `DOCKER_HOST=${host}`] };
+}
+
+/** Repairman's JSON log lines, from `docker logs`. */
+async function containerLog(name: string): Promise<LogLine[]> {
+  const res = await run('docker', ['logs', name], { timeoutMs: 30_000 });
+  const lines: LogLine[] = [];
+  for (const text of res.out.split('\n')) {
+    try {
+      const v = JSON.parse(text) as unknown;
+      if (v && typeof v === 'object' && typeof (v as LogLine).msg === 'string') lines.push(v as LogLine);
+    } catch {
+      // not a log line
+    }
+  }
+  return lines;
+}
+
+async function waitForLog(name: string, what: string, test: (l: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
+  try {
+    const line = await waitFor(what, async () => (await containerLog(name)).find(test), timeoutMs, 300);
+    if (!line) throw new Error(`no ${what} line`);
+    return line;
+  } catch (err) {
+    const res = await run('docker', ['logs', name], { timeoutMs: 30_000 });
+    throw new Error(`${String(err)}\n--- docker logs ${name} ---\n${tail(res.out)}`);
+  }
+}
+
+/**
+ * A container that turns unhealthy when told to, and Repairman's restart of it, seen from both sides:
+ * Repairman's log line and the engine's new StartedAt; healthy again afterwards.
+ */
+async function assertHeals(repairman: string, target: string): Promise<void> {
+  await waitFor(`${target} healthy`, async () => (await inspectField(target, '{{.State.Health.Status}}')) === 'healthy', 20_000);
+  const startedBefore = await inspectField(target, '{{.State.StartedAt}}');
+  await docker(['exec', target, 'rm', '-f', '/tmp/ok']);
+  const line = await waitForLog(repairman, `a restart of ${target}`, (l) => l.msg === 'restarted' && l.container === target, 30_000);
+  assert.equal(line.reason, 'unhealthy');
+  await waitFor(`${target} started again`, async () => (await inspectField(target, '{{.State.StartedAt}}')) !== startedBefore, 15_000);
+  await waitFor(`${target} healthy after the restart`, async () => (await inspectField(target, '{{.State.Health.Status}}')) === 'healthy', 20_000);
+}
+
+/** Memory of a running container: its cgroup's usage as `docker stats` shows it, and PID 1's RSS. */
+async function memoryReading(name: string): Promise<{ cgroupMiB: number | null; rssMiB: number | null; text: string }> {
+  const stats = await run('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', name], { timeoutMs: 30_000 });
+  const m = /^([\d.]+)\s*([KMG]i?B)/.exec(stats.out.trim());
+  const unit: Record<string, number> = { KiB: 1 / 1024, KB: 1 / 1024, MiB: 1, MB: 1, GiB: 1024, GB: 1024 };
+  const cgroupMiB = m?.[1] && m[2] ? Number(m[1]) * (unit[m[2]] ?? Number.NaN) : null;
+  let rssMiB: number | null = null;
+  try {
+    // The engine runs on this machine (the private engine), so PID 1 of the container is visible here.
+    const pid = await inspectField(name, '{{.State.Pid}}');
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    if (kb) rssMiB = Number(kb) / 1024;
+  } catch {
+    // an engine on another machine: the cgroup figure alone
+  }
+  return { cgroupMiB, rssMiB, text: stats.out.trim() };
+}
+
+describe('image: Dockerfile, container, compose example', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_DOCKER_HOST is not set' }, () => {
+  let built = false;
+  let buildError = '';
+
+  before(async () => {
+    const base = await run('bash', [join(REPO_ROOT, 'scripts/make-base-image.sh')], { timeoutMs: 10 * 60_000 });
+    if (base.code !== 0) {
+      buildError = `make-base-image.sh failed (exit ${base.code}):\n${tail(base.out)}`;
+      return;
+    }
+    const buildImage = /^BUILD_IMAGE=(\S+)$/m.exec(base.out)?.[1];
+    const runtimeImage = /^RUNTIME_IMAGE=(\S+)$/m.exec(base.out)?.[1];
+    if (!buildImage || !runtimeImage) {
+      buildError = `make-base-image.sh printed no image names:\n${tail(base.out)}`;
+      return;
+    }
+    const previous = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', IMAGE]);
+    // --network host: the build stage needs the npm registry and the engine has no bridge.
+    const build = await run('docker', ['build', '--network', 'host', '--build-arg', `BUILD_IMAGE=${buildImage}`,
+      '--build-arg', `RUNTIME_IMAGE=${runtimeImage}`, '--build-arg', 'VERSION=test', '-t', IMAGE, '.'], { timeoutMs: 20 * 60_000 });
+    if (build.code !== 0) {
+      buildError = `docker build failed (exit ${build.code}) after ${build.ms} ms:\n${tail(build.out)}`;
+      return;
+    }
+    built = true;
+    console.log(`# image: base images ready in ${base.ms} ms, docker build in ${build.ms} ms`);
+    // The tag moved: the previous image is only clutter now (ignored when a container still uses it).
+    const now = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', IMAGE]);
+    if (previous.code === 0 && previous.out.trim() !== now.out.trim()) await run('docker', ['rmi', previous.out.trim()]);
+  });
+
+  it('builds from the repository Dockerfile: entrypoint, healthcheck, labels, production files only', async () => {
+    assert.ok(built, buildError);
+    const cfg = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .Config}}', IMAGE])) as {
+      Entrypoint: string[];
+      Cmd: string[];
+      Healthcheck: { Test: string[]; Interval: number; Timeout: number };
+      Labels: Record<string, string>;
+      ExposedPorts: Record<string, unknown>;
+    };
+    assert.deepEqual(cfg.Entrypoint, ['node', '/app/dist/src/cli.js']);
+    assert.deepEqual(cfg.Cmd, ['run']);
+    assert.deepEqual(cfg.Healthcheck.Test, ['CMD', 'node', '/app/dist/src/cli.js', 'healthcheck']);
+    assert.equal(cfg.Healthcheck.Interval, 10e9);
+    assert.equal(cfg.Healthcheck.Timeout, 3e9);
+    assert.equal(cfg.Labels['org.riotkit.repairman.enable_autoheal'], 'false');
+    assert.equal(cfg.Labels['org.opencontainers.image.title'], 'repairman');
+    assert.ok('8080/tcp' in cfg.ExposedPorts);
+    // The binary answers, and the runtime stage has no dev dependency, test file or SQLite source.
+    const version = await run('docker', ['run', '--rm', '--network', 'none', IMAGE, '--version']);
+    assert.equal(version.code, 0, version.out);
+    assert.match(version.out, /\d+\.\d+\.\d+/);
+    const listing = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'node', IMAGE, '-e', `
+      const fs = require('fs');
+      const files = fs.readdirSync('/app/dist/src', { recursive: true }).map(String);
+      const D = require('/app/node_modules/better-sqlite3');
+      console.log(JSON.stringify({
+        modules: fs.readdirSync('/app/node_modules'),
+        tests: files.filter((f) => f.endsWith('.test.js')),
+        sqliteSrc: fs.existsSync('/app/node_modules/better-sqlite3/deps'),
+        sqlite: new D(':memory:').prepare('select sqlite_version() as v').get().v,
+      }));`]);
+    assert.equal(listing.code, 0, listing.out);
+    const seen = JSON.parse(listing.out.trim().split('\n').pop() ?? '{}') as { modules: string[]; tests: string[]; sqliteSrc: boolean; sqlite: string };
+    for (const dev of ['typescript', 'eslint', 'fast-check', 'playwright-core', '@types', '@eslint', '@typescript-eslint']) assert.ok(!seen.modules.includes(dev), `${dev} in the runtime image`);
+    assert.ok(seen.modules.includes('better-sqlite3'));
+    assert.deepEqual(seen.tests, []);
+    assert.equal(seen.sqliteSrc, false);
+    assert.match(seen.sqlite, /^3\./);
+  });
+
+  it('as a container with the socket mounted and the seed environment: heals, reports healthy, stops in < 2 s with 0', async (t) => {
+    assert.ok(built, buildError);
+    const ns = uniqueNamespace('image');
+    const repairman = `${ns}repairman`;
+    try {
+      // Idle watched containers for the footprint reading, plus the one that turns unhealthy.
+      for (let i = 0; i < FOOTPRINT_CONTAINERS; i += 1) await runContainer(`${ns}idle-${i}`, { cmd: QUICK_STOP_CMD });
+      const target = `${ns}web`;
+      await runContainer(target, { cmd: QUICK_STOP_CMD, health: { cmd: 'test -f /tmp/ok' } });
+
+      // --network host: the private engine has no bridge, and the HTTP port (for the HEALTHCHECK)
+      // is then on this machine's loopback, so it gets a free port. The container's own name is in the
+      // namespace on purpose: Repairman must leave itself alone.
+      const port = await freePort();
+      const env = { ...SEED_ENV, NAMESPACE: ns, HTTP_PORT: String(port), HTTP_ADDRESS: '127.0.0.1' };
+      const args = ['run', '-d', '--name', repairman, '--network', 'host', '--memory', `${MEM_LIMIT_MB}m`, ...engineAccess().args];
+      for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
+      await docker([...args, IMAGE]);
+      await waitForLog(repairman, 'watching', (l) => l.msg === 'watching', 30_000);
+
+      await assertHeals(repairman, target);
+      const own = (await containerLog(repairman)).filter((l) => l.container === repairman && ['restarted', 'started'].includes(l.msg));
+      assert.deepEqual(own, [], 'Repairman acted on its own container');
+
+      // The image's own HEALTHCHECK (interval 10 s: the first result comes ~10 s after the start).
+      await waitFor('HEALTHCHECK healthy', async () => (await inspectField(repairman, '{{.State.Health.Status}}')) === 'healthy', 40_000, 500);
+      const health = JSON.parse(await inspectField(repairman, '{{json .State.Health}}')) as { Log: Array<{ ExitCode: number; Output: string }> };
+      const last = health.Log[health.Log.length - 1];
+      assert.equal(last?.ExitCode, 0, JSON.stringify(health.Log));
+
+      const mem = await memoryReading(repairman);
+      t.diagnostic(`memory with ${FOOTPRINT_CONTAINERS + 1} watched containers: docker stats ${mem.text}; PID 1 RSS ${mem.rssMiB?.toFixed(1) ?? '?'} MiB`);
+      if (mem.cgroupMiB !== null) assert.ok(mem.cgroupMiB < MEM_LIMIT_MB, `cgroup memory ${mem.cgroupMiB} MiB`);
+
+      const started = Date.now();
+      await docker(['stop', repairman]);
+      const stopMs = Date.now() - started;
+      t.diagnostic(`docker stop took ${stopMs} ms`);
+      assert.ok(stopMs < 2000, `docker stop took ${stopMs} ms`);
+      const state = JSON.parse(await inspectField(repairman, '{{json .State}}')) as { ExitCode: number; OOMKilled: boolean; Status: string };
+      assert.equal(state.Status, 'exited');
+      assert.equal(state.ExitCode, 0);
+      assert.equal(state.OOMKilled, false);
+      const lines = await containerLog(repairman);
+      assert.ok(lines.some((l) => l.msg === 'stopped'), 'no "stopped" line');
+      assert.ok(!lines.some((l) => l.level === 'error'), `errors logged: ${JSON.stringify(lines.filter((l) => l.level === 'error'))}`);
+    } finally {
+      await removeNamespace(ns);
+    }
+  });
+
+  describe('examples/docker-compose.yml', () => {
+    const ns = uniqueNamespace('imgcomp');
+    // Compose names the container <project>_repairman_1 (v1): inside the namespace, so cleanup finds it.
+    const project = `${ns}p`;
+    let dir = '';
+    const composeArgs = (...rest: string[]): string[] => ['-p', project, '-f', join(REPO_ROOT, 'examples/docker-compose.yml'), '-f', join(dir, 'override.yml'), ...rest];
+
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'repairman-compose-'));
+      // Only what a test must change: the image tag, the namespace, and which engine's socket.
+      const access = engineAccess();
+      const engineLines = access.unixPath
+        ? `    volumes:\n      - ${access.unixPath}:/var/run/docker.sock\n`
+        : `    volumes: []\n`;
+      const envLines = access.unixPath ? '' : `      DOCKER_HOST: "${testDockerHost()}"\n`;
+      await writeFile(join(dir, 'override.yml'), `services:\n  repairman:\n    image: ${IMAGE}\n    environment:\n      NAMESPACE: "${ns}"\n${envLines}${engineLines}`);
+    });
+    after(async () => {
+      if (dir) {
+        await run('docker-compose', composeArgs('down', '-v', '--timeout', '5'));
+        await rm(dir, { recursive: true, force: true });
+      }
+      await removeNamespace(ns);
+    });
+
+    it('starts with docker-compose up -d against the private engine and heals', async () => {
+      assert.ok(built, buildError);
+      // Safety first: the merged file must mount the private engine's socket, never the host's default one.
+      const config = await run('docker-compose', composeArgs('config'));
+      assert.equal(config.code, 0, config.out);
+      assert.ok(!/^\s*-\s*\/var\/run\/docker\.sock:/m.test(config.out), `the default socket would be mounted:\n${config.out}`);
+      assert.match(config.out, /mem_limit: 80m/);
+
+      const target = `${ns}web`;
+      await runContainer(target, { cmd: QUICK_STOP_CMD, health: { cmd: 'test -f /tmp/ok' } });
+      const up = await run('docker-compose', composeArgs('up', '-d'), { timeoutMs: 180_000 });
+      assert.equal(up.code, 0, up.out);
+      const name = `${project}_repairman_1`;
+      assert.equal(await inspectField(name, '{{.HostConfig.Memory}}'), String(MEM_LIMIT_MB * 1024 * 1024));
+      await waitForLog(name, 'watching', (l) => l.msg === 'watching', 30_000);
+      await assertHeals(name, target);
+      await waitFor('HEALTHCHECK healthy', async () => (await inspectField(name, '{{.State.Health.Status}}')) === 'healthy', 40_000, 500);
+      const lines = await containerLog(name);
+      const starting = lines.find((l) => l.msg === 'starting');
+      assert.equal(starting?.dbPath, '/data/repairman.db', JSON.stringify(starting));
+    });
+  });
+});
