@@ -121,7 +121,6 @@ describe('reliability: fuzzed HTTP requests against the running server', { skip:
     const rssAfter = rssMb(rm.child.pid!) ?? 0;
     assert.ok(rssAfter - rssBefore < 30, `RSS grew from ${rssBefore.toFixed(1)} to ${rssAfter.toFixed(1)} MB`);
     const summary = [...statuses.entries()].sort((x, y) => x[0] - y[0]).map(([s, n]) => `${s}:${n}`).join(' ');
-    // eslint-disable-next-line no-console
     console.log(`# http fuzz: ${REQUESTS} requests, statuses ${summary}, RSS ${rssBefore.toFixed(1)} -> ${rssAfter.toFixed(1)} MB`);
   });
 });
