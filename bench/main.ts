@@ -73,9 +73,9 @@ async function record<T>(bench: string, params: Record<string, unknown>, fn: () 
 }
 
 const USAGE = `usage: node dist/bench/main.js <benchmark> [options]
-  reaction   [--containers 16] [--trials 100]
-  burst      [--containers 100] [--parallelism 8,1] [--stop-timeout 1] [--health-interval 1]
-  footprint  [--sizes 0,50,200] [--settle 20] [--window 90] [--name footprint]
+  reaction   [--containers 8] [--trials 100]
+  burst      [--containers 100] [--parallelism 8,1] [--stop-timeout 1] [--health-interval 10]
+  footprint  [--sizes 0,50,200] [--settle 20] [--window 60] [--name footprint]
   soak       same as footprint with --window 600 --name soak (RSS after 10 minutes)
   growth     [--sizes 10,50,200] [--seconds 20]
   fleet      footprint and growth on the same containers (what \`bench/run.sh\` runs)
@@ -116,7 +116,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'reaction': {
-      const params = { containers: num(args, 'containers', 16), trials: num(args, 'trials', 100) };
+      const params = { containers: num(args, 'containers', 8), trials: num(args, 'trials', 100) };
       await record('reaction', params, async () => ({ figures: await runReaction({ ...params, log }) }));
       break;
     }
@@ -125,7 +125,7 @@ async function main(): Promise<number> {
         containers: num(args, 'containers', 100),
         parallelism: list(args, 'parallelism', [8, 1]),
         stopTimeoutSec: num(args, 'stop-timeout', 1),
-        healthIntervalSec: num(args, 'health-interval', 1),
+        healthIntervalSec: num(args, 'health-interval', 10),
       };
       await record('burst', params, async () => ({ figures: await runBurst({ ...params, log }) }));
       break;
@@ -136,7 +136,7 @@ async function main(): Promise<number> {
       const params = {
         sizes: list(args, 'sizes', [0, 50, 200]),
         settleSec: num(args, 'settle', 20),
-        windowSec: num(args, 'window', soak ? 600 : 90),
+        windowSec: num(args, 'window', soak ? 600 : 60),
       };
       await withFleets(params.sizes, log, async (fleets) => {
         await record(args.name ?? cmd, params, async () => ({ figures: await runFootprint({ ...params, fleets, log }) }));
@@ -151,7 +151,7 @@ async function main(): Promise<number> {
       break;
     }
     case 'fleet': {
-      const fp = { sizes: list(args, 'footprint-sizes', [0, 50, 200]), settleSec: num(args, 'settle', 20), windowSec: num(args, 'window', 90) };
+      const fp = { sizes: list(args, 'footprint-sizes', [0, 50, 200]), settleSec: num(args, 'settle', 20), windowSec: num(args, 'window', 60) };
       const gr = { sizes: list(args, 'growth-sizes', [10, 50, 200]), seconds: num(args, 'seconds', 20) };
       await withFleets([...new Set([...fp.sizes, ...gr.sizes])], log, async (fleets) => {
         await record('footprint', fp, async () => ({ figures: await runFootprint({ ...fp, fleets, log }) }));

@@ -4,8 +4,10 @@
 //
 // Containers trigger themselves, staggered at random so trials rarely overlap: an "unhealthy" one
 // removes its health file 3..5 s after each start (health check every 1 s, 1 retry); a "crash" one
-// exits with code 3 1..3 s after each start (restart policy no). Repairman runs with a budget that
-// never holds a restart back, so every trigger is a trial.
+// exits with code 3 2..5 s after each start (restart policy no). Repairman runs with a budget that
+// never holds a restart back, so every trigger is a trial. Few containers (8) cycle: every health check
+// is a `runc exec` and every trial a container start, and on a 2-core machine more of them would
+// measure the engine's queue, not Repairman.
 import { BENCH_LABEL, benchNamespace, createFleet, removeFleet } from './lib/fleet.js';
 import { EventCollector } from './lib/events.js';
 import { pairCrashes, pairUnhealthy, type Pairing } from './lib/pairing.js';
@@ -38,7 +40,7 @@ export interface ReactionFigures {
 }
 
 export const UNHEALTHY_CMD = 'touch /tmp/ok; (sleep $((3 + RANDOM % 3)); rm -f /tmp/ok) & trap "exit 0" TERM; sleep 100000 & wait';
-export const CRASH_CMD = 'sleep $((1 + RANDOM % 3)); exit 3';
+export const CRASH_CMD = 'sleep $((2 + RANDOM % 4)); exit 3';
 
 async function phase(kind: 'unhealthy' | 'crash', containers: number, trials: number, log: (m: string) => void): Promise<ReactionPhase> {
   const ns = benchNamespace(kind === 'unhealthy' ? 'react-u' : 'react-c');

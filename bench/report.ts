@@ -65,13 +65,13 @@ function footprint(r: BenchResult<FootprintFigures>, title: string): string {
   const w = Number(r.params.windowSec);
   const rows = r.figures.rows.map(
     (x) =>
-      `| ${x.containers} | ${x.watched} | ${x.startupMs} | ${x.startupApiCalls ?? 'n/a'} | ${fmt(x.rssSettledMiB)} | ${fmt(x.rssEndMiB)} | ${fmt(x.heapEndMiB)} | ${fmt(x.cpuSecPerHour)} | ${fmt(x.apiCallsPerRecheck, 2)} (${x.rechecksInWindow ?? '?'} re-checks) | ${loadText(x.load)} |`,
+      `| ${x.containers} | ${x.watched} | ${x.startupMs} | ${x.startupApiCalls ?? 'n/a'} | ${fmt(x.rssSettledMiB)} | ${fmt(x.rssEndMiB)} | ${fmt(x.rssAnonEndMiB)} / ${fmt(x.rssFileEndMiB)} | ${fmt(x.heapEndMiB)} | ${fmt(x.cpuSecPerHour)} | ${fmt(x.apiCallsPerRecheck, 2)} (${x.rechecksInWindow ?? '?'} re-checks) | ${loadText(x.load)} |`,
   );
   return (
     `### ${title}\n\n${meta(r)}\n\n` +
     `Idle fleets of healthy containers, default \`--interval ${r.figures.intervalSec}\`; RSS from /proc/<pid>/status (VmRSS) after ${r.params.settleSec} s of settling and again ${w} s later; CPU = utime+stime over those ${w} s, scaled to an hour.\n\n` +
-    `| containers | watched | spawn → first full check (ms) | API calls by then | RSS settled (MiB) | RSS after ${w >= 600 ? `${w / 60} min more` : `${w} s more`} (MiB) | V8 heap (MiB) | CPU s per hour idle | API calls per re-check | load |\n` +
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n' +
+    `| containers | watched | spawn → first full check (ms) | API calls by then | RSS settled (MiB) | RSS after ${w >= 600 ? `${w / 60} min more` : `${w} s more`} (MiB) | of which anon / file (MiB) | V8 heap (MiB) | CPU s per hour idle | API calls per re-check | load |\n` +
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n' +
     rows.join('\n') +
     '\n\n' +
     notes(r)

@@ -30,11 +30,11 @@ export interface FleetSpec extends RunOpts {
   concurrency?: number;
 }
 
-/** Create `count` containers named `<namespace><index>`; returns their ids. */
+/** Create `count` containers named `<namespace><index>`, labelled with the namespace unless spec.labels says otherwise; returns their ids. */
 export async function createFleet(namespace: string, count: number, spec: FleetSpec): Promise<string[]> {
   const names = Array.from({ length: count }, (_, i) => `${namespace}${String(i).padStart(3, '0')}`);
   return pool(names, spec.concurrency ?? 6, (name) =>
-    runContainer(name, { ...spec, labels: { ...spec.labels, [BENCH_LABEL]: namespace } }),
+    runContainer(name, { ...spec, labels: { [BENCH_LABEL]: namespace, ...spec.labels } }),
   );
 }
 

@@ -27,6 +27,20 @@ export function rssBytes(pid: number): number | null {
   }
 }
 
+/**
+ * VmRSS split as the kernel accounts it: RssAnon (the process's own heap, stacks, JIT code) and
+ * RssFile + RssShmem (pages of the node binary and libraries, shared with any other node process).
+ */
+export function rssParts(pid: number): { anonBytes: number; fileBytes: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') + kb('RssShmem') };
+  } catch {
+    return null;
+  }
+}
+
 /** utime + stime of a process in seconds (null when it is gone). */
 export function cpuSeconds(pid: number): number | null {
   try {

@@ -2,7 +2,7 @@
 // private engine as the integration tests), plus what benchmarks read from it: /metrics and /proc.
 import { performance } from 'node:perf_hooks';
 import { startRepairman, type RepairmanOptions, type RepairmanProcess } from '../../test/helpers/repairman.js';
-import { cpuSeconds, rssBytes } from './proc.js';
+import { cpuSeconds, rssBytes, rssParts } from './proc.js';
 
 /** Budget settings that never hold a restart back: reactions are measured, not the budget. */
 export const LOOSE_BUDGET = ['--max-restarts-in-frame', '0', '--seconds-between-restarts', '0', '--max-checks-to-give-up', '0'];
@@ -14,6 +14,7 @@ export interface BenchRepairman {
   startupMs: number;
   metrics(): Promise<Map<string, number>>;
   rss(): number | null;
+  rssParts(): ReturnType<typeof rssParts>;
   cpu(): number | null;
   stop(): Promise<void>;
 }
@@ -37,6 +38,7 @@ export async function startBenchRepairman(opts: RepairmanOptions): Promise<Bench
     startupMs,
     metrics: () => scrapeMetrics(rm.url('/metrics')),
     rss: () => rssBytes(pid),
+    rssParts: () => rssParts(pid),
     cpu: () => cpuSeconds(pid),
     async stop() {
       const e = await rm.stop(3000);
