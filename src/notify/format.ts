@@ -154,19 +154,33 @@ function titleFor(event: NotifyEvent, name: string): string {
   }
 }
 
+// Building an Intl.DateTimeFormat costs far more than formatting with one: keep one per zone.
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
+
+function formatterFor(timeZone: string | undefined): Intl.DateTimeFormat | null {
+  const key = timeZone ?? '';
+  let fmt = formatters.get(key);
+  if (fmt === undefined) {
+    try {
+      fmt = new Intl.DateTimeFormat('en-GB', {
+        timeZone, year: 'numeric', month: '2-digit', day: '2-digit',
+        hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short',
+      });
+    } catch {
+      fmt = null; // a zone the runtime does not know
+    }
+    if (formatters.size >= 50) formatters.clear();
+    formatters.set(key, fmt);
+  }
+  return fmt;
+}
+
 /** "2024-05-01 12:03:04 UTC" in the given zone (default: the process's TZ). */
 export function formatTime(atMs: number, timeZone?: string): string {
   if (!Number.isFinite(atMs)) return 'unknown time';
-  let fmt: Intl.DateTimeFormat;
-  try {
-    fmt = new Intl.DateTimeFormat('en-GB', {
-      timeZone, year: 'numeric', month: '2-digit', day: '2-digit',
-      hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short',
-    });
-  } catch {
-    // A TZ the runtime does not know: UTC, said so, rather than no time at all.
-    return new Date(atMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  }
+  const fmt = formatterFor(timeZone);
+  // A TZ the runtime does not know: UTC, said so, rather than no time at all.
+  if (!fmt) return new Date(atMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   const p: Record<string, string> = {};
   for (const part of fmt.formatToParts(new Date(atMs))) p[part.type] = part.value;
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${p.timeZoneName ?? ''}`.trim();

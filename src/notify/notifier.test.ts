@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../log.js';
@@ -36,10 +36,17 @@ function manualFetch(auto?: (url: string) => Response | Error): { calls: Call[];
   return { calls, fetchImpl };
 }
 
+// Every notifier is closed at the end even when its test failed half way (no timers left behind).
+const created: { close(): Promise<void> }[] = [];
+after(async () => {
+  await Promise.all(created.map((n) => n.close()));
+});
+
 function make(extra: Partial<NotifierOptions> & Pick<NotifierOptions, 'fetchImpl'>) {
   const metrics = new MetricsRegistry();
   const { lines, log } = capture();
   const n = createNotifier({ log, metrics, backoffBaseMs: 10, backoffMaxMs: 40, closeGraceMs: 100, ...extra });
+  created.push(n);
   const count = (result: string): number => metrics.get(METRIC_NOTIFICATIONS, { result }) ?? -1;
   return { n, metrics, lines, count };
 }

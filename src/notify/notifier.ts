@@ -75,7 +75,8 @@ export interface NotifierHandle extends Notifier {
 interface Job {
   seq: number;
   target: NotifyTarget;
-  request: PreparedRequest;
+  /** Rendered by the destination's worker, not by send(): the healing path only queues. */
+  event: NotifyEvent;
   kind: NotifyEvent['kind'];
   container: string;
 }
@@ -161,8 +162,9 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
   };
 
   const deliver = async (job: Job): Promise<void> => {
+    const request: PreparedRequest = buildRequest(job.target, job.event, { timeZone: cfg.timeZone });
     for (let attempt = 1; ; attempt++) {
-      const r: AttemptResult = await attemptDelivery(job.target, job.request, { timeoutMs: cfg.timeoutMs, fetchImpl: opts.fetchImpl, signal: abandon.signal });
+      const r: AttemptResult = await attemptDelivery(job.target, request, { timeoutMs: cfg.timeoutMs, fetchImpl: opts.fetchImpl, signal: abandon.signal });
       const fields = { destination: job.target.masked, format: job.target.format, kind: job.kind, container: job.container, attempt };
       if (r.ok) {
         counter.inc({ result: 'sent' });
@@ -220,7 +222,6 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
   };
 
   const enqueue = (target: NotifyTarget, event: NotifyEvent): void => {
-    const request = buildRequest(target, event, { timeZone: cfg.timeZone });
     if (pending >= cfg.queueLimit && !dropOldestWaiting()) {
       counter.inc({ result: 'dropped' });
       log.warn('notification queue full: new message dropped', { destination: target.masked, kind: event.kind, container: event.container, queueLimit: cfg.queueLimit });
@@ -231,7 +232,7 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
       d = { waiting: [], inFlight: undefined, worker: undefined };
       destinations.set(target.raw, d);
     }
-    d.waiting.push({ seq: seq++, target, request, kind: event.kind, container: event.container });
+    d.waiting.push({ seq: seq++, target, event, kind: event.kind, container: event.container });
     setPending(+1);
     if (!d.worker) {
       const dest = d;
@@ -251,6 +252,8 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
       }
       const urls = all.filter((u) => repeats.admit(event, u));
       if (urls.length < all.length) log.debug('repeated problem not notified again', { kind: event.kind, container: event.container });
+      // A copy: the caller may reuse its object; the worker renders it later.
+      const frozen: NotifyEvent = { ...event, urls: [], ...(event.logLines ? { logLines: [...event.logLines] } : {}) };
       for (const raw of urls) {
         const t = targetOf(raw);
         if (!t.ok) {
@@ -261,7 +264,7 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
           }
           continue;
         }
-        enqueue(t.target, event);
+        enqueue(t.target, frozen);
       }
     } catch (err) {
       log.error('notification could not be queued', { kind: event?.kind, container: event?.container, error: errorMessage(err) });

@@ -104,7 +104,7 @@ test('queue overflow: the oldest waiting messages are dropped and counted', asyn
   const hang = await startReceiver({ fallback: { hang: true } });
   const metrics = new MetricsRegistry();
   const n = createNotifier({ log: silentLogger, metrics, queueLimit: 5, timeoutMs: 10_000, closeGraceMs: 100 });
-  t.after(async () => { await hang.close(); });
+  t.after(async () => { await n.close(); await hang.close(); });
   for (let i = 1; i <= 12; i++) n.send(ev([hang.url('/hooks/h')], `message ${i}`));
   assert.equal(metrics.get(METRIC_QUEUE_LENGTH), 5);
   assert.equal(metrics.get(METRIC_NOTIFICATIONS, { result: 'dropped' }), 7);
@@ -119,8 +119,8 @@ test('queue overflow: the oldest waiting messages are dropped and counted', asyn
 
 test('close() with a hanging receiver and a long backlog resolves well within a second', async (t) => {
   const hang = await startReceiver({ fallback: { hang: true } });
-  t.after(async () => { await hang.close(); });
   const n = createNotifier({ log: silentLogger, metrics: new MetricsRegistry(), timeoutMs: 30_000 });
+  t.after(async () => { await n.close(); await hang.close(); });
   for (let i = 0; i < 100; i++) n.send(ev([hang.url('/hooks/h')]));
   await hang.waitForRequests(1);
   const started = Date.now();
