@@ -13,7 +13,7 @@
 // reading watches (BENCHMARKS.md "Image").
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,8 @@ const execFileP = promisify(execFile);
 /** The repository root, from dist/test/integration/image.test.js. */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const IMAGE = process.env.REPAIRMAN_IMAGE_TEST_TAG ?? 'repairman-image-test:latest';
+/** The build stage's result, tagged so the next build can remove the one it replaces. */
+const BUILD_STAGE_TAG = `${IMAGE.replace(/:[^:/]*$/, '')}:build-stage`;
 const FOOTPRINT_CONTAINERS = Number(process.env.REPAIRMAN_IMAGE_FOOTPRINT_CONTAINERS ?? '20');
 const MEM_LIMIT_MB = 80;
 
@@ -67,6 +69,11 @@ async function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?
     const e = err as { code?: number | string; stdout?: string; stderr?: string; message?: string };
     return { code: typeof e.code === 'number' ? e.code : 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}${e.message ?? ''}`, ms: Date.now() - started };
   }
+}
+
+async function imageId(ref: string): Promise<string | null> {
+  const res = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref]);
+  return res.code === 0 ? res.out.trim() : null;
 }
 
 function tail(text: string, lines = 60): string {
@@ -158,9 +165,11 @@ describe('image: Dockerfile, container, compose example', { skip: !hasTestEngine
       buildError = `make-base-image.sh printed no image names:\n${tail(base.out)}`;
       return;
     }
-    const previous = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', IMAGE]);
+    const previous = await imageId(IMAGE);
+    const previousStage = await imageId(BUILD_STAGE_TAG);
     // --network host: the build stage needs the npm registry and the engine has no bridge.
-    const build = await run('docker', ['build', '--network', 'host', '--build-arg', `BUILD_IMAGE=${buildImage}`,
+    // --force-rm: a failed step leaves no stopped container behind.
+    const build = await run('docker', ['build', '--network', 'host', '--force-rm', '--build-arg', `BUILD_IMAGE=${buildImage}`,
       '--build-arg', `RUNTIME_IMAGE=${runtimeImage}`, '--build-arg', 'VERSION=test', '-t', IMAGE, '.'], { timeoutMs: 20 * 60_000 });
     if (build.code !== 0) {
       buildError = `docker build failed (exit ${build.code}) after ${build.ms} ms:\n${tail(build.out)}`;
@@ -168,9 +177,16 @@ describe('image: Dockerfile, container, compose example', { skip: !hasTestEngine
     }
     built = true;
     console.log(`# image: base images ready in ${base.ms} ms, docker build in ${build.ms} ms`);
-    // The tag moved: the previous image is only clutter now (ignored when a container still uses it).
-    const now = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', IMAGE]);
-    if (previous.code === 0 && previous.out.trim() !== now.out.trim()) await run('docker', ['rmi', previous.out.trim()]);
+    // Each build whose sources changed leaves the previous final image and the previous build stage's
+    // last layer untagged (~600 MB apiece as listed, mostly shared): remove them so repeated runs do
+    // not pile up. The build stage is found in the classic builder's output (the layer just before
+    // the runtime stage's FROM); BuildKit prints differently and keeps that in its own cache anyway.
+    const runtimeFrom = build.out.search(/Step \d+\/\d+ : FROM \$\{RUNTIME_IMAGE\}/);
+    const stage = runtimeFrom > 0 ? [...build.out.slice(0, runtimeFrom).matchAll(/---> ([0-9a-f]{12})\b/g)].pop()?.[1] : undefined;
+    if (stage) await run('docker', ['tag', stage, BUILD_STAGE_TAG]);
+    for (const [old, tag] of [[previous, IMAGE], [previousStage, BUILD_STAGE_TAG]] as const) {
+      if (old && old !== (await imageId(tag))) await run('docker', ['rmi', old]);
+    }
   });
 
   it('builds from the repository Dockerfile: entrypoint, healthcheck, labels, production files only', async () => {
@@ -259,6 +275,36 @@ describe('image: Dockerfile, container, compose example', { skip: !hasTestEngine
       const lines = await containerLog(repairman);
       assert.ok(lines.some((l) => l.msg === 'stopped'), 'no "stopped" line');
       assert.ok(!lines.some((l) => l.level === 'error'), `errors logged: ${JSON.stringify(lines.filter((l) => l.level === 'error'))}`);
+    } finally {
+      await removeNamespace(ns);
+    }
+  });
+
+  it('runs as the unprivileged node user with the socket group added (the documented non-root option)', async (t) => {
+    assert.ok(built, buildError);
+    const { unixPath } = engineAccess();
+    if (!unixPath) {
+      t.skip('the test engine is not on a unix socket');
+      return;
+    }
+    const ns = uniqueNamespace('imgusr');
+    const repairman = `${ns}repairman`;
+    try {
+      const target = `${ns}web`;
+      await runContainer(target, { cmd: QUICK_STOP_CMD, health: { cmd: 'test -f /tmp/ok' } });
+      const port = await freePort();
+      // /data is the image's place for a database file; uid 1000 must be able to write it.
+      await docker(['run', '-d', '--name', repairman, '--network', 'host', '--user', 'node', '--group-add', String(statSync(unixPath).gid),
+        ...engineAccess().args, '-e', `NAMESPACE=${ns}`, '-e', `HTTP_PORT=${port}`, '-e', 'HTTP_ADDRESS=127.0.0.1',
+        '-e', 'DB_PATH=/data/repairman.db', '-e', 'DEFAULT_SECONDS_BETWEEN_RESTARTS=1', IMAGE]);
+      await waitForLog(repairman, 'watching', (l) => l.msg === 'watching', 30_000);
+      const pid = await inspectField(repairman, '{{.State.Pid}}');
+      assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^Uid:\s+1000\s/m);
+      await assertHeals(repairman, target);
+      const started = Date.now();
+      await docker(['stop', repairman]);
+      assert.ok(Date.now() - started < 2000);
+      assert.equal(await inspectField(repairman, '{{.State.ExitCode}}'), '0');
     } finally {
       await removeNamespace(ns);
     }
