@@ -56,6 +56,10 @@ export interface FaultyProxy {
   clear(): void;
   /** End every open connection (clients see their streams and calls fail) but keep listening. */
   dropConnections(): void;
+  /** The engine vanishes: the socket file is removed and every connection cut (as when dockerd stops). */
+  goAway(): Promise<void>;
+  /** ...and comes back on the same socket. */
+  comeBack(): Promise<void>;
   readonly log: ProxiedCall[];
   calls(path: RegExp, method?: string): ProxiedCall[];
   close(): Promise<void>;
@@ -246,10 +250,16 @@ export async function startFaultyProxy(opts: { upstream: string; socketPath?: st
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => resolve());
-  });
+  const listen = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen();
+  let away = false;
 
   return {
     socketPath,
@@ -259,6 +269,19 @@ export async function startFaultyProxy(opts: { upstream: string; socketPath?: st
     dropConnections: () => {
       for (const s of sockets) s.destroy();
     },
+    goAway: async () => {
+      if (away) return;
+      away = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await closed;
+      rmSync(socketPath, { force: true });
+    },
+    comeBack: async () => {
+      if (!away) return;
+      away = false;
+      await listen();
+    },
     log,
     calls: (path, method) => log.filter((c) => path.test(c.path) && (!method || c.method === method)),
     close: async () => {
@@ -266,7 +289,7 @@ export async function startFaultyProxy(opts: { upstream: string; socketPath?: st
       timers.clear();
       for (const s of sockets) s.destroy();
       agent.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!away) await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(socketPath, { force: true });
     },
   };

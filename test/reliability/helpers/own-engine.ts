@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { TEST_IMAGE } from '../../helpers/engine.js';
+import { TEST_IMAGE, type RunOpts } from '../../helpers/engine.js';
 
 const execFileP = promisify(execFile);
 
@@ -34,6 +34,8 @@ export interface OwnEngine {
   answers(): Promise<boolean>;
   /** The docker CLI against this engine only; trimmed stdout. */
   docker(args: string[], timeoutMs?: number): Promise<string>;
+  /** `docker run -d` a busybox container here (same options as runContainer of test/helpers/engine.ts); its id. */
+  run(name: string, opts?: RunOpts): Promise<string>;
   /** Environment for a Repairman (or anything) that must talk to this engine only. */
   env(extra?: Record<string, string>): Record<string, string>;
   /** Remove every container (starting the engine if it is down), stop the engine, delete its folder. */
@@ -44,6 +46,21 @@ export interface OwnEngineOptions {
   liveRestore?: boolean;
   /** Start it now (default true). */
   start?: boolean;
+}
+
+/** The `docker run` arguments runContainer (test/helpers/engine.ts) uses, for any engine. */
+export function runArgs(name: string, opts: RunOpts = {}): string[] {
+  const args = ['run', '--name', name];
+  if (opts.detach !== false) args.push('-d');
+  for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
+  if (opts.health) {
+    args.push('--health-cmd', opts.health.cmd, '--health-interval', `${opts.health.intervalSec ?? 1}s`,
+      '--health-retries', String(opts.health.retries ?? 1), '--health-timeout', '2s');
+    if (opts.health.startPeriodSec !== undefined) args.push('--health-start-period', `${opts.health.startPeriodSec}s`);
+  }
+  if (opts.restart) args.push('--restart', opts.restart);
+  args.push(...(opts.extra ?? []), TEST_IMAGE, 'sh', '-c', opts.cmd ?? 'sleep 100000');
+  return args;
 }
 
 function scriptEnv(dir: string, liveRestore: boolean): NodeJS.ProcessEnv {
@@ -91,6 +108,7 @@ export async function ownEngine(name: string, opts: OwnEngineOptions = {}): Prom
     answers,
     docker,
     env: (extra = {}) => ({ DOCKER_HOST: host, ...extra }),
+    run: (cname, ro = {}) => docker(runArgs(cname, ro)),
     cleanup: async () => {
       try {
         if (existsSync(dir)) {

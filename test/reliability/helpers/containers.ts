@@ -1,0 +1,37 @@
+// Container commands for reliability tests whose trouble the TEST decides, through files in a host
+// folder bind-mounted at /flag: touching /flag/<name> makes the container unhealthy or crash, and
+// the container consumes the file, so one touch is one incident (a restart then cures it). This works
+// while the engine is down, too (with --live-restore the container keeps running without dockerd).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Healthy (health cmd HEALTH_OK) until /flag/<flag> appears, then unhealthy until restarted. */
+export function sickOnFlag(flag: string): string {
+  return `touch /tmp/ok; trap "exit 0" TERM; (while [ ! -f /flag/${flag} ]; do sleep 0.2; done; rm -f /flag/${flag} /tmp/ok) & sleep 100000 & wait`;
+}
+
+/** Runs until /flag/<flag> appears, then exits with code 3 (a crash). */
+export function crashOnFlag(flag: string, code = 3): string {
+  return `trap "exit 0" TERM; while [ ! -f /flag/${flag} ]; do sleep 0.2; done; rm -f /flag/${flag}; exit ${code}`;
+}
+
+export const HEALTH_OK = 'test -f /tmp/ok';
+
+export interface FlagDir {
+  dir: string;
+  /** `docker run` arguments that mount it at /flag. */
+  mount: string[];
+  raise(flag: string): void;
+  remove(): void;
+}
+
+export function flagDir(): FlagDir {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-rel-flags-'));
+  return {
+    dir,
+    mount: ['-v', `${dir}:/flag`],
+    raise: (flag) => writeFileSync(join(dir, flag), ''),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
