@@ -11,6 +11,7 @@ import { hasTestEngine, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { startRepairman, type LogLine, type RepairmanProcess } from '../helpers/repairman.js';
 import { crashOnFlag, flagDir, HEALTH_OK, sickOnFlag, type FlagDir } from './helpers/containers.js';
 import { startFaultyProxy, type FaultyProxy } from './helpers/faulty-proxy.js';
+import { report } from './helpers/report.js';
 import { assertAliveAndClean, sleep } from './helpers/observe.js';
 import { ownEngine, type OwnEngine } from './helpers/own-engine.js';
 
@@ -60,8 +61,7 @@ describe('reliability: the engine is not there at start', { skip: !hasTestEngine
     assert.ok(attempts.length >= 5 && attempts.length <= 10, `attempts: ${attempts.length}, gaps ${gaps.join(', ')} ms`);
     for (let i = 1; i < Math.min(gaps.length, 4); i++) assert.ok(gaps[i]! >= gaps[i - 1]! * 1.4, `the backoff grows: ${gaps.join(', ')} ms`);
     assert.ok(gaps.every((g) => g >= 150 && g <= 4_000), `gaps within 150 ms .. 4 s: ${gaps.join(', ')} ms`);
-    // eslint-disable-next-line no-console
-    console.log(`# absent engine: ${attempts.length} attempts in 9 s, gaps ${gaps.join(', ')} ms`);
+    report('engine absent: backoff', `${attempts.length} attempts in 9 s, gaps ${gaps.join(', ')} ms`, { attempts: attempts.length, gaps });
   });
 
   it('says so clearly, answers 503, and heals at once what is broken when the engine appears', async () => {
@@ -98,7 +98,6 @@ describe('reliability: the engine is not there at start', { skip: !hasTestEngine
     await waitFor('healthz 200', async () => (await fetch(rm.url('/healthz'))).status === 200, 10_000, 200);
     assertAliveAndClean(rm);
     assert.equal(rm.find('engine not reachable, retrying').length, 1, 'the same problem is logged once, not at every retry');
-    // eslint-disable-next-line no-console
-    console.log(`# absent engine appeared: watching after ${ms(watching) - appearedAt} ms, crashed started after ${ms(started) - appearedAt} ms, unhealthy restarted after ${ms(restarted) - appearedAt} ms`);
+    report('engine absent: appears', `watching ${ms(watching) - appearedAt} ms after the engine appeared; crashed container started after ${ms(started) - appearedAt} ms, unhealthy one restarted after ${ms(restarted) - appearedAt} ms`);
   });
 });

@@ -14,6 +14,7 @@ import { hasTestEngine, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { startRepairman, type LogLine, type RepairmanProcess } from '../helpers/repairman.js';
 import { crashOnFlag, flagDir, HEALTH_OK, sickOnFlag, type FlagDir } from './helpers/containers.js';
 import { startFaultyProxy, type FaultyProxy } from './helpers/faulty-proxy.js';
+import { report } from './helpers/report.js';
 import { assertAliveAndClean, sleep } from './helpers/observe.js';
 import { ownEngine, type OwnEngine } from './helpers/own-engine.js';
 
@@ -107,9 +108,9 @@ describe('reliability: the engine goes away for 10 s and comes back', { skip: !h
     assert.equal(await eng.docker(['inspect', '--format', '{{.State.Status}}', calm]), 'running');
     assertAliveAndClean(rm);
     await rm.stop();
-    // eslint-disable-next-line no-console
-    console.log(
-      `# dockerd outage ${Math.round((t.upAt - t.downAt) / 1000)} s: warned ${ms(t.warned) - t.downAt} ms after the stop; back ${ms(t.back) - t.upAt} ms after dockerd answered; ` +
+    report(
+      'engine outage: dockerd restarted',
+      `dockerd ${Math.round((t.upAt - t.downAt) / 1000)} s: warned ${ms(t.warned) - t.downAt} ms after the stop; back ${ms(t.back) - t.upAt} ms after dockerd answered; ` +
         `crashed container started ${ms(started) - t.upAt} ms after; next crash handled by its event in ${ms(again) - incidentAt} ms; reconnections ${t.reconnects}`,
     );
   });
@@ -144,9 +145,9 @@ describe('reliability: the engine goes away for 10 s and comes back', { skip: !h
       assert.deepEqual(rm.actionsOn(calm), []);
       assertAliveAndClean(rm);
       await rm.stop();
-      // eslint-disable-next-line no-console
-      console.log(
-        `# socket outage ${Math.round((t.upAt - t.downAt) / 1000)} s: warned ${ms(t.warned) - t.downAt} ms after; back ${ms(t.back) - t.upAt} ms after the socket returned; ` +
+      report(
+        'engine outage: socket gone',
+        `socket ${Math.round((t.upAt - t.downAt) / 1000)} s: warned ${ms(t.warned) - t.downAt} ms after; back ${ms(t.back) - t.upAt} ms after the socket returned; ` +
           `crashed started ${ms(started) - t.upAt} ms, unhealthy restarted ${ms(restarted) - t.upAt} ms after; next incident by event in ${ms(again) - incidentAt} ms; reconnections ${t.reconnects}`,
       );
     } finally {

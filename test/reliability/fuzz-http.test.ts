@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { hasTestEngine, removeNamespace, runContainer, uniqueNamespace } from '../helpers/engine.js';
 import { rawRequest } from '../helpers/http.js';
 import { QUICK_STOP_CMD, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
+import { report } from './helpers/report.js';
 import { assertAliveAndClean, rssMb } from './helpers/observe.js';
 
 const REQUESTS = Number(process.env.REPAIRMAN_HTTP_FUZZ_REQUESTS ?? 3000);
@@ -121,6 +122,6 @@ describe('reliability: fuzzed HTTP requests against the running server', { skip:
     const rssAfter = rssMb(rm.child.pid!) ?? 0;
     assert.ok(rssAfter - rssBefore < 30, `RSS grew from ${rssBefore.toFixed(1)} to ${rssAfter.toFixed(1)} MB`);
     const summary = [...statuses.entries()].sort((x, y) => x[0] - y[0]).map(([s, n]) => `${s}:${n}`).join(' ');
-    console.log(`# http fuzz: ${REQUESTS} requests, statuses ${summary}, RSS ${rssBefore.toFixed(1)} -> ${rssAfter.toFixed(1)} MB`);
+    report('fuzz: HTTP', `${REQUESTS} requests, statuses ${summary}; RSS ${rssBefore.toFixed(1)} -> ${rssAfter.toFixed(1)} MB`);
   });
 });
