@@ -40,6 +40,8 @@ export class Watcher {
   private readonly o: WatcherOptions;
   private interval: NodeJS.Timeout | undefined;
   private connects = 0;
+  /** True while an event stream connection is being followed (the engine answered the ping). */
+  private following = false;
   private readonly eventListeners: ((ev: DockerEvent) => void)[] = [];
   private readonly checkListeners: ((mode: 'full' | 'quick') => void)[] = [];
 
@@ -78,10 +80,15 @@ export class Watcher {
   }
 
   private async periodic(): Promise<void> {
-    if (this.o.signal.aborted || !this.engineUp) return;
+    // Not while the engine is gone (the loop pings it with backoff; a re-check would only fail again).
+    // But one failed re-check (a listing that timed out or was cut) while the event stream is still
+    // connected must not stop the next ones: they are what finds the engine fine again.
+    if (this.o.signal.aborted || (!this.engineUp && !this.following)) return;
     this.emitCheck('quick');
     const ok = await this.o.healer.recheck('quick');
-    if (!ok && !this.o.signal.aborted) this.noteCheckFailure(this.o.healer.lastCheckError);
+    if (this.o.signal.aborted) return;
+    if (!ok) this.noteCheckFailure(this.o.healer.lastCheckError);
+    else if (!this.engineUp) this.markUp();
   }
 
   private noteCheckFailure(err: unknown): void {
@@ -136,6 +143,15 @@ export class Watcher {
 
   /** One connection of the event stream, with the full re-check that goes with every (re)connect. */
   private async follow(engine: EngineApi): Promise<void> {
+    this.following = true;
+    try {
+      await this.followStream(engine);
+    } finally {
+      this.following = false;
+    }
+  }
+
+  private async followStream(engine: EngineApi): Promise<void> {
     const { signal, healer } = this.o;
     const since = this.lastEventTimeSec ?? undefined;
     const it = engine.events({ filters: EVENT_FILTERS, since, signal })[Symbol.asyncIterator]();
