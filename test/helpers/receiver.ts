@@ -5,7 +5,8 @@
 //   const rx = await startReceiver({ fallback: { hang: true } });                  // never answers
 //   rx.url('/hooks/x')          -> "http://127.0.0.1:<port>/hooks/x"
 //   await rx.waitForRequests(2) -> the first two RecordedRequests (throws after timeoutMs, default 10 s)
-//   rx.requests                 -> every request so far: method, path (with query), headers, body, atMs
+//   rx.requests                 -> every request so far: method, path (with query), headers, body, atMs,
+//                                  abortedAtMs (set when the client gave up before the answer)
 //   rx.script({ status: 429, headers: { 'retry-after': '1' } }, { status: 200 }) -> append replies
 //   rx.reply = (req) => ({ status: req.path.startsWith('/a') ? 200 : 404 })      -> full control
 //   await rx.close()            -> ends hanging requests too (call it in t.after / finally)
@@ -26,6 +27,8 @@ export interface RecordedRequest {
   body: string;
   /** Date.now() when the whole body had arrived. */
   atMs: number;
+  /** Date.now() when the client hung up before getting an answer (its timeout or abort); else undefined. */
+  abortedAtMs?: number;
   /** JSON.parse(body); throws on a body that is not JSON. */
   json(): unknown;
 }
@@ -90,6 +93,9 @@ export async function startReceiver(opts: ReceiverOptions = {}): Promise<Receive
         atMs: Date.now(),
         json: () => JSON.parse(body) as unknown,
       };
+      res.on('close', () => {
+        if (!res.writableFinished) rec.abortedAtMs = Date.now();
+      });
       requests.push(rec);
       const ready = waiters.filter((w) => requests.length >= w.count);
       waiters = waiters.filter((w) => requests.length < w.count);

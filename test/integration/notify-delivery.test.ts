@@ -63,21 +63,35 @@ test('a hanging receiver times out and does not delay another destination', asyn
   const hang = await startReceiver({ fallback: { hang: true } });
   const ok = await startReceiver();
   const metrics = new MetricsRegistry();
-  const n = createNotifier({ log: silentLogger, metrics, timeoutMs: 300, maxAttempts: 2, backoffBaseMs: 50 });
+  const n = createNotifier({ log: silentLogger, metrics, timeoutMs: 1000, maxAttempts: 2, backoffBaseMs: 50 });
   t.after(async () => { await n.close(); await hang.close(); await ok.close(); });
-  const started = Date.now();
+  const sentAt = Date.now();
   for (let i = 1; i <= 3; i++) n.send(ev([hang.url('/hooks/h'), ok.url('/hooks/o')], `message ${i}`));
-  await ok.waitForRequests(3, 2000);
-  const okTook = Date.now() - started;
-  assert.ok(okTook < 250, `the healthy destination waited ${okTook} ms`);
-  // The hanging one: first attempt cut at 300 ms, a retry 50 ms later, cut again, then the next message.
-  const [a1, a2, b1] = await hang.waitForRequests(3, 3000);
-  assert.ok((a2?.atMs ?? 0) - (a1?.atMs ?? 0) >= 340, 'the retry came after the timeout and the backoff');
-  assert.ok((b1?.atMs ?? 0) - (a1?.atMs ?? 0) >= 640, 'one at a time, in order');
-  assert.match(b1?.body ?? '', /message 2/);
+  const okDone = await ok.waitForRequests(3, 5000);
+  // The hanging one: first attempt cut after 1 s, a retry 50 ms later, cut again, then message 2.
+  const [a1, a2, b1] = await hang.waitForRequests(3, 6000);
+  assert.ok(a1 && a2 && b1);
+  const cutAt = a1.abortedAtMs ?? 0;
+  assert.ok(cutAt - sentAt >= 1000 && cutAt - sentAt < 2500, `first attempt cut ${cutAt - sentAt} ms after sending`);
+  assert.ok((okDone[2]?.atMs ?? Infinity) < cutAt, 'the healthy destination had all three messages before the hanging one timed out');
+  // Lower bounds from the moment of sending hold whatever the event loop's lag (client and receiver
+  // share this process): the client cannot send the retry before timeout + backoff has passed.
+  assert.ok(a2.atMs - sentAt >= 1050, `the retry came ${a2.atMs - sentAt} ms after sending (timeout 1000 + backoff 50)`);
+  assert.match(a2.body, /message 1/);
+  assert.ok(a2.abortedAtMs !== undefined, 'the retry was cut by the timeout too');
+  assert.ok(b1.atMs - sentAt >= 2050, `one at a time, in order (message 2 came ${b1.atMs - sentAt} ms after sending)`);
+  assert.match(b1.body, /message 2/);
   assert.equal(metrics.get(METRIC_NOTIFICATIONS, { result: 'sent' }), 3);
-  assert.ok((metrics.get(METRIC_NOTIFICATIONS, { result: 'failed' }) ?? 0) >= 1);
+  await waitUntil(() => (metrics.get(METRIC_NOTIFICATIONS, { result: 'failed' }) ?? 0) >= 1);
 });
+
+async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 test('a 4xx other than 429 is not retried; a refused connection is', async (t) => {
   const gone = await startReceiver({ fallback: { status: 404, body: 'no such hook' } });
