@@ -126,7 +126,9 @@ export function formatResult(r: DestinationResult): string {
   const what = `${r.masked} (${r.format ?? 'unusable'}, from ${r.from.join('; ')})`;
   if (r.ok) return `ok    ${what}: HTTP ${r.status ?? '?'} in ${r.durationMs} ms`;
   // Errors with an answer start with "HTTP <status> <text>: <what the server said>".
-  const why = r.status === undefined ? `no HTTP answer: ${r.error ?? 'unknown error'}` : (r.error ?? `HTTP ${r.status}`);
+  // An unusable URL was never sent: its error says why.
+  const why = r.format === undefined ? (r.error ?? 'unusable URL')
+    : r.status === undefined ? `no HTTP answer: ${r.error ?? 'unknown error'}` : (r.error ?? `HTTP ${r.status}`);
   return `FAIL  ${what}: ${maskUrlsInText(why)}`;
 }
 
