@@ -17,7 +17,7 @@ import type { BenchEvent } from './lib/pairing.js';
 import { loadNow } from './lib/proc.js';
 import { LOOSE_BUDGET, sleep, startBenchRepairman } from './lib/repairman.js';
 import type { Load } from './lib/results.js';
-import { summarize, type Summary } from './lib/stats.js';
+import { overlap, summarize, type Summary } from './lib/stats.js';
 
 export interface BurstRound {
   parallelism: number;
@@ -31,6 +31,9 @@ export interface BurstRound {
   perContainerSec: Summary;
   /** Per container: `kill` to `restart` (how long one restart takes in the engine). */
   restartSec: Summary;
+  /** Restarts in progress in the engine (between their kill and restart events): time-weighted mean and max. */
+  meanInFlight: number;
+  maxInFlight: number;
   load: Load;
 }
 
@@ -68,6 +71,7 @@ function roundDone(events: readonly BenchEvent[], count: number): Omit<BurstRoun
     }
   }
   if (restarts.size < count) return null;
+  const spans = [...restarts].filter(([id]) => kills.has(id)).map(([id, t]) => [kills.get(id) as bigint, t] as const);
   const unhealthyTimes = [...firstUnhealthy.values()];
   const t0 = unhealthyTimes.reduce((a, b) => (b < a ? b : a));
   const tU = unhealthyTimes.reduce((a, b) => (b > a ? b : a));
@@ -78,7 +82,8 @@ function roundDone(events: readonly BenchEvent[], count: number): Omit<BurstRoun
     totalSec: sec(tEnd - t0),
     unhealthySpreadSec: sec(tU - t0),
     perContainerSec: summarize([...restarts].map(([id, t]) => sec(t - (firstUnhealthy.get(id) as bigint)))),
-    restartSec: summarize([...restarts].filter(([id]) => kills.has(id)).map(([id, t]) => sec(t - (kills.get(id) as bigint)))),
+    restartSec: summarize(spans.map(([a, b]) => sec(b - a))),
+    ...overlap(spans),
   };
 }
 

@@ -4,6 +4,7 @@
 // default): a check is a `runc exec`, and 200 containers checked every second would be 200 execs a
 // second, which a 2-core engine cannot do; idle watching does not depend on it (the engine emits
 // health_status only when a status changes).
+import { EventCollector } from './lib/events.js';
 import { BENCH_LABEL, benchNamespace, createFleet, healthCounts, removeFleet } from './lib/fleet.js';
 import { loadNow } from './lib/proc.js';
 import { sleep, startBenchRepairman, type BenchRepairman } from './lib/repairman.js';
@@ -61,7 +62,8 @@ export interface FootprintRow {
   rssFileEndMiB: number | null;
   heapEndMiB: number | null;
   cpuSecPerHour: number | null;
-  apiCallsPerRecheck: number | null;
+  /** Every engine call in the window (re-checks, and duplicate-cleaner listings that other containers' events trigger), per minute. */
+  apiCallsPerMinute: number | null;
   rechecksInWindow: number | null;
   load: Load;
 }
@@ -69,6 +71,12 @@ export interface FootprintRow {
 export interface FootprintFigures {
   intervalSec: number;
   rows: FootprintRow[];
+  /**
+   * Container events on the whole engine during the window (create, start, die, health_status...):
+   * every Repairman receives them all (the engine filters events by type, not by name), and
+   * create/rename ones trigger the duplicate cleaner's listing. Zero on a quiet host.
+   */
+  engineEventsInWindow: number;
 }
 
 function mib(bytes: number | null | undefined): number | null {
@@ -95,10 +103,12 @@ export async function runFootprint(opts: { fleets: Map<number, Fleet>; sizes: nu
       opts.log(`footprint: ${size} containers: first full check after ${Math.round(r.startupMs)} ms`);
     }
     await sleep(opts.settleSec * 1000);
+    const foreign = await EventCollector.start(null);
     const begin = await Promise.all(started.map(async (s) => ({ rss: s.r.rss(), cpu: s.r.cpu(), m: await s.r.metrics() })));
     opts.log(`footprint: settled; measuring for ${opts.windowSec} s`);
     await sleep(opts.windowSec * 1000);
     const end = await Promise.all(started.map(async (s) => ({ rss: s.r.rss(), parts: s.r.rssParts(), cpu: s.r.cpu(), m: await s.r.metrics() })));
+    await foreign.close();
     const load = loadNow();
     const rows = started.map((s, i): FootprintRow => {
       const b = begin[i]!;
@@ -117,12 +127,12 @@ export async function runFootprint(opts: { fleets: Map<number, Fleet>; sizes: nu
         rssFileEndMiB: mib(e.parts?.fileBytes),
         heapEndMiB: mib(e.m.get('repairman_process_heap_used_bytes')),
         cpuSecPerHour: cpu === null ? null : Math.round((cpu / opts.windowSec) * 3600 * 10) / 10,
-        apiCallsPerRecheck: checks > 0 ? Math.round((calls / checks) * 100) / 100 : null,
+        apiCallsPerMinute: Number.isFinite(calls) ? Math.round((calls / opts.windowSec) * 60 * 10) / 10 : null,
         rechecksInWindow: Number.isFinite(checks) ? checks : null,
         load,
       };
     });
-    return { intervalSec, rows };
+    return { intervalSec, rows, engineEventsInWindow: foreign.events.length };
   } finally {
     for (const s of started) await s.r.stop();
   }

@@ -47,13 +47,13 @@ function reaction(r: BenchResult<ReactionFigures>): string {
 function burst(r: BenchResult<BurstFigures>): string {
   const rows = r.figures.rounds.map(
     (x) =>
-      `| ${x.parallelism} | ${x.restarted}/${x.containers} | ${fmt(x.totalSec)} | ${fmt(x.unhealthySpreadSec)} | ${fmt(x.perContainerSec.median)} | ${fmt(x.perContainerSec.max)} | ${fmt(x.restartSec.median, 2)} | ${loadText(x.load)} |`,
+      `| ${x.parallelism} | ${x.restarted}/${x.containers} | ${fmt(x.totalSec)} | ${fmt(x.unhealthySpreadSec)} | ${fmt(x.perContainerSec.median)} | ${fmt(x.perContainerSec.max)} | ${fmt(x.restartSec.median, 2)} | ${fmt(x.meanInFlight)} / ${x.maxInFlight ?? 'n/a'} | ${loadText(x.load)} |`,
   );
   const speed = r.figures.speedup === null ? '' : `Speed-up of parallelism ${r.figures.rounds[0]?.parallelism} over 1: **${r.figures.speedup.toFixed(1)}×**.\n\n`;
   return (
     `### Burst: ${r.figures.rounds[0]?.containers ?? '?'} containers unhealthy at once\n\n${meta(r)}\n\n` +
-    '| --parallelism | restarted | first unhealthy → last restart done (s) | unhealthy events spread over (s) | per container: unhealthy → restarted, median (s) | max (s) | one restart in the engine, `kill` → `restart`, median (s) | load |\n' +
-    '|---:|---:|---:|---:|---:|---:|---:|---|\n' +
+    '| --parallelism | restarted | first unhealthy → last restart done (s) | unhealthy events spread over (s) | per container: unhealthy → restarted, median (s) | max (s) | one restart in the engine, `kill` → `restart`, median (s) | restarts in flight, mean / max | load |\n' +
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|\n' +
     rows.join('\n') +
     '\n\n' +
     speed +
@@ -65,15 +65,18 @@ function footprint(r: BenchResult<FootprintFigures>, title: string): string {
   const w = Number(r.params.windowSec);
   const rows = r.figures.rows.map(
     (x) =>
-      `| ${x.containers} | ${x.watched} | ${x.startupMs} | ${x.startupApiCalls ?? 'n/a'} | ${fmt(x.rssSettledMiB)} | ${fmt(x.rssEndMiB)} | ${fmt(x.rssAnonEndMiB)} / ${fmt(x.rssFileEndMiB)} | ${fmt(x.heapEndMiB)} | ${fmt(x.cpuSecPerHour)} | ${fmt(x.apiCallsPerRecheck, 2)} (${x.rechecksInWindow ?? '?'} re-checks) | ${loadText(x.load)} |`,
+      `| ${x.containers} | ${x.watched} | ${x.startupMs} | ${x.startupApiCalls ?? 'n/a'} | ${fmt(x.rssSettledMiB)} | ${fmt(x.rssEndMiB)} | ${fmt(x.rssAnonEndMiB)} / ${fmt(x.rssFileEndMiB)} | ${fmt(x.heapEndMiB)} | ${fmt(x.cpuSecPerHour)} | ${fmt(x.apiCallsPerMinute)} (${x.rechecksInWindow ?? '?'} re-checks) | ${loadText(x.load)} |`,
   );
   return (
     `### ${title}\n\n${meta(r)}\n\n` +
     `Idle fleets of healthy containers, default \`--interval ${r.figures.intervalSec}\`; RSS from /proc/<pid>/status (VmRSS) after ${r.params.settleSec} s of settling and again ${w} s later; CPU = utime+stime over those ${w} s, scaled to an hour.\n\n` +
-    `| containers | watched | spawn → first full check (ms) | API calls by then | RSS settled (MiB) | RSS after ${w >= 600 ? `${w / 60} min more` : `${w} s more`} (MiB) | of which anon / file (MiB) | V8 heap (MiB) | CPU s per hour idle | API calls per re-check | load |\n` +
+    `| containers | watched | spawn → first full check (ms) | API calls by then | RSS settled (MiB) | RSS after ${w >= 600 ? `${w / 60} min more` : `${w} s more`} (MiB) | of which anon / file (MiB) | V8 heap (MiB) | CPU s per hour idle | engine API calls per minute | load |\n` +
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n' +
     rows.join('\n') +
     '\n\n' +
+    (r.figures.engineEventsInWindow === undefined
+      ? ''
+      : `Other activity on the engine during the window: ${r.figures.engineEventsInWindow} container events (every Repairman receives them all, and \`create\`/\`rename\` ones make the duplicate cleaner list; 0 on a quiet host).\n\n`) +
     notes(r)
   );
 }

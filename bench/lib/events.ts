@@ -7,7 +7,7 @@ import { engineNowSec } from '../../test/helpers/repairman.js';
 import { parseEventLine, type BenchEvent } from './pairing.js';
 
 /** Container events the benchmarks read (exec_* events of health checks are left out: one per check). */
-const ACTIONS = ['create', 'start', 'restart', 'kill', 'die', 'stop', 'destroy', 'health_status'];
+const ACTIONS = ['create', 'start', 'restart', 'kill', 'die', 'stop', 'destroy', 'rename', 'pause', 'unpause', 'health_status'];
 
 export class EventCollector {
   readonly events: BenchEvent[] = [];
@@ -40,10 +40,11 @@ export class EventCollector {
     });
   }
 
-  /** Follow the events of containers carrying label `key=value`, from the engine's "now". */
-  static async start(label: { key: string; value: string }): Promise<EventCollector> {
+  /** Follow the events of containers carrying label `key=value` (null: every container), from the engine's "now". */
+  static async start(label: { key: string; value: string } | null): Promise<EventCollector> {
     const since = await engineNowSec();
-    const args = ['events', '--since', since.toFixed(3), '--format', '{{json .}}', '--filter', 'type=container', '--filter', `label=${label.key}=${label.value}`];
+    const args = ['events', '--since', since.toFixed(3), '--format', '{{json .}}', '--filter', 'type=container'];
+    if (label) args.push('--filter', `label=${label.key}=${label.value}`);
     for (const a of ACTIONS) args.push('--filter', `event=${a}`);
     const child = spawn('docker', args, { env: engineEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     return new EventCollector(child);

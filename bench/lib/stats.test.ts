@@ -2,7 +2,7 @@
 // `bash bench/run.sh selftest`). Benchmarks themselves carry no thresholds; this only checks the maths.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fmt, percentileSorted, summarize } from './stats.js';
+import { fmt, overlap, percentileSorted, summarize } from './stats.js';
 
 test('nearest-rank percentiles pick real samples', () => {
   const v = Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
@@ -41,4 +41,13 @@ test('fmt', () => {
   assert.equal(fmt(1.234, 2), '1.23');
   assert.equal(fmt(NaN), 'n/a');
   assert.equal(fmt(null), 'n/a');
+});
+
+test('overlap: mean and max of spans in progress', () => {
+  assert.deepEqual(overlap([]), { meanInFlight: 0, maxInFlight: 0 });
+  // Two spans side by side for the whole window, then one alone: busy 30 over a window of 20.
+  assert.deepEqual(overlap([[0n, 10n], [0n, 10n], [10n, 20n]]), { meanInFlight: 1.5, maxInFlight: 2 });
+  // Back to back is not overlapping.
+  assert.deepEqual(overlap([[0n, 5n], [5n, 10n]]), { meanInFlight: 1, maxInFlight: 1 });
+  assert.deepEqual(overlap([[0n, 10n], [2n, 4n], [3n, 5n]]), { meanInFlight: 1.4, maxInFlight: 3 });
 });

@@ -39,3 +39,24 @@ export function summarize(values: readonly number[]): Summary {
 export function fmt(v: number | null | undefined, decimals = 1): string {
   return v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(decimals);
 }
+
+/**
+ * How many [start, end) spans (engine nanoseconds) are in progress at once: the time-weighted mean
+ * over the first start .. the last end, and the maximum. E.g. restarts between their kill and restart
+ * events: with parallelism 8 a mean near 8 means the slots were kept busy.
+ */
+export function overlap(spans: readonly (readonly [bigint, bigint])[]): { meanInFlight: number; maxInFlight: number } {
+  if (!spans.length) return { meanInFlight: 0, maxInFlight: 0 };
+  // Ends sort before starts at the same instant: back-to-back spans do not overlap.
+  const edges = spans.flatMap(([a, b]) => [{ t: a, d: 1 }, { t: b, d: -1 }]).sort((x, y) => (x.t < y.t ? -1 : x.t > y.t ? 1 : x.d - y.d));
+  let now = 0;
+  let max = 0;
+  for (const e of edges) {
+    now += e.d;
+    max = Math.max(max, now);
+  }
+  const busy = spans.reduce((sum, [a, b]) => sum + (b - a), 0n);
+  const window = (edges[edges.length - 1] as { t: bigint }).t - (edges[0] as { t: bigint }).t;
+  const mean = window > 0n ? Number(busy) / Number(window) : 0;
+  return { meanInFlight: Math.round(mean * 10) / 10, maxInFlight: max };
+}
