@@ -10,6 +10,7 @@
 #   bash bench/run.sh record          write those tables into BENCHMARKS.md (between its bench markers)
 #   bash bench/run.sh clean           remove benchmark containers left by an interrupted run
 #   bash bench/run.sh selftest        unit tests of the statistics and event pairing
+#   bash bench/run.sh client-rss      the Docker client's own footprint (bench/client-rss.ts, printed only)
 #
 # Options after the benchmark's name go to it, e.g. `bash bench/run.sh reaction --trials 200`
 # (`bash bench/run.sh help` lists them). Benchmarks are not tests: nothing here passes or fails on a
@@ -65,6 +66,12 @@ case "$cmd" in
     log "load after: $(uptime)"
     echo
     node "$OUT/bench/main.js" report
+    echo; echo "### Docker client footprint (bench/client-rss.ts)"; echo
+    DOCKER_HOST="$REPAIRMAN_TEST_DOCKER_HOST" node "$OUT/bench/client-rss.js"
+    ;;
+  client-rss)
+    build; engine
+    DOCKER_HOST="$REPAIRMAN_TEST_DOCKER_HOST" node "$OUT/bench/client-rss.js" "$@"
     ;;
   reaction|burst|footprint|growth|fleet|soak)
     build; engine
@@ -84,7 +91,7 @@ case "$cmd" in
     node --test "$OUT/bench/lib/"*.test.js
     ;;
   *)
-    echo "usage: bash bench/run.sh [all|reaction|burst|footprint|growth|fleet|soak|report|record|clean|selftest|help] [options]" >&2
+    echo "usage: bash bench/run.sh [all|reaction|burst|footprint|growth|fleet|soak|report|record|clean|selftest|client-rss|help] [options]" >&2
     exit 64
     ;;
 esac
