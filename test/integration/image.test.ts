@@ -130,23 +130,79 @@ async function assertHeals(repairman: string, target: string): Promise<void> {
   await waitFor(`${target} healthy after the restart`, async () => (await inspectField(target, '{{.State.Health.Status}}')) === 'healthy', 20_000);
 }
 
-/** Memory of a running container: its cgroup's usage as `docker stats` shows it, and PID 1's RSS. */
-async function memoryReading(name: string): Promise<{ cgroupMiB: number | null; rssMiB: number | null; text: string }> {
+interface MemoryReading {
+  /** `docker stats` usage (the cgroup's usage minus its page cache), MiB. */
+  statsMiB: number | null;
+  /** Resident set of PID 1 (node), MiB; includes the shared pages of the node binary. */
+  rssMiB: number | null;
+  /** Its anonymous part (heap, stacks): what the cap really has to hold; the file pages can be dropped. */
+  rssAnonMiB: number | null;
+  /** The cgroup's anonymous memory (cgroup v1 memory.stat rss / v2 anon), MiB: node and any healthcheck process. */
+  anonMiB: number | null;
+  /** The cgroup's peak usage since the start, page cache included (v1 max_usage_in_bytes / v2 memory.peak), MiB. */
+  peakMiB: number | null;
+}
+
+/** A number of bytes (or of `unitBytes`) from a file, in MiB. */
+function readNumber(path: string, pattern?: RegExp, unitBytes = 1): number | null {
+  try {
+    const text = readFileSync(path, 'utf8');
+    const m = pattern ? pattern.exec(text)?.[1] : text.trim();
+    return m !== undefined && /^\d+$/.test(m) ? (Number(m) * unitBytes) / (1024 * 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Memory of a running container. The cgroup files and /proc are read on this machine, which is where
+ * the private engine runs; against a remote engine only the `docker stats` figure is there.
+ */
+async function memoryReading(name: string): Promise<MemoryReading> {
   const stats = await run('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', name], { timeoutMs: 30_000 });
   const m = /^([\d.]+)\s*([KMG]i?B)/.exec(stats.out.trim());
-  const unit: Record<string, number> = { KiB: 1 / 1024, KB: 1 / 1024, MiB: 1, MB: 1, GiB: 1024, GB: 1024 };
-  const cgroupMiB = m?.[1] && m[2] ? Number(m[1]) * (unit[m[2]] ?? Number.NaN) : null;
-  let rssMiB: number | null = null;
-  try {
-    // The engine runs on this machine (the private engine), so PID 1 of the container is visible here.
-    const pid = await inspectField(name, '{{.State.Pid}}');
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-    if (kb) rssMiB = Number(kb) / 1024;
-  } catch {
-    // an engine on another machine: the cgroup figure alone
+  const unit: Record<string, number> = { KiB: 1 / 1024, kB: 1 / 1024, MiB: 1, MB: 1, GiB: 1024, GB: 1024 };
+  const statsMiB = m?.[1] && m[2] ? Number(m[1]) * (unit[m[2]] ?? Number.NaN) : null;
+  const id = await inspectField(name, '{{.Id}}');
+  const pid = await inspectField(name, '{{.State.Pid}}');
+  const rssMiB = readNumber(`/proc/${pid}/status`, /VmRSS:\s+(\d+) kB/, 1024);
+  const rssAnonMiB = readNumber(`/proc/${pid}/status`, /RssAnon:\s+(\d+) kB/, 1024);
+  const v1 = `/sys/fs/cgroup/memory/docker/${id}`;
+  const v2 = [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`];
+  let anonMiB = readNumber(`${v1}/memory.stat`, /^rss (\d+)$/m);
+  let peakMiB = readNumber(`${v1}/memory.max_usage_in_bytes`);
+  for (const dir of v2) {
+    anonMiB ??= readNumber(`${dir}/memory.stat`, /^anon (\d+)$/m);
+    peakMiB ??= readNumber(`${dir}/memory.peak`);
   }
-  return { cgroupMiB, rssMiB, text: stats.out.trim() };
+  return { statsMiB, rssMiB, rssAnonMiB, anonMiB, peakMiB };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** Five readings a second apart; medians, and the highest peak. */
+async function memoryFootprint(name: string): Promise<{ text: string; statsMiB: number | null; peakMiB: number | null }> {
+  const readings: MemoryReading[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    readings.push(await memoryReading(name));
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const med = (k: keyof MemoryReading): number | null => {
+    const vs = readings.map((r) => r[k]).filter((v): v is number => v !== null);
+    return vs.length ? median(vs) : null;
+  };
+  const peaks = readings.map((r) => r.peakMiB).filter((v): v is number => v !== null);
+  const peakMiB = peaks.length ? Math.max(...peaks) : null;
+  const f = (v: number | null): string => (v === null ? '?' : v.toFixed(1));
+  const statsMiB = med('statsMiB');
+  return {
+    statsMiB,
+    peakMiB,
+    text: `docker stats ${f(statsMiB)} MiB, PID 1 RSS ${f(med('rssMiB'))} MiB (anonymous ${f(med('rssAnonMiB'))}), cgroup anon ${f(med('anonMiB'))} MiB, cgroup peak ${f(peakMiB)} MiB (limit ${MEM_LIMIT_MB} MiB)`,
+  };
 }
 
 describe('image: Dockerfile, container, compose example', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_DOCKER_HOST is not set' }, () => {
@@ -259,9 +315,10 @@ describe('image: Dockerfile, container, compose example', { skip: !hasTestEngine
       const last = health.Log[health.Log.length - 1];
       assert.equal(last?.ExitCode, 0, JSON.stringify(health.Log));
 
-      const mem = await memoryReading(repairman);
-      t.diagnostic(`memory with ${FOOTPRINT_CONTAINERS + 1} watched containers: docker stats ${mem.text}; PID 1 RSS ${mem.rssMiB?.toFixed(1) ?? '?'} MiB`);
-      if (mem.cgroupMiB !== null) assert.ok(mem.cgroupMiB < MEM_LIMIT_MB, `cgroup memory ${mem.cgroupMiB} MiB`);
+      const mem = await memoryFootprint(repairman);
+      t.diagnostic(`memory, idle, ${FOOTPRINT_CONTAINERS + 1} watched containers: ${mem.text}`);
+      if (mem.statsMiB !== null) assert.ok(mem.statsMiB < MEM_LIMIT_MB, mem.text);
+      if (mem.peakMiB !== null) assert.ok(mem.peakMiB < MEM_LIMIT_MB, mem.text);
 
       const started = Date.now();
       await docker(['stop', repairman]);
