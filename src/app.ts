@@ -114,7 +114,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     log.error('could not load restart budgets; starting them afresh', { error: errorMessage(err) });
     budgets = new Map();
   }
-  const notifier = opts.notifier ?? createNotifier({ log, metrics, signal: stopCtl.signal });
+  const notifier = opts.notifier ?? createNotifier({ log, metrics, signal: stopCtl.signal, closeGraceMs: NOTIFIER_GRACE_MS - 50, timeZone: opts.env.TZ });
   const serializer = new KeyedSerializer();
   const limiter = new Limiter(Math.max(1, settings.parallelism || 8));
   const self = detectSelfIdentity(opts.env);

@@ -114,6 +114,14 @@ test('unknown keys: reported with a did-you-mean, otherwise ignored', () => {
   assert.equal(by[L('completely_unrelated_thing')]?.suggestion, undefined);
 });
 
+test('an unknown key (a typo of notify_url) never shows the URL it holds', () => {
+  const d = decodeLabels('web', { [L('notify_urll')]: 'https://hooks.slack.com/services/T0/B0/s3cretT0ken' }, globals());
+  assert.equal(d.problems.length, 1);
+  assert.equal(d.problems[0]!.suggestion, L('notify_url'));
+  assert.equal(d.problems[0]!.value, 'https://hooks.slack.com/***');
+  assert.doesNotMatch(JSON.stringify(d.problems), /s3cretT0ken/);
+});
+
 test('global-only keys on a label say where to set them', () => {
   const d = decodeLabels('web', { [L('interval')]: '5', [L('http_port')]: '1' }, globals());
   assert.equal(d.problems.length, 2);

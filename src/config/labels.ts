@@ -3,7 +3,7 @@
 // container keeps the global value (a bad enable_autoheal or heal_exited means false: a typo must never
 // switch healing on). Runs for every container on every re-check: no per-call regex compilation, and
 // containers without our labels cost one prefix test per label.
-import { maskUrlList } from '../util/mask.js';
+import { maskUrlList, maskUrlsInText } from '../util/mask.js';
 import { CROSS_CHECKS } from './cross-checks.js';
 import { closest } from './suggest.js';
 import {
@@ -34,7 +34,9 @@ const GLOBAL_ONLY_HINT: ReadonlyMap<string, string> = new Map(
 );
 
 function shown(row: PolicyRow | undefined, raw: string): string {
-  const text = row?.secret ? maskUrlList(raw) : raw;
+  // An unknown key is often a typo of notify_url (`notify_urll`): its value may be a secret too, so
+  // any URL in it is shown as scheme and host only.
+  const text = row?.secret ? maskUrlList(raw) : row ? raw : maskUrlsInText(raw);
   return text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text;
 }
 

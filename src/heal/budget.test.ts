@@ -529,7 +529,9 @@ describe('restart budget: properties under any sequence of calls', () => {
         let now = BASE;
         let state = initialBudget();
         const restarts: number[] = [];
-        let frameStart = -Infinity; // where the frame in force began (after a longer wait)
+        // Where the frame in force began (after a longer wait), as an index into `restarts`: restarts
+        // made before it never count in it, even when a zero-second wait puts them at the same ms.
+        let frameStartIndex = 0;
         let pendingFrameStart: number | null = null;
         let lastUntil: number | null = null;
         let streak = 0;
@@ -565,7 +567,7 @@ describe('restart budget: properties under any sequence of calls', () => {
               const last = restarts.at(-1);
               if (last !== undefined) assert.ok(now - last >= gap, `restarts ${now - last} ms apart, gap ${gap}`);
               if (pendingFrameStart !== null) {
-                frameStart = pendingFrameStart;
+                frameStartIndex = restarts.length;
                 pendingFrameStart = null;
               }
               restarts.push(now);
@@ -574,7 +576,7 @@ describe('restart budget: properties under any sequence of calls', () => {
               state = r.state;
               assert.equal(r.gaveUp, policy.maxChecksToGiveUp > 0 && streak === policy.maxChecksToGiveUp);
               if (policy.maxRestartsInFrame > 0) {
-                const inFrame = restarts.filter((x) => x >= Math.max(now - frame, frameStart)).length;
+                const inFrame = restarts.filter((x, i) => i >= frameStartIndex && x >= now - frame).length;
                 assert.ok(inFrame <= policy.maxRestartsInFrame, `${inFrame} restarts in the frame`);
                 if (policy.secondsBetweenNextFrame >= policy.frameSizeSec) {
                   // The longer wait outlasts the frame: even the plain sliding window holds the limit.

@@ -497,7 +497,7 @@ export class Healer {
       const message = `${what} ${p.label}=${JSON.stringify(p.value)}: expected ${p.expected}; using ${p.fallback}`;
       this.log.warn('label problem', { container: t.name, label: p.label, value: p.value, expected: p.expected, fallback: p.fallback, code: p.code });
       this.journalAppend(t, { kind: 'config_error', message, details: { label: p.label, value: p.value, code: p.code } });
-      this.notify(t, 'config_error', { summary: `Configuration error on ${t.name}: ${message}`, reason: `${p.code}`, dedupeKey: p.label }, null);
+      this.notify(t, 'config_error', { summary: `Configuration error on ${t.name}: ${message}`, reason: `${what} (${p.code})`, dedupeKey: p.label }, null);
     }
     this.updateGauges();
   }
