@@ -96,8 +96,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const { state, log } = opts;
   const prefix = normalizePrefix(opts.prefix);
   const now = opts.now ?? Date.now;
-  // A zone Intl does not know (TZ=garbage, POSIX forms) falls back to the process's own.
-  const timeZone = resolveTimeZone(opts.timeZone ?? process.env.TZ);
+  // A zone Intl does not know (TZ=garbage, POSIX forms) falls back to the process's own. Resolved on
+  // the first request that shows times: the first Intl call maps ICU's zone and locale data (~7 MB of
+  // RSS), which an instance nobody looks at never needs.
+  let resolvedZone: string | undefined;
+  const zone = (): string => (resolvedZone ??= resolveTimeZone(opts.timeZone ?? process.env.TZ));
   const metrics = new HttpMetrics(state.metrics, state.version);
   let closing: Promise<void> | null = null;
 
@@ -112,7 +115,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         if (prefersHtml(req.headers.accept)) {
           const nonce = newNonce();
           const body = renderPage({
-            data: buildContainersPayload(state, nowMs, timeZone),
+            data: buildContainersPayload(state, nowMs, zone()),
             events: buildEventsPayload(state, { limit }),
             base: relativeBase(target.rawPath),
             limit,
@@ -131,7 +134,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         return { status: 200, type: METRICS_TYPE, body: state.metrics.render() };
       }
       case '/api/containers':
-        return jsonReply(200, buildContainersPayload(state, nowMs, timeZone));
+        return jsonReply(200, buildContainersPayload(state, nowMs, zone()));
       case '/api/events': {
         const limit = intParam(target.query, 'limit', EVENTS_LIMIT) ?? EVENTS_LIMIT.def;
         const beforeNum = intParam(target.query, 'before', { min: 1, max: Number.MAX_SAFE_INTEGER });
