@@ -9,7 +9,6 @@ import { errorMessage, type ErrorCode } from '../errors.js';
 import { maskUrlsInText } from '../util/mask.js';
 import { instanceRootUrl } from './address.js';
 import { HttpMetrics, type RouteLabel } from './http-metrics.js';
-import { newNonce, pageCsp, renderPage } from './page.js';
 import {
   buildContainersPayload, buildEventsPayload, buildReport, EVENTS_LIMIT, REPORT_LIMIT, sortedJson,
 } from './payloads.js';
@@ -47,6 +46,12 @@ export interface RunningHttpServer {
   url: string;
   close(): Promise<void>;
 }
+
+// The status page (its view code, CSS, client script and node:crypto for the nonce: ~1.5 MB of RSS)
+// is loaded by the first request for it; most instances only ever answer /healthz and /metrics.
+type PageModule = typeof import('./page.js');
+let pageModule: Promise<PageModule> | undefined;
+const loadPage = (): Promise<PageModule> => (pageModule ??= import('./page.js'));
 
 const ALLOW = 'GET, HEAD';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -104,26 +109,29 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const metrics = new HttpMetrics(state.metrics, state.version);
   let closing: Promise<void> | null = null;
 
-  function handle(req: IncomingMessage, target: ParsedTarget, route: RouteName): Reply {
+  function pageReply(page: PageModule, target: ParsedTarget, limit: number): Reply {
+    const report = buildReport(state, limit);
+    // The page keeps the report's status code: monitors read the status line whatever they accept.
+    const status = report.global_status ? 200 : 500;
+    const nonce = page.newNonce();
+    const body = page.renderPage({
+      data: buildContainersPayload(state, now(), zone()),
+      events: buildEventsPayload(state, { limit }),
+      base: relativeBase(target.rawPath),
+      limit,
+      nonce,
+    });
+    return { status, type: 'text/html; charset=utf-8', body, headers: { 'Content-Security-Policy': page.pageCsp(nonce), Vary: 'Accept' } };
+  }
+
+  function handle(req: IncomingMessage, target: ParsedTarget, route: RouteName): Reply | Promise<Reply> {
     const nowMs = now();
     switch (route) {
       case '/': {
         const limit = intParam(target.query, 'limit', REPORT_LIMIT) ?? REPORT_LIMIT.def;
+        if (prefersHtml(req.headers.accept)) return loadPage().then((page) => pageReply(page, target, limit));
         const report = buildReport(state, limit);
-        // The page keeps the report's status code: monitors read the status line whatever they accept.
-        const status = report.global_status ? 200 : 500;
-        if (prefersHtml(req.headers.accept)) {
-          const nonce = newNonce();
-          const body = renderPage({
-            data: buildContainersPayload(state, nowMs, zone()),
-            events: buildEventsPayload(state, { limit }),
-            base: relativeBase(target.rawPath),
-            limit,
-            nonce,
-          });
-          return { status, type: 'text/html; charset=utf-8', body, headers: { 'Content-Security-Policy': pageCsp(nonce), Vary: 'Accept' } };
-        }
-        return jsonReply(status, report, { Vary: 'Accept' });
+        return jsonReply(report.global_status ? 200 : 500, report, { Vary: 'Accept' });
       }
       case '/healthz': {
         const h = state.health(nowMs);
@@ -150,7 +158,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     }
   }
 
-  function route(req: IncomingMessage): { reply: Reply; label: RouteLabel } {
+  function route(req: IncomingMessage): { reply: Reply | Promise<Reply>; label: RouteLabel } {
     const url = req.url ?? '';
     if (url.length > MAX_URL_LENGTH) {
       return { reply: errorReply(414, 'RM_HTTP_BAD_REQUEST', `the request target is longer than ${MAX_URL_LENGTH} characters`), label: 'invalid' };
@@ -168,12 +176,16 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         label: name,
       };
     }
-    try {
-      return { reply: handle(req, parsed.target, name), label: name };
-    } catch (err) {
-      if (err instanceof QueryError) return { reply: errorReply(400, 'RM_HTTP_BAD_QUERY', err.message), label: name };
+    const failed = (err: unknown): Reply => {
+      if (err instanceof QueryError) return errorReply(400, 'RM_HTTP_BAD_QUERY', err.message);
       log.error('http: failed to answer', { route: name, error: errorMessage(err) });
-      return { reply: errorReply(500, 'RM_HTTP_INTERNAL', 'internal error; see the Repairman log'), label: name };
+      return errorReply(500, 'RM_HTTP_INTERNAL', 'internal error; see the Repairman log');
+    };
+    try {
+      const reply = handle(req, parsed.target, name);
+      return { reply: reply instanceof Promise ? reply.catch(failed) : reply, label: name };
+    } catch (err) {
+      return { reply: failed(err), label: name };
     }
   }
 
@@ -185,10 +197,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     // How often Node looks for requests past those timeouts (default 30 s: too lax for a 10 s limit).
     connectionsCheckingInterval: Math.min(1000, headersMs),
   };
-  const server = createServer(serverOptions, (req, res: ServerResponse) => {
-    // Bodies are never read; let them flow away so keep-alive connections stay usable.
-    req.resume();
-    const { reply, label } = route(req);
+  function send(res: ServerResponse, req: IncomingMessage, reply: Reply, label: RouteLabel): void {
     res.statusCode = reply.status;
     res.setHeader('Content-Type', reply.type);
     res.setHeader('Content-Length', Buffer.byteLength(reply.body));
@@ -203,6 +212,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     log.debug('http request', { method: req.method, route: label, status: reply.status });
     // Node drops the body of a HEAD response itself; the headers stay those of the GET.
     res.end(reply.body);
+  }
+
+  const server = createServer(serverOptions, (req, res: ServerResponse) => {
+    // Bodies are never read; let them flow away so keep-alive connections stay usable.
+    req.resume();
+    const { reply, label } = route(req);
+    if (reply instanceof Promise) void reply.then((r) => send(res, req, r, label));
+    else send(res, req, reply, label);
   });
   server.keepAliveTimeout = opts.timeouts?.keepAliveMs ?? KEEP_ALIVE_TIMEOUT_MS;
   server.maxConnections = MAX_CONNECTIONS;
