@@ -105,7 +105,8 @@ export async function runBurst(opts: {
     await createFleet(ns, count, {
       cmd: CMD,
       health: { cmd: HEALTH, intervalSec: opts.healthIntervalSec, retries: 1 },
-      extra: ['-v', `${dir}:/flag:ro`, '--stop-timeout', String(opts.stopTimeoutSec)],
+      // A check that merely times out on a busy engine must not count as the burst (nor start it early).
+      extra: ['-v', `${dir}:/flag:ro`, '--stop-timeout', String(opts.stopTimeoutSec), '--health-timeout', `${Math.max(2, opts.healthIntervalSec)}s`],
     });
     let round = 0;
     for (const p of opts.parallelism) {
@@ -139,7 +140,7 @@ export async function runBurst(opts: {
 }
 
 async function waitAllHealthy(ns: string, count: number, log: (m: string) => void): Promise<void> {
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 300_000;
   let last: Record<string, number> = {};
   while (Date.now() < deadline) {
     last = await healthCounts(ns);
