@@ -2,8 +2,10 @@
 # Local stand-ins for node:20-bookworm and node:20-bookworm-slim, made with `docker import` from this
 # machine's own files, for engines that cannot pull (the private test engine has no registry).
 #
-#   scripts/make-base-image.sh            build what is missing, print BUILD_IMAGE=... and RUNTIME_IMAGE=...
-#   scripts/make-base-image.sh --force    rebuild both even when the engine already has them
+#   scripts/make-base-image.sh                  build what is missing, print BUILD_IMAGE=... and RUNTIME_IMAGE=...
+#   scripts/make-base-image.sh --force          rebuild both even when the engine already has them
+#   scripts/make-base-image.sh --compile-addon  a build image without the prebuilt SQLite addon (below), so
+#                                               the build stage compiles better-sqlite3 from source (~3 min)
 #
 # The Dockerfile takes them as build arguments:
 #   docker build --network host --build-arg BUILD_IMAGE=<build> --build-arg RUNTIME_IMAGE=<runtime> .
@@ -15,6 +17,13 @@
 #          node headers), g++, make, python3, a shell and coreutils, taken package by package from
 #          this machine's dpkg database (documentation left out). npm_config_nodedir points node-gyp
 #          at the local headers, because nodejs.org is not reachable either.
+#          Its npm cache also holds better-sqlite3's prebuilt addon, in the file name and format that
+#          better-sqlite3's installer (prebuild-install) downloads from GitHub releases on a normal
+#          build: the addon this machine's `npm ci` compiled (same node ABI, same glibc). GitHub is not
+#          reachable here, and compiling SQLite from source takes 3 to 7 minutes on 2 CPUs, more than
+#          a test file may take; with the cache the build stage installs the addon the way a real
+#          node:20-bookworm build does. When the repository has no compiled addon (or its version no
+#          longer matches), the installer finds no cache entry and compiles, as it would anywhere.
 #
 # Both stages come from the same host, so the addon compiled in the build stage links the same glibc
 # as the runtime stage, which is what the real node:20-bookworm / -bookworm-slim pair guarantees too.
@@ -26,7 +35,15 @@
 set -euo pipefail
 
 FORCE=0
-[ "${1:-}" = --force ] && FORCE=1
+SEED_ADDON=1
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    --compile-addon) SEED_ADDON=0 ;;
+    *) echo "usage: $0 [--force] [--compile-addon]" >&2; exit 64 ;;
+  esac
+done
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 if [ -z "${DOCKER_HOST:-}" ] && [ "${REPAIRMAN_ALLOW_DEFAULT_ENGINE:-0}" != 1 ]; then
   echo "make-base-image: set DOCKER_HOST to the engine to load the images into" >&2
@@ -39,8 +56,26 @@ NODE_BIN=$(readlink -f "$(command -v node)")
 NODE_VERSION=$("$NODE_BIN" -p 'process.versions.node')
 SCRIPT_HASH=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-10)
 TAG="node${NODE_VERSION}-${SCRIPT_HASH}"
+
+# better-sqlite3's prebuilt addon for the build image's npm cache: "<cache file name> <addon path>".
+ADDON="$REPO_DIR/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+ADDON_SEED=""
+if [ "$SEED_ADDON" = 1 ] && [ -f "$ADDON" ] && [ -f "$REPO_DIR/node_modules/prebuild-install/util.js" ]; then
+  # The same URL and cache name prebuild-install computes (its rc defaults: tag prefix v, libc "" on glibc).
+  ADDON_SEED=$(cd "$REPO_DIR" && "$NODE_BIN" -e '
+    const path = require("path");
+    const util = require("./node_modules/prebuild-install/util.js");
+    const pkg = require("./node_modules/better-sqlite3/package.json");
+    const url = util.getDownloadUrl({ pkg, runtime: "node", abi: process.versions.modules, platform: process.platform,
+      arch: process.arch, libc: "", "tag-prefix": "v" });
+    console.log(path.basename(util.cachedPrebuild(url)));' 2>/dev/null || true)
+fi
+BUILD_TAG="$TAG-compile"
+if [ -n "$ADDON_SEED" ]; then
+  BUILD_TAG="$TAG-$(cat <(echo "$ADDON_SEED") "$ADDON" | sha256sum | cut -c1-8)"
+fi
 RUNTIME_IMAGE="${REPAIRMAN_BASE_RUNTIME_REPO:-repairman-base-runtime}:$TAG"
-BUILD_IMAGE="${REPAIRMAN_BASE_BUILD_REPO:-repairman-base-build}:$TAG"
+BUILD_IMAGE="${REPAIRMAN_BASE_BUILD_REPO:-repairman-base-build}:$BUILD_TAG"
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
@@ -153,6 +188,13 @@ make_build() {
     find "$npm_dir" \( -type f -o -type l \) -not -path '*/man/*' -not -path '*/docs/*'
   } | stage_rootfs "$root"
   if [ -d /etc/ssl/certs ]; then cp -a /etc/ssl/certs/. "$root/etc/ssl/certs/" 2>/dev/null || true; fi
+  if [ -n "$ADDON_SEED" ]; then
+    local stage="$1/addon"
+    mkdir -p "$stage/build/Release" "$root/root/.npm/_prebuilds"
+    cp "$ADDON" "$stage/build/Release/better_sqlite3.node"
+    tar -C "$stage" -czf "$root/root/.npm/_prebuilds/$ADDON_SEED" build
+    log "npm cache: prebuilt better-sqlite3 addon as $ADDON_SEED"
+  fi
   if [ "$NODE_BIN" != /usr/local/bin/node ]; then ln -sf "$NODE_BIN" "$root/usr/local/bin/node"; fi
   local nodedir=/usr
   if [ -f /usr/local/include/node/node.h ]; then nodedir=/usr/local; fi
