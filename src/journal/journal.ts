@@ -3,7 +3,8 @@
 // in the OS's hands once the transaction commits), and readers (`repairman history`) never block the
 // running instance. Everything is synchronous: each call is a few microseconds of SQLite.
 import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { RepairmanError, errorMessage } from '../errors.js';
 import { parseBudgetState, type BudgetState } from '../heal/budget.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
@@ -21,6 +22,12 @@ export interface OpenJournalOptions {
   /** How long a write waits for another process holding the lock (`repairman reset`), in ms. */
   busyTimeoutMs?: number;
 }
+
+// better-sqlite3 (its addon, SQLite's code and first allocations: ~7 MB of RSS) is loaded when a
+// database is really opened; an in-memory journal opens on its first write (see LazyMemoryJournal).
+// A synchronous require keeps the Journal API synchronous.
+const requireModule = createRequire(import.meta.url);
+const loadSqlite = (): typeof Database => requireModule('better-sqlite3') as typeof Database;
 
 /** Reset log rows kept: enough for any instance polling every few seconds. */
 const RESETS_KEPT = 1000;
@@ -89,13 +96,19 @@ function whole(n: number, fallback: number): number {
 /** Opens (creating and migrating when needed) the journal. Throws RepairmanError RM_JOURNAL. */
 export function openJournal(opts: OpenJournalOptions): Journal {
   const memory = isMemory(opts.dbPath);
-  const dbPath = memory ? ':memory:' : opts.dbPath;
-  const ro = opts.readonly === true;
-  if (memory && ro) {
+  if (memory && opts.readonly === true) {
     throw new RepairmanError('RM_JOURNAL', 'an in-memory journal (:memory:) cannot be opened read-only: it only exists inside the running instance.', {
-      details: { dbPath },
+      details: { dbPath: ':memory:' },
     });
   }
+  if (memory) return new LazyMemoryJournal(() => openSqliteJournal(opts));
+  return openSqliteJournal(opts);
+}
+
+function openSqliteJournal(opts: OpenJournalOptions): SqliteJournal {
+  const memory = isMemory(opts.dbPath);
+  const dbPath = memory ? ':memory:' : opts.dbPath;
+  const ro = opts.readonly === true;
   if (!memory && (ro || opts.mustExist) && !existsSync(dbPath)) {
     throw new RepairmanError(
       'RM_JOURNAL',
@@ -106,7 +119,8 @@ export function openJournal(opts: OpenJournalOptions): Journal {
 
   let db: Database.Database;
   try {
-    db = new Database(dbPath, { readonly: ro, fileMustExist: ro || opts.mustExist === true, timeout: opts.busyTimeoutMs ?? 5000 });
+    const Sqlite = loadSqlite();
+    db = new Sqlite(dbPath, { readonly: ro, fileMustExist: ro || opts.mustExist === true, timeout: opts.busyTimeoutMs ?? 5000 });
   } catch (err) {
     const advice = /directory does not exist/i.test(errorMessage(err))
       ? `Create the directory (or mount the volume) first, or point --db-path / DB_PATH elsewhere.`
@@ -375,5 +389,94 @@ class SqliteJournal implements Journal {
     } catch {
       // Closing twice or after a failed open is harmless.
     }
+  }
+}
+
+/**
+ * The default ':memory:' journal, opened on its first write. Until then it is empty, so every read
+ * answers what an empty database would, without loading SQLite: an instance that has healed nothing
+ * (most of the time, on most hosts) does not pay ~7 MB of RSS for a journal with no rows. Nothing
+ * else differs: the first write opens the same SqliteJournal and everything goes to it from then on.
+ */
+class LazyMemoryJournal implements Journal {
+  readonly dbPath = ':memory:';
+  readonly persistent = false;
+  readonly readonly = false;
+  private db: SqliteJournal | null = null;
+  private closed = false;
+
+  constructor(private readonly open: () => SqliteJournal) {}
+
+  private closedError(doing: string): RepairmanError {
+    return new RepairmanError('RM_JOURNAL', `the journal database ${this.dbPath} is closed (${doing}).`, { details: { dbPath: this.dbPath, doing } });
+  }
+
+  /** The real journal, opened now if needed (for writes). */
+  private opened(doing: string): SqliteJournal {
+    if (this.closed) throw this.closedError(doing);
+    return (this.db ??= this.open());
+  }
+
+  /** The real journal if it exists; null means "still empty" (for reads). */
+  private ifOpen(doing: string): SqliteJournal | null {
+    if (this.closed) throw this.closedError(doing);
+    return this.db;
+  }
+
+  append(entry: JournalEntryInput, maxPerContainer: number): JournalEntry {
+    return this.opened('append').append(entry, maxPerContainer);
+  }
+
+  list(opts: { limit: number; beforeNum?: number; container?: string }): JournalEntry[] {
+    return this.ifOpen('list')?.list(opts) ?? [];
+  }
+
+  restartsSince(sinceMs: number): RestartMark[] {
+    return this.ifOpen('restartsSince')?.restartsSince(sinceMs) ?? [];
+  }
+
+  count(): number {
+    return this.ifOpen('count')?.count() ?? 0;
+  }
+
+  lastNum(): number {
+    return this.ifOpen('lastNum')?.lastNum() ?? 0;
+  }
+
+  loadBudgets(): Map<string, BudgetState> {
+    return this.ifOpen('loadBudgets')?.loadBudgets() ?? new Map();
+  }
+
+  loadBudget(container: string): BudgetState | null {
+    return this.ifOpen('loadBudget')?.loadBudget(container) ?? null;
+  }
+
+  saveBudget(container: string, state: BudgetState, nowMs: number): boolean {
+    return this.opened('saveBudget').saveBudget(container, state, nowMs);
+  }
+
+  deleteBudget(container: string): void {
+    // Nothing to delete in a journal never written to.
+    this.ifOpen('deleteBudget')?.deleteBudget(container);
+  }
+
+  resetContainer(container: string, nowMs: number, maxPerContainer?: number): JournalEntry | null {
+    // An empty journal holds no budget: nothing to reset, nothing written (as SqliteJournal does).
+    return this.ifOpen('reset')?.resetContainer(container, nowMs, maxPerContainer) ?? null;
+  }
+
+  lastResetSeq(): number {
+    return this.ifOpen('lastResetSeq')?.lastResetSeq() ?? 0;
+  }
+
+  resetsAfter(afterSeq: number): ResetMark[] {
+    return this.ifOpen('resetsAfter')?.resetsAfter(afterSeq) ?? [];
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db?.close();
+    this.db = null;
   }
 }
