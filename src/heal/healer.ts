@@ -137,6 +137,11 @@ export class Healer {
   private readonly queued = new Set<string>();
   /** Containers Repairman is restarting right now: their kill/die events are its own doing. */
   private readonly acting = new Set<string>();
+  /**
+   * The same, by container id: a container renamed while Repairman restarts it must not be restarted
+   * again under its new name (the serializer and `acting` are keyed by name).
+   */
+  private readonly actingIds = new Set<string>();
   /** Exited containers already judged not crashed, by id -> exit code: re-checks do not inspect them again. */
   private readonly settled = new Map<string, number>();
   /** Label problems already reported: container|label|value. */
@@ -557,6 +562,10 @@ export class Healer {
       if (t) this.forget(name, t.id);
       return;
     }
+    if (this.actingIds.has(info.Id)) {
+      this.log.debug('already being restarted under another name', { container: name, id: info.Id.slice(0, 12), trigger });
+      return;
+    }
     const inspectedAt = this.clock.now();
     const t = this.trackInspect(info);
     const c = this.classifyNow(t, info);
@@ -651,6 +660,10 @@ export class Healer {
         this.log.info('no longer needs a restart', { container: name, now: c.kind === 'skip' ? c.detail : c.detail });
         return;
       }
+      if (this.actingIds.has(info.Id)) {
+        this.log.debug('already being restarted under another name', { container: name, id: info.Id.slice(0, 12) });
+        return;
+      }
       await this.act(t, info, c, d);
     });
   }
@@ -678,6 +691,7 @@ export class Healer {
     this.log.info(dryRun ? `dry run: would ${verb}` : `${verb}ing`, { container: name, reason, attempt: d.attempt, stopTimeoutSec: policy.stopTimeoutSec });
     if (!dryRun) {
       this.acting.add(name);
+      this.actingIds.add(info.Id);
       try {
         const call =
           c.kind === 'unhealthy'
@@ -691,6 +705,7 @@ export class Healer {
         error = err;
       } finally {
         this.acting.delete(name);
+        this.actingIds.delete(info.Id);
       }
     } else if (logsWanted) {
       logs = this.fetchLogs(info.Id);
