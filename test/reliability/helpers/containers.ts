@@ -35,3 +35,8 @@ export function flagDir(): FlagDir {
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** Like sickOnFlag, but deaf to SIGTERM: a restart takes the whole stop timeout, then a SIGKILL. */
+export function sickSlowStopOnFlag(flag: string): string {
+  return `touch /tmp/ok; trap "" TERM; (while [ ! -f /flag/${flag} ]; do sleep 0.2; done; rm -f /flag/${flag} /tmp/ok) & while true; do sleep 1; done`;
+}
