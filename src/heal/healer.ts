@@ -689,7 +689,13 @@ export class Healer {
     let error: unknown = null;
     const startedMs = this.clock.now();
     this.log.info(dryRun ? `dry run: would ${verb}` : `${verb}ing`, { container: name, reason, attempt: d.attempt, stopTimeoutSec: policy.stopTimeoutSec });
+    // The budget before this restart: the outcome below is recorded on it.
+    const budgetBefore = this.budgetOf(name);
     if (!dryRun) {
+      // Counted (and persisted) before the call: if Repairman dies while the engine restarts the
+      // container, the engine finishes the restart without us, and the next instance must still find
+      // it in the budget (or a SIGKILL at the wrong moment would reset the budget early).
+      this.setBudget(name, recordRestart(budgetBefore, policy, startedMs, true).state);
       this.acting.add(name);
       this.actingIds.add(info.Id);
       try {
@@ -712,7 +718,7 @@ export class Healer {
     }
     if (this.stopped) return;
     const now = this.clock.now();
-    const r = recordRestart(this.budgetOf(name), policy, now, ok);
+    const r = recordRestart(budgetBefore, policy, now, ok);
     this.setBudget(name, r.state);
     const tookMs = now - startedMs;
     const healthOutput = lastHealthOutput(info);
