@@ -1,0 +1,149 @@
+// Reliability: Repairman SIGKILLed at random moments under load, 20 times, with --db-path on a file
+// (SPEC 3: the budget survives a restart of Repairman; no journal entry it reported is lost).
+// Load: five containers flapping (restarted every few seconds, each restart notified), plus three
+// that are always unhealthy and whose budgets must hold across the kills, checked on the ENGINE's
+// own record of restarts:
+//   limited  max 2 restarts per 600 s frame, then a 600 s longer wait  -> at most 2 restarts, ever
+//   giveup   give up after 3 restarts in a row                          -> at most 3 restarts, ever
+//   gap      15 s between restarts                                      -> never two starting closer than 15 s
+// These three stop slowly (2 s stop timeout), and every other kill is aimed at the moment one of
+// their restarts is under way: the engine finishes it while Repairman is dead.
+// After every kill the database must open with Repairman's own code and pass SQLite's integrity
+// check; at the end every message the receiver got must be in the journal.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openJournal } from '../../src/journal/journal.js';
+import type { JournalEntry } from '../../src/journal/types.js';
+import { hasTestEngine, removeNamespace, runContainer, testDockerHost, uniqueNamespace } from '../helpers/engine.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
+import { followEngineEvents, restartsByName, sleep, assertNoCrashLogged, type EventFollower } from './helpers/observe.js';
+import { report } from './helpers/report.js';
+
+const requireCjs = createRequire(import.meta.url);
+const KILLS = Number(process.env.REPAIRMAN_SIGKILL_ROUNDS ?? 20);
+const FLAP_CMD = 'touch /tmp/ok; trap "exit 0" TERM; (sleep 2; rm -f /tmp/ok) & sleep 100000 & wait';
+/** Never healthy, and deaf to SIGTERM: each restart takes the 2 s stop timeout. */
+const STUCK_CMD = 'trap "" TERM; while true; do sleep 1; done';
+const L = 'org.riotkit.repairman.';
+
+describe(`reliability: ${KILLS} SIGKILLs under load with --db-path on a file`, { skip: !hasTestEngine() && 'REPAIRMAN_TEST_DOCKER_HOST is not set' }, () => {
+  const ns = uniqueNamespace('rel-kill');
+  const dir = mkdtempSync(join(tmpdir(), 'rm-rel-kill-'));
+  const dbPath = join(dir, 'repairman.db');
+  const limited = `${ns}limited`;
+  const giveup = `${ns}giveup`;
+  const gap = `${ns}gap`;
+  const guarded = new Set([limited, giveup, gap]);
+  let rx: Receiver;
+  let events: EventFollower | undefined;
+  let current: RepairmanProcess | undefined;
+
+  before(async () => {
+    rx = await startReceiver();
+    events = await followEngineEvents(testDockerHost(), { type: ['container'] });
+    for (let i = 1; i <= 5; i++) await runContainer(`${ns}flap${i}`, { cmd: FLAP_CMD, health: { cmd: 'test -f /tmp/ok' } });
+    const stuck = { cmd: STUCK_CMD, health: { cmd: 'test -f /tmp/never' } };
+    const common = { [`${L}stop_timeout`]: '2', [`${L}seconds_between_restarts`]: '1' };
+    await runContainer(limited, { ...stuck, labels: { ...common, [`${L}max_restarts_in_frame`]: '2', [`${L}frame_size_in_seconds`]: '600', [`${L}seconds_between_next_frame`]: '600', [`${L}max_checks_to_give_up`]: '0' } });
+    await runContainer(giveup, { ...stuck, labels: { ...common, [`${L}max_restarts_in_frame`]: '0', [`${L}max_checks_to_give_up`]: '3' } });
+    await runContainer(gap, { ...stuck, labels: { ...common, [`${L}seconds_between_restarts`]: '15', [`${L}max_restarts_in_frame`]: '0', [`${L}max_checks_to_give_up`]: '0' } });
+  });
+  after(async () => {
+    await current?.kill();
+    await events?.stop();
+    await removeNamespace(ns);
+    await rx?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the database always opens, no notified entry is lost, no budget is reset early', async () => {
+    const args = [
+      '--seconds-between-restarts', '1', '--max-restarts-in-frame', '0', '--max-checks-to-give-up', '0', '--max-historic-entries', '10000',
+      '--notify-level', 'DEBUG', '--notify-url', `json+${rx.url('/hook')}`,
+    ];
+    const kills: string[] = [];
+    let aimedHits = 0;
+    for (let round = 1; round <= KILLS; round++) {
+      current = await startRepairman({ namespace: ns, dbPath, args, readyTimeoutMs: 20_000 });
+      const rm = current;
+      const startedAt = Date.now();
+      let when: string;
+      if (round % 2 === 0) {
+        // Aimed: during a slow restart of a guarded container (if one comes within 6 s).
+        const hit = await rm.waitForLog((l) => l.msg === 'restarting' && guarded.has(String(l.container)), 6_000).catch(() => null);
+        if (hit) {
+          await sleep(200 + Math.random() * 1_200);
+          aimedHits++;
+          when = `during the restart of ${String(hit.container).slice(ns.length)}`;
+        } else when = 'random (no guarded restart came)';
+      } else {
+        await sleep(300 + Math.random() * 5_700);
+        when = 'random';
+      }
+      assertNoCrashLogged(rm);
+      const exit = await rm.kill();
+      assert.equal(exit.signal, 'SIGKILL');
+      kills.push(`${round}: ${Date.now() - startedAt} ms ${when}`);
+      // The database opens with Repairman's own code, and SQLite finds it intact.
+      const j = openJournal({ dbPath, onWarning: (m) => assert.fail(`journal warning after kill ${round}: ${m}`) });
+      try {
+        assert.ok(j.count() >= 0);
+        j.loadBudgets();
+      } finally {
+        j.close();
+      }
+      const Database = requireCjs('better-sqlite3') as new (path: string, opts?: { readonly?: boolean }) => { pragma(s: string, o?: { simple: boolean }): unknown; close(): void };
+      const db = new Database(dbPath);
+      try {
+        assert.equal(db.pragma('integrity_check', { simple: true }), 'ok', `integrity after kill ${round}`);
+      } finally {
+        db.close();
+      }
+    }
+    // A last, clean run lets the notifications of the last moments settle.
+    current = await startRepairman({ namespace: ns, dbPath, args });
+    await sleep(5_000);
+    const stop = await current.stop();
+    assert.equal(stop.code, 0);
+    current = undefined;
+    await sleep(1_000);
+
+    // ---- every notified event is in the journal ----
+    const j = openJournal({ dbPath, readonly: true });
+    let all: JournalEntry[];
+    try {
+      all = j.list({ limit: 100_000 });
+    } finally {
+      j.close();
+    }
+    const received = rx.requests.map((r) => r.json() as { kind: string; container: string; atMs: number });
+    const lost = received.filter((m) => !all.some((e) => e.container === m.container && e.kind === m.kind && Math.abs(e.atMs - m.atMs) <= 50));
+    assert.deepEqual(lost, [], `${lost.length} of ${received.length} notified events are not in the journal`);
+
+    // ---- budgets held across the kills, by the engine's own record ----
+    const restarts = restartsByName(await events!.stop());
+    events = undefined;
+    const count = (name: string): number => restarts.get(name)?.length ?? 0;
+    assert.ok(count(limited) <= 2, `limited was restarted ${count(limited)} times (max 2 per frame, then a 600 s wait)`);
+    assert.ok(count(giveup) <= 3, `giveup was restarted ${count(giveup)} times (gives up after 3)`);
+    const gapMarks = restarts.get(gap) ?? [];
+    // Start to start: a restart whose end Repairman did not live to see counts from its start.
+    for (let i = 1; i < gapMarks.length; i++) {
+      const apart = gapMarks[i]!.beganSec - gapMarks[i - 1]!.beganSec;
+      assert.ok(apart >= 15 - 0.3, `gap restarted ${apart.toFixed(1)} s after its previous restart began (15 s required)`);
+    }
+    const flaps = [...restarts.entries()].filter(([n]) => n.startsWith(`${ns}flap`)).reduce((a, [, v]) => a + v.length, 0);
+    assert.ok(flaps >= KILLS, `load: ${flaps} flapping restarts`);
+    report(
+      'SIGKILL',
+      `${KILLS} kills (${aimedHits} during a slow restart of a guarded container); database opened and intact every time; ${received.length} notifications, all in the journal (${all.length} entries); ` +
+        `engine restarts: limited ${count(limited)} (max 2), giveup ${count(giveup)} (max 3), gap ${gapMarks.length} at >= 15 s apart; ${flaps} flapping restarts`,
+      { kills },
+    );
+  });
+});
