@@ -17,7 +17,7 @@ function meta(r: BenchResult): string {
   const m = r.machine;
   return (
     `_${r.date.slice(0, 16).replace('T', ' ')} UTC · \`${r.command}\` · ${r.durationSec} s · ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ` +
-    `${m.kernel}, Node ${m.node}, Docker Engine ${m.engine} (API ${m.engineApi}, ${m.storageDriver}) · ` +
+    `${m.kernel}, Node ${m.node}, Docker Engine ${m.engine} (API ${m.engineApi}, ${m.storageDriver}${m.engineHost ? `, ${m.engineHost}` : ''}) · ` +
     `load average (1 min) ${r.loadBefore.load1} before, ${r.loadAfter.load1} after_`
   );
 }

@@ -16,6 +16,10 @@
 # (`bash bench/run.sh help` lists them). Benchmarks are not tests: nothing here passes or fails on a
 # timing; BENCHMARKS.md states each target as met or not.
 #
+# On a machine shared with other test runs, `REPAIRMAN_ENGINE_DIR=/tmp/rm-bench bash bench/run.sh` uses
+# an engine of its own (started and stopped here): no foreign events reach Repairman, no foreign
+# container is listed. It still shares the CPU: note the load (every result records it).
+#
 # The build goes to its own directory (REPAIRMAN_BENCH_BUILD, default node_modules/.cache/repairman-bench)
 # so that a test run's `rm -rf dist` cannot pull the binary from under a benchmark. The engine is the
 # private one of scripts/test-engine.sh (REPAIRMAN_ENGINE_DIR to use another); never /var/run/docker.sock.
@@ -43,6 +47,11 @@ build() {
 }
 
 engine() {
+  # An engine of its own (REPAIRMAN_ENGINE_DIR set, e.g. /tmp/rm-bench: no other test's containers or
+  # events) is stopped again at the end when this script started it; the shared default one never is.
+  if [ -n "${REPAIRMAN_ENGINE_DIR:-}" ] && [ "$REPAIRMAN_ENGINE_DIR" != /tmp/repairman-engine ] && ! bash scripts/test-engine.sh status; then
+    trap 'bash scripts/test-engine.sh down' EXIT
+  fi
   bash scripts/test-engine.sh up
   eval "$(bash scripts/test-engine.sh env)"
   export REPAIRMAN_TEST_DOCKER_HOST="$DOCKER_HOST"

@@ -2,7 +2,7 @@
 // machine and load is not a number anyone can compare).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { docker } from '../../test/helpers/engine.js';
+import { docker, testDockerHost } from '../../test/helpers/engine.js';
 import { loadNow } from './proc.js';
 
 export interface MachineInfo {
@@ -14,6 +14,8 @@ export interface MachineInfo {
   engine: string;
   engineApi: string;
   storageDriver: string;
+  /** DOCKER_HOST of the engine measured (a private one; never the machine's default). */
+  engineHost: string;
 }
 
 function cpuModel(): string {
@@ -45,6 +47,7 @@ export async function machineInfo(): Promise<MachineInfo> {
     engine,
     engineApi,
     storageDriver,
+    engineHost: testDockerHost(),
   };
 }
 
