@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { BudgetView, ContainerView } from '../state/types.js';
 import { FakeState, SECRET_URL } from '../../test/helpers/fake-state.js';
 import {
@@ -77,6 +78,37 @@ describe('sortedJson', () => {
   it('sorts keys at every level and keeps array order', () => {
     const text = sortedJson({ b: 1, a: { d: [{ z: 1, y: 2 }, 3], c: null } }, 0);
     assert.equal(text, '{"a":{"c":null,"d":[{"y":2,"z":1},3]},"b":1}');
+  });
+
+  // The first implementation, which copied every object: objects already sorted are now written as
+  // they are, and the output must not change for any value.
+  const copyingSortedJson = (value: unknown, indent = 2): string =>
+    JSON.stringify(value, (_k, v: unknown) => {
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        const src = v as Record<string, unknown>;
+        const out: Record<string, unknown> = {};
+        for (const k of Object.keys(src).sort()) out[k] = src[k];
+        return out;
+      }
+      return v;
+    }, indent);
+
+  it('writes exactly what sorting a copy of every object wrote (integer-like keys, toJSON, Dates, undefined, odd strings)', () => {
+    const tricky = { b: 1, a: { '10': 1, '2': 2, z: [{ y: 1, x: new Date(0), u: undefined, f: () => 1 }, NaN, -0, 1e21], é: 'x', E: '\ud800' }, c: { toJSON: () => ({ q: 1, p: 2 }) } };
+    for (const indent of [0, 2]) assert.equal(sortedJson(tricky, indent), copyingSortedJson(tricky, indent));
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), fc.anything()), fc.integer({ min: 0, max: 4 }), (value, indent) => {
+        assert.equal(sortedJson(value, indent), copyingSortedJson(value, indent));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('timeline marks come out with sorted keys, so they are written without a copy', () => {
+    const state = new FakeState({ nowMs: NOW });
+    state.restarts = [{ container: 'web', atMs: NOW - 1000, kind: 'restart' }];
+    const mark = buildContainersPayload(state, NOW, 'UTC').timeline.restarts[0];
+    assert.deepEqual(Object.keys(mark ?? {}), ['atMs', 'container', 'kind']);
   });
 });
 
