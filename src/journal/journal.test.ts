@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isRepairmanError } from '../errors.js';
 import { decide, initialBudget, recordRestart, type BudgetPolicy } from '../heal/budget.js';
-import { openJournal } from './journal.js';
+import { openJournal, PAGE_CACHE_KIB } from './journal.js';
 import { SCHEMA_VERSION, migrate } from './migrations.js';
 import type { JournalEntryInput } from './types.js';
 
@@ -284,6 +284,19 @@ describe('journal: files', () => {
     assert.deepEqual(e?.details, { untilMs: T0 + 600_000 });
     assert.equal(j.loadBudget('web')?.longerWaitStartedMs, T0);
     j.close();
+  });
+});
+
+describe('journal: memory', () => {
+  it('a journal file keeps a small SQLite page cache (better-sqlite3 defaults to 16 MB)', () => {
+    for (const readonly of [false, true]) {
+      const path = tempDb();
+      openJournal({ dbPath: path }).close();
+      const j = openJournal({ dbPath: path, readonly });
+      const db = (j as unknown as { db: Database.Database }).db;
+      assert.equal(db.pragma('cache_size', { simple: true }), -PAGE_CACHE_KIB);
+      j.close();
+    }
   });
 });
 
