@@ -227,10 +227,17 @@ main() {
     if [ "$need_runtime" = 1 ]; then log "making $RUNTIME_IMAGE"; make_runtime "$WORK"; fi
     if [ "$need_build" = 1 ]; then log "making $BUILD_IMAGE"; make_build "$WORK"; fi
     log "done in $(( $(date +%s) - started )) s"
-    # Older pairs (another node version or an edited script) only take space now.
+    # Older images (another node version, an edited script, another addon) only take space now. Both
+    # build variants of this script (with the prebuilt addon, and --compile-addon) are kept.
     local old
-    for old in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "${RUNTIME_IMAGE%%:*}"; docker image ls --format '{{.Repository}}:{{.Tag}}' "${BUILD_IMAGE%%:*}"); do
-      if [ "$old" != "$RUNTIME_IMAGE" ] && [ "$old" != "$BUILD_IMAGE" ]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
+    for old in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "${RUNTIME_IMAGE%%:*}"); do
+      if [ "$old" != "$RUNTIME_IMAGE" ]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
+    done
+    for old in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "${BUILD_IMAGE%%:*}"); do
+      case "$old" in
+        "$BUILD_IMAGE" | "${BUILD_IMAGE%%:*}:$TAG-compile") ;;
+        *) docker rmi "$old" >/dev/null 2>&1 || true ;;
+      esac
     done
   fi
   echo "BUILD_IMAGE=$BUILD_IMAGE"
