@@ -29,7 +29,16 @@ export async function withFleets(sizes: number[], log: (m: string) => void, fn: 
     const t0 = Date.now();
     for (const f of fleets.values()) {
       const withHealth = Math.ceil(f.size / 4);
-      if (withHealth) await createFleet(`${f.namespace}h`, withHealth, { labels: { [BENCH_LABEL]: f.namespace }, cmd: FLEET_CMD, health: { cmd: 'test -f /tmp/ok', intervalSec: FLEET_HEALTH_INTERVAL_SEC, retries: 1 } });
+      // Generous timeout and retries: on a busy machine a check that merely times out must not make an
+      // idle container unhealthy (Repairman would restart it, and the fleet would not be idle).
+      if (withHealth) {
+        await createFleet(`${f.namespace}h`, withHealth, {
+          labels: { [BENCH_LABEL]: f.namespace },
+          cmd: FLEET_CMD,
+          health: { cmd: 'test -f /tmp/ok', intervalSec: FLEET_HEALTH_INTERVAL_SEC, retries: 3 },
+          extra: ['--health-timeout', '10s'],
+        });
+      }
       if (f.size - withHealth) await createFleet(`${f.namespace}n`, f.size - withHealth, { labels: { [BENCH_LABEL]: f.namespace }, cmd: FLEET_CMD });
     }
     log(`fleets: created in ${Math.round((Date.now() - t0) / 1000)} s; waiting for their first health checks`);
@@ -65,6 +74,8 @@ export interface FootprintRow {
   /** Every engine call in the window (re-checks, and duplicate-cleaner listings that other containers' events trigger), per minute. */
   apiCallsPerMinute: number | null;
   rechecksInWindow: number | null;
+  /** Restarts Repairman did in the window (0 when the fleet stayed idle, as it should). */
+  restartsInWindow: number | null;
   load: Load;
 }
 
@@ -84,6 +95,10 @@ function mib(bytes: number | null | undefined): number | null {
 }
 
 const CALLS = 'repairman_engine_api_calls_total';
+
+function restartsOf(m: Map<string, number>): number {
+  return (m.get('repairman_restarts_total{reason="unhealthy"}') ?? 0) + (m.get('repairman_restarts_total{reason="crashed"}') ?? 0);
+}
 const CHECKS = 'repairman_checks_total';
 
 /**
@@ -129,6 +144,7 @@ export async function runFootprint(opts: { fleets: Map<number, Fleet>; sizes: nu
         cpuSecPerHour: cpu === null ? null : Math.round((cpu / opts.windowSec) * 3600 * 10) / 10,
         apiCallsPerMinute: Number.isFinite(calls) ? Math.round((calls / opts.windowSec) * 60 * 10) / 10 : null,
         rechecksInWindow: Number.isFinite(checks) ? checks : null,
+        restartsInWindow: restartsOf(e.m) - restartsOf(b.m),
         load,
       };
     });

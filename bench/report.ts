@@ -65,7 +65,7 @@ function footprint(r: BenchResult<FootprintFigures>, title: string): string {
   const w = Number(r.params.windowSec);
   const rows = r.figures.rows.map(
     (x) =>
-      `| ${x.containers} | ${x.watched} | ${x.startupMs} | ${x.startupApiCalls ?? 'n/a'} | ${fmt(x.rssSettledMiB)} | ${fmt(x.rssEndMiB)} | ${fmt(x.rssAnonEndMiB)} / ${fmt(x.rssFileEndMiB)} | ${fmt(x.heapEndMiB)} | ${fmt(x.cpuSecPerHour)} | ${fmt(x.apiCallsPerMinute)} (${x.rechecksInWindow ?? '?'} re-checks) | ${loadText(x.load)} |`,
+      `| ${x.containers} | ${x.watched} | ${x.startupMs} | ${x.startupApiCalls ?? 'n/a'} | ${fmt(x.rssSettledMiB)} | ${fmt(x.rssEndMiB)} | ${fmt(x.rssAnonEndMiB)} / ${fmt(x.rssFileEndMiB)} | ${fmt(x.heapEndMiB)} | ${fmt(x.cpuSecPerHour)} | ${fmt(x.apiCallsPerMinute)} (${x.rechecksInWindow ?? '?'} re-checks, ${x.restartsInWindow ?? '?'} restarts) | ${loadText(x.load)} |`,
   );
   return (
     `### ${title}\n\n${meta(r)}\n\n` +
