@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hasTestEngine, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { startRepairman, type LogLine, type RepairmanProcess } from '../helpers/repairman.js';
-import { crashOnFlag, flagDir, HEALTH_OK, sickOnFlag, type FlagDir } from './helpers/containers.js';
+import { crashOnFlag, flagDir, CALM_EXTRA, CALM_HEALTH, HEALTH_OK, sickOnFlag, type FlagDir } from './helpers/containers.js';
 import { startFaultyProxy, type FaultyProxy } from './helpers/faulty-proxy.js';
 import { report } from './helpers/report.js';
 import { assertAliveAndClean, sleep } from './helpers/observe.js';
@@ -89,7 +89,7 @@ describe('reliability: the engine goes away for 10 s and comes back', { skip: !h
     const crash = `${ns}crash`;
     const calm = `${ns}calm`;
     await eng.run(crash, { cmd: crashOnFlag(`${ns}crash`), extra: flags.mount });
-    await eng.run(calm, { cmd: sickOnFlag('never'), health: { cmd: HEALTH_OK }, extra: flags.mount });
+    await eng.run(calm, { cmd: sickOnFlag('never'), health: CALM_HEALTH, extra: [...flags.mount, ...CALM_EXTRA] });
     // --interval 30: healing right after the outage must come from the reconnection, not the safety net.
     const rm = await startRepairman({ namespace: ns, http: true, intervalSec: 30, env: eng.env(), args: ['--seconds-between-restarts', '1'] });
     procs.push(rm);
@@ -126,7 +126,7 @@ describe('reliability: the engine goes away for 10 s and comes back', { skip: !h
       px = await startFaultyProxy({ upstream: eng.socketPath, socketPath: `${eng.dir}/px.sock` });
       await eng.run(sick, { cmd: sickOnFlag(`${ns}sick`), health: { cmd: HEALTH_OK }, extra: flags.mount });
       await eng.run(crash, { cmd: crashOnFlag(`${ns}crash`), extra: flags.mount });
-      await eng.run(calm, { cmd: sickOnFlag('never'), health: { cmd: HEALTH_OK }, extra: flags.mount });
+      await eng.run(calm, { cmd: sickOnFlag('never'), health: CALM_HEALTH, extra: [...flags.mount, ...CALM_EXTRA] });
       await waitFor('healthy', async () => (await eng!.docker(['ps', '--filter', `name=^/${ns}`, '--filter', 'health=healthy', '-q'])).split('\n').filter(Boolean).length === 2, 20_000);
       const rm = await startRepairman({ namespace: ns, http: true, intervalSec: 30, env: { DOCKER_HOST: px.host }, args: ['--seconds-between-restarts', '1'] });
       procs.push(rm);

@@ -21,7 +21,7 @@ import type { JournalEntry } from '../../src/journal/types.js';
 import { hasTestEngine, removeNamespace, runContainer, testDockerHost, uniqueNamespace } from '../helpers/engine.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
-import { followEngineEvents, restartsByName, sleep, assertNoCrashLogged, type EventFollower } from './helpers/observe.js';
+import { followEngineEvents, restartsByName, sleep, assertNoCrashLogged, unjournaled, type EventFollower, type Notified } from './helpers/observe.js';
 import { report } from './helpers/report.js';
 
 const requireCjs = createRequire(import.meta.url);
@@ -67,6 +67,7 @@ describe(`reliability: ${KILLS} SIGKILLs under load with --db-path on a file`, {
       '--notify-level', 'DEBUG', '--notify-url', `json+${rx.url('/hook')}`,
     ];
     const kills: string[] = [];
+    const journalProblems: string[] = [];
     let aimedHits = 0;
     for (let round = 1; round <= KILLS; round++) {
       current = await startRepairman({ namespace: ns, dbPath, args, readyTimeoutMs: 20_000 });
@@ -87,6 +88,7 @@ describe(`reliability: ${KILLS} SIGKILLs under load with --db-path on a file`, {
       }
       assertNoCrashLogged(rm);
       const exit = await rm.kill();
+      for (const l of rm.find((x) => /journal|budget/.test(x.msg) && x.level !== 'info')) journalProblems.push(`${l.msg}: ${String(l.error)}`);
       assert.equal(exit.signal, 'SIGKILL');
       kills.push(`${round}: ${Date.now() - startedAt} ms ${when}`);
       // The database opens with Repairman's own code, and SQLite finds it intact.
@@ -121,9 +123,15 @@ describe(`reliability: ${KILLS} SIGKILLs under load with --db-path on a file`, {
     } finally {
       j.close();
     }
-    const received = rx.requests.map((r) => r.json() as { kind: string; container: string; atMs: number });
-    const lost = received.filter((m) => !all.some((e) => e.container === m.container && e.kind === m.kind && Math.abs(e.atMs - m.atMs) <= 50));
-    assert.deepEqual(lost, [], `${lost.length} of ${received.length} notified events are not in the journal`);
+    const received = rx.requests.map((r) => r.json() as Notified);
+    const lost = unjournaled(received, all);
+    const near = (m: Notified): string =>
+      all.filter((e) => e.container === m.container && Math.abs(e.atMs - m.atMs) < 30_000).map((e) => `${e.kind}@${e.atMs - m.atMs}ms`).join(' ');
+    assert.deepEqual(
+      lost.map((m) => `${m.kind} ${m.container} ${new Date(m.atMs).toISOString()} (journal nearby: ${near(m)})`),
+      [],
+      `${lost.length} of ${received.length} notified events are not in the journal; journal problems logged: ${JSON.stringify(journalProblems)}`,
+    );
 
     // ---- budgets held across the kills, by the engine's own record ----
     const restarts = restartsByName(await events!.stop());

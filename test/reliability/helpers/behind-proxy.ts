@@ -4,7 +4,7 @@
 // never stopped, so the shared engine is fine here.
 import { docker, removeNamespace, runContainer, testDockerHost, uniqueNamespace, waitFor } from '../../helpers/engine.js';
 import { startRepairman, type RepairmanOptions, type RepairmanProcess } from '../../helpers/repairman.js';
-import { crashOnFlag, flagDir, HEALTH_OK, sickOnFlag, type FlagDir } from './containers.js';
+import { crashOnFlag, flagDir, CALM_EXTRA, CALM_HEALTH, HEALTH_OK, sickOnFlag, type FlagDir } from './containers.js';
 import { startFaultyProxy, type FaultyProxy } from './faulty-proxy.js';
 
 export interface BehindProxy {
@@ -54,7 +54,7 @@ export async function behindProxy(name: string, opts: Omit<RepairmanOptions, 'na
   };
   let rm: RepairmanProcess | undefined;
   try {
-    await runContainer(calm, { cmd: sickOnFlag('never'), health: { cmd: HEALTH_OK }, extra: flags.mount });
+    await runContainer(calm, { cmd: sickOnFlag('never'), health: CALM_HEALTH, extra: [...flags.mount, ...CALM_EXTRA] });
     await runContainer(sick, { cmd: sickOnFlag(`${ns}sick`), health: { cmd: HEALTH_OK }, extra: flags.mount });
     await runContainer(crash, { cmd: crashOnFlag(`${ns}crash`), extra: flags.mount });
     await waitHealthy(calm);

@@ -18,6 +18,14 @@ export function crashOnFlag(flag: string, code = 3): string {
 
 export const HEALTH_OK = 'test -f /tmp/ok';
 
+/**
+ * For containers that must STAY healthy whatever the machine does: on a loaded 2-core machine a
+ * health check exec can take longer than the usual 2 s timeout, and Docker then (rightly) calls the
+ * container unhealthy. Use as `health: CALM_HEALTH`, `extra: [...CALM_EXTRA]`.
+ */
+export const CALM_HEALTH = { cmd: HEALTH_OK, retries: 3 };
+export const CALM_EXTRA = ['--health-timeout', '30s'];
+
 export interface FlagDir {
   dir: string;
   /** `docker run` arguments that mount it at /flag. */

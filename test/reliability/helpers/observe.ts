@@ -182,3 +182,34 @@ export function assertNoCrashLogged(rm: RepairmanProcess, what = 'repairman'): v
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---- notifications against the journal ------------------------------------------------------------
+
+export interface Notified {
+  kind: string;
+  container: string;
+  atMs: number;
+}
+
+/**
+ * Pair each notified event with its journal entry: same container and kind, the journal's time at
+ * most `maxMs` before the message's (healer.ts journals, then builds the message; a slow SQLite write
+ * on a busy disk sits between the two clock readings). One entry per message. Returns the messages
+ * that have no entry.
+ */
+export function unjournaled(messages: Notified[], entries: Notified[], maxMs = 2_000): Notified[] {
+  const used = new Set<Notified>();
+  const lost: Notified[] = [];
+  for (const m of [...messages].sort((a, b) => a.atMs - b.atMs)) {
+    let best: Notified | undefined;
+    for (const e of entries) {
+      if (used.has(e) || e.container !== m.container || e.kind !== m.kind) continue;
+      const d = m.atMs - e.atMs;
+      if (d < -5 || d > maxMs) continue;
+      if (!best || Math.abs(m.atMs - e.atMs) < Math.abs(m.atMs - best.atMs)) best = e;
+    }
+    if (best) used.add(best);
+    else lost.push(m);
+  }
+  return lost;
+}
