@@ -96,11 +96,14 @@ describe('sortedJson', () => {
   it('writes exactly what sorting a copy of every object wrote (integer-like keys, toJSON, Dates, undefined, odd strings)', () => {
     const tricky = { b: 1, a: { '10': 1, '2': 2, z: [{ y: 1, x: new Date(0), u: undefined, f: () => 1 }, NaN, -0, 1e21], é: 'x', E: '\ud800' }, c: { toJSON: () => ({ q: 1, p: 2 }) } };
     for (const indent of [0, 2]) assert.equal(sortedJson(tricky, indent), copyingSortedJson(tricky, indent));
+    for (const text of ['{"__proto__":1,"a":2}', '{"__proto__":{"z":1}}', '{"a":{"__proto__":[1]}}']) {
+      assert.equal(sortedJson(JSON.parse(text), 0), copyingSortedJson(JSON.parse(text), 0), text);
+    }
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), fc.anything()), fc.integer({ min: 0, max: 4 }), (value, indent) => {
         assert.equal(sortedJson(value, indent), copyingSortedJson(value, indent));
       }),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
   });
 

@@ -41,9 +41,14 @@ function redactContainer(c: ContainerView): ContainerView {
 
 // ---- JSON ------------------------------------------------------------------------------------
 
-/** True when the keys are already in the order Array.prototype.sort() would put them. */
+/**
+ * True when the keys are already in the order Array.prototype.sort() would put them. An own
+ * "__proto__" key (JSON.parse makes one) says no: the copy drops it, and the output must not change.
+ */
 function inSortedOrder(keys: string[]): boolean {
-  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i] === '__proto__' || (i > 0 && (keys[i - 1] as string) > (keys[i] as string))) return false;
+  }
   return true;
 }
 
