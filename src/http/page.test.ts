@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { runInNewContext, Script } from 'node:vm';
 import { FakeState, ODD_NAME } from '../../test/helpers/fake-state.js';
 import { buildContainersPayload, buildEventsPayload } from './payloads.js';
@@ -37,6 +38,44 @@ describe('toHtml', () => {
     assert.throws(() => toHtml({ t: 'img src=x' }));
     assert.throws(() => toHtml({ t: 'p', a: { 'x"y': '1' } }));
     assert.throws(() => toHtml({ t: 'p', a: { onclick: 'alert(1)' } }));
+  });
+
+  // The first serializer, which joined the children at every level: toHtml now joins once, and must
+  // write the same text and refuse the same trees.
+  function nestedToHtml(node: VNode): string {
+    if (typeof node === 'string') return node.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+    if (!/^[a-z][a-z0-9-]*$/.test(node.t)) throw new Error(`bad tag name ${node.t}`);
+    let attrs = '';
+    for (const [k, v] of Object.entries(node.a ?? {})) {
+      if (!/^[a-z][a-z0-9-]*$/.test(k) || k.startsWith('on')) throw new Error(`bad attribute name ${k}`);
+      attrs += ` ${k}="${v.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)}"`;
+    }
+    return `<${node.t}${attrs}>${(node.c ?? []).map(nestedToHtml).join('')}</${node.t}>`;
+  }
+
+  it('writes what joining at every level wrote, for any tree', () => {
+    const name = fc.oneof(fc.constantFrom('p', 'div', 'svg', 'line', 'x-1', 'class', 'data-container', 'onclick', 'on'), fc.string({ maxLength: 6 }));
+    const text = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('<b>', `"'&`, 'é…·', ''));
+    const { tree } = fc.letrec<{ tree: VNode; el: VElement }>((tie) => ({
+      tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, text, tie('el')),
+      el: fc.record(
+        { t: name, a: fc.dictionary(name, text, { maxKeys: 3 }), c: fc.array(tie('tree'), { maxLength: 4 }) },
+        { requiredKeys: ['t'] },
+      ),
+    }));
+    fc.assert(
+      fc.property(tree, (node) => {
+        let want: string | Error;
+        try {
+          want = nestedToHtml(node);
+        } catch (err) {
+          want = err as Error;
+        }
+        if (want instanceof Error) assert.throws(() => toHtml(node), { message: want.message });
+        else assert.equal(toHtml(node), want);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
