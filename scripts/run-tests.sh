@@ -25,4 +25,4 @@ echo "== tests"
 # Integration tests mostly wait on the engine, so run files side by side; each one works in its own
 # container-name namespace.
 # shellcheck disable=SC2086
-node --test --test-concurrency="${TEST_CONCURRENCY:-6}" --test-timeout=300000 --test-reporter=spec $files
+node --test --test-concurrency="${TEST_CONCURRENCY:-6}" --test-timeout=600000 --test-reporter=spec $files
