@@ -115,7 +115,8 @@ describe('reliability: containers removed, renamed or re-created while their res
     assert.equal(await engineRestarts(id, since), 1, 'restarted once, as the new name');
     await healthy(renamed);
     assertAliveAndClean(rm);
-    figures.push(`renamed in the gap: restarted once as ${renamed.slice(ns.length)} ${Math.round((ms(r) - untilMs) / 1000)} s after the old wait's end`);
+    const d = Math.round((ms(r) - untilMs) / 1000);
+    figures.push(`renamed in the gap: restarted once, as ${renamed.slice(ns.length)} (a new name, a new budget), ${Math.abs(d)} s ${d < 0 ? 'before' : 'after'} the old name's wait would have ended`);
   });
 
   it('re-created healthy during the gap wait: the new container is left alone', async () => {

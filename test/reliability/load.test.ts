@@ -23,10 +23,12 @@ import { report } from './helpers/report.js';
 const LOAD_SEC = Number(process.env.REPAIRMAN_LOAD_SEC ?? 60);
 const CONTAINERS = Number(process.env.REPAIRMAN_LOAD_CONTAINERS ?? 50);
 const GAP_SEC = 2;
-const FRAME_SEC = 20;
-const MAX_IN_FRAME = 3;
+// Short frames, but long enough that a container broken again right after each restart reaches its
+// limit even when a busy engine takes ~10 s per restart.
+const FRAME_SEC = 40;
+const MAX_IN_FRAME = 2;
 /** At least a frame, so "fewer than the maximum in any frame before a restart" is exactly the rule. */
-const NEXT_FRAME_SEC = 25;
+const NEXT_FRAME_SEC = 45;
 /** Our reading of the engine's clock against Repairman's decisions (an inspect, a busy engine). */
 const TOLERANCE_SEC = 0.3;
 
