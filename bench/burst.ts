@@ -23,6 +23,10 @@ export interface BurstRound {
   parallelism: number;
   containers: number;
   restarted: number;
+  /** False when the round ran out of time: the figures then cover the restarts done by then. */
+  complete: boolean;
+  /** Restarts finished per second, first unhealthy event to the last restart (comparable when incomplete). */
+  restartsPerSec: number;
   /** From the first `health_status: unhealthy` of the round to the last `restart` event (engine clock). */
   totalSec: number;
   /** From the first to the last unhealthy event: how "at once" the burst was. */
@@ -39,7 +43,10 @@ export interface BurstRound {
 
 export interface BurstFigures {
   rounds: BurstRound[];
-  /** totalSec with parallelism 1 / totalSec with the first (default) parallelism. */
+  /**
+   * Restarts per second with the first (default) parallelism / with parallelism 1: the same as
+   * totalSec(1) / totalSec(default) when both rounds finished.
+   */
   speedup: number | null;
 }
 
@@ -56,8 +63,11 @@ function sec(ns: bigint): number {
   return Number(ns) / 1e9;
 }
 
-/** The round's figures once every container has a `restart` after its unhealthy event; null before. */
-function roundDone(events: readonly BenchEvent[], count: number): Omit<BurstRound, 'parallelism' | 'load'> | null {
+/**
+ * The round's figures once every container has a `restart` after its unhealthy event (null before),
+ * or, with `partial`, for the restarts done so far (null when none).
+ */
+function roundDone(events: readonly BenchEvent[], count: number, partial = false): Omit<BurstRound, 'parallelism' | 'load'> | null {
   const firstUnhealthy = new Map<string, bigint>();
   const kills = new Map<string, bigint>();
   const restarts = new Map<string, bigint>();
@@ -70,16 +80,19 @@ function roundDone(events: readonly BenchEvent[], count: number): Omit<BurstRoun
       restarts.set(e.id, e.timeNano);
     }
   }
-  if (restarts.size < count) return null;
+  if (restarts.size < count && !(partial && restarts.size > 0)) return null;
   const spans = [...restarts].filter(([id]) => kills.has(id)).map(([id, t]) => [kills.get(id) as bigint, t] as const);
   const unhealthyTimes = [...firstUnhealthy.values()];
   const t0 = unhealthyTimes.reduce((a, b) => (b < a ? b : a));
   const tU = unhealthyTimes.reduce((a, b) => (b > a ? b : a));
   const tEnd = [...restarts.values()].reduce((a, b) => (b > a ? b : a));
+  const totalSec = sec(tEnd - t0);
   return {
     containers: count,
     restarted: restarts.size,
-    totalSec: sec(tEnd - t0),
+    complete: restarts.size >= count,
+    restartsPerSec: totalSec > 0 ? Math.round((restarts.size / totalSec) * 100) / 100 : NaN,
+    totalSec,
     unhealthySpreadSec: sec(tU - t0),
     perContainerSec: summarize([...restarts].map(([id, t]) => sec(t - (firstUnhealthy.get(id) as bigint)))),
     restartSec: summarize(spans.map(([a, b]) => sec(b - a))),
@@ -121,10 +134,18 @@ export async function runBurst(opts: {
         round++;
         log(`burst: round ${round}, parallelism ${p}: ${count} containers turn unhealthy now`);
         writeRound(dir, round);
-        const timeoutMs = 120_000 + (count * (opts.stopTimeoutSec + 2) * 1000) / p;
-        const done = await events.until(`all ${count} restarted (parallelism ${p})`, (ev) => roundDone(ev.slice(mark), count), timeoutMs);
+        const timeoutMs = 120_000 + (count * (opts.stopTimeoutSec + 3) * 1000) / p;
+        let done = await events
+          .until(`all ${count} restarted (parallelism ${p})`, (ev) => roundDone(ev.slice(mark), count), timeoutMs)
+          .catch(() => null);
+        done ??= roundDone(events.since(mark), count, true);
+        if (!done) throw new Error(`burst: no restart at all within ${timeoutMs} ms (parallelism ${p})`);
         rounds.push({ parallelism: p, ...done, load: loadNow() });
-        log(`burst: parallelism ${p}: ${done.totalSec.toFixed(1)} s for ${count} restarts`);
+        log(`burst: parallelism ${p}: ${done.totalSec.toFixed(1)} s for ${done.restarted} of ${count} restarts`);
+        if (!done.complete) {
+          log(`burst: parallelism ${p} ran out of time; the remaining containers stay unhealthy, no further round`);
+          break;
+        }
       } finally {
         await rm.stop();
       }
@@ -136,7 +157,7 @@ export async function runBurst(opts: {
   }
   const first = rounds[0];
   const serial = rounds.find((r) => r.parallelism === 1);
-  return { rounds, speedup: first && serial && first !== serial ? serial.totalSec / first.totalSec : null };
+  return { rounds, speedup: first && serial && first !== serial ? first.restartsPerSec / serial.restartsPerSec : null };
 }
 
 async function waitAllHealthy(ns: string, count: number, log: (m: string) => void): Promise<void> {
