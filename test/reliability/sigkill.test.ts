@@ -140,10 +140,13 @@ describe(`reliability: ${KILLS} SIGKILLs under load with --db-path on a file`, {
     assert.ok(count(limited) <= 2, `limited was restarted ${count(limited)} times (max 2 per frame, then a 600 s wait)`);
     assert.ok(count(giveup) <= 3, `giveup was restarted ${count(giveup)} times (gives up after 3)`);
     const gapMarks = restarts.get(gap) ?? [];
-    // Start to start: a restart whose end Repairman did not live to see counts from its start.
+    // Start to start: a restart whose end Repairman did not live to see counts from its start, i.e.
+    // from Repairman's call, which the engine's own record of it (the kill) follows by up to a few
+    // seconds on a busy engine. A budget reset by the kill would restart within a second or two.
+    const ENGINE_LAG_SEC = 3;
     for (let i = 1; i < gapMarks.length; i++) {
       const apart = gapMarks[i]!.beganSec - gapMarks[i - 1]!.beganSec;
-      assert.ok(apart >= 15 - 0.3, `gap restarted ${apart.toFixed(1)} s after its previous restart began (15 s required)`);
+      assert.ok(apart >= 15 - ENGINE_LAG_SEC, `gap restarted ${apart.toFixed(1)} s after its previous restart began (15 s required)`);
     }
     const flaps = [...restarts.entries()].filter(([n]) => n.startsWith(`${ns}flap`)).reduce((a, [, v]) => a + v.length, 0);
     assert.ok(flaps >= KILLS, `load: ${flaps} flapping restarts`);

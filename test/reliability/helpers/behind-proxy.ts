@@ -49,7 +49,7 @@ export async function behindProxy(name: string, opts: Omit<RepairmanOptions, 'na
   const calm = `${ns}calm`;
   const sick = `${ns}sick`;
   const crash = `${ns}crash`;
-  const waitHealthy = async (c: string, timeoutMs = 20_000): Promise<void> => {
+  const waitHealthy = async (c: string, timeoutMs = 60_000): Promise<void> => {
     await waitFor(`${c} healthy`, async () => (await docker(['inspect', '--format', '{{.State.Health.Status}}', c])) === 'healthy', timeoutMs, 200);
   };
   let rm: RepairmanProcess | undefined;
