@@ -19,6 +19,9 @@ if [ "$unit_only" = 0 ]; then
   export REPAIRMAN_TEST_DOCKER_HOST="$DOCKER_HOST"
   unset DOCKER_HOST
   files="$files $(find dist/test -name '*.test.js' -not -path '*/reliability/*' | sort)"
+  # The reliability fuzzers are fast; the rest of test/reliability (faults, kills, load: ~7 min) runs
+  # with scripts/run-reliability.sh.
+  files="$files $(find dist/test/reliability -maxdepth 1 -name 'fuzz-*.test.js' | sort)"
 fi
 
 echo "== tests"
