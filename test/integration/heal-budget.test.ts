@@ -58,7 +58,9 @@ describe('heal: restart budget', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_DOC
     const until = Number(first.untilMs);
     assert.ok(ms(first) + 8000 - 50 <= until && until <= ms(first) + 8000 + 50, `the longer wait lasts 8 s: ${until - ms(first)} ms`);
     assert.ok(ms(between[0]!) >= until, `no restart before the longer wait ended (restart at ${between[0]!.time}, wait until ${new Date(until).toISOString()})`);
-    assert.ok(ms(between[0]!) - until < 2000, 'restarted soon after the wait ended');
+    // "restarted" is logged when the engine has finished the restart, which takes seconds on a loaded
+    // machine: this checks liveness (the wait's timer fired), the line above checks the budget.
+    assert.ok(ms(between[0]!) - until < 6000, 'restarted soon after the wait ended');
     assert.ok(ms(before1[1]!) - ms(before1[0]!) >= 1000, 'the gap between restarts is kept');
     assert.equal(first.restartsInFrame, 2);
   });
