@@ -192,14 +192,13 @@ export interface Notified {
 }
 
 /**
- * Pair each notified event with its journal entry: same container and kind, the journal's time at
- * most `maxMs` before the message's (healer.ts journals, then builds the message; a slow SQLite write
- * on a busy disk sits between the two clock readings). One entry per message. Returns the messages
- * that have no entry.
+ * Pair notified events with journal entries one to one: same container and kind, the journal's time
+ * at most `maxMs` before the message's (healer.ts journals, then builds the message; a slow SQLite
+ * write on a busy disk sits between the two clock readings). Returns what is left on each side.
  */
-export function unjournaled(messages: Notified[], entries: Notified[], maxMs = 2_000): Notified[] {
+export function pairUp(messages: Notified[], entries: Notified[], maxMs = 2_000): { unjournaled: Notified[]; unnotified: Notified[] } {
   const used = new Set<Notified>();
-  const lost: Notified[] = [];
+  const unjournaledList: Notified[] = [];
   for (const m of [...messages].sort((a, b) => a.atMs - b.atMs)) {
     let best: Notified | undefined;
     for (const e of entries) {
@@ -209,7 +208,12 @@ export function unjournaled(messages: Notified[], entries: Notified[], maxMs = 2
       if (!best || Math.abs(m.atMs - e.atMs) < Math.abs(m.atMs - best.atMs)) best = e;
     }
     if (best) used.add(best);
-    else lost.push(m);
+    else unjournaledList.push(m);
   }
-  return lost;
+  return { unjournaled: unjournaledList, unnotified: entries.filter((e) => !used.has(e)) };
+}
+
+/** The messages that have no journal entry (see pairUp). */
+export function unjournaled(messages: Notified[], entries: Notified[], maxMs = 2_000): Notified[] {
+  return pairUp(messages, entries, maxMs).unjournaled;
 }
