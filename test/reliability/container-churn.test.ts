@@ -13,6 +13,8 @@ import { assertAliveAndClean, followEngineEvents, secOf, sleep, type EventFollow
 import { report } from './helpers/report.js';
 
 const ms = (l: LogLine): number => Date.parse(l.time);
+/** Engine messages carry 64-hex ids: shortened for the report. */
+const shortId = (text: string): string => text.replace(/([0-9a-f]{12})[0-9a-f]{52}/g, '$1…');
 const GAP_SEC = 8;
 const SLOW_STOP_SEC = 6;
 
@@ -158,7 +160,7 @@ describe('reliability: containers removed, renamed or re-created while their res
     assert.ok(j.some((e) => e.kind === (done.msg === 'restarted' ? 'restart' : 'restart_failed')), JSON.stringify(j));
     assert.equal(rm.find((l) => l.container === name && l.msg === 'restarting').length, 1, 'not tried again on a container that is gone');
     assertAliveAndClean(rm);
-    figures.push(`removed during a slow restart: ${done.msg === 'restarted' ? 'the engine finished the restart' : `"${String(done.error).slice(0, 120)}"`}, journaled; not tried again`);
+    figures.push(`removed during a slow restart: ${done.msg === 'restarted' ? 'the engine finished the restart' : `"${shortId(String(done.error))}"`}, journaled; not tried again`);
   });
 
   it('renamed while its slow restart runs: the restart completes, is journaled once, no crash', async () => {
@@ -190,6 +192,6 @@ describe('reliability: containers removed, renamed or re-created while their res
     assert.equal(await engineRestarts(newId, since - 2), 0, 'the new container was not restarted');
     assert.ok((await journalOf(name)).some((e) => e.kind === (done.msg === 'restarted' ? 'restart' : 'restart_failed')));
     assertAliveAndClean(rm);
-    figures.push(`re-created during a slow restart: the old restart ${done.msg === 'restarted' ? 'ended' : `failed ("${String(done.error).slice(0, 80)}")`} and was journaled; the new container was left alone`);
+    figures.push(`re-created during a slow restart: the old restart ${done.msg === 'restarted' ? 'ended' : `failed ("${shortId(String(done.error))}")`} and was journaled; the new container was left alone`);
   });
 });

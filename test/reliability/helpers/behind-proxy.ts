@@ -80,10 +80,20 @@ export async function behindProxy(name: string, opts: Omit<RepairmanOptions, 'na
     actionsSince: (sinceMs) => px.log.filter((c) => c.method !== 'GET' && c.atMs >= sinceMs && PATHS.acting.test(c.path)),
     waitHealthy,
     close: async () => {
-      await proc.stop();
-      await px.close();
-      await removeNamespace(ns);
-      flags.remove();
+      // Every step, whatever the one before did: a test's leftovers must not outlive it.
+      try {
+        await proc.stop();
+      } finally {
+        try {
+          await px.close();
+        } finally {
+          try {
+            await removeNamespace(ns);
+          } finally {
+            flags.remove();
+          }
+        }
+      }
     },
   };
 }

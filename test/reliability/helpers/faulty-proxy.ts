@@ -246,7 +246,10 @@ export async function startFaultyProxy(opts: { upstream: string; socketPath?: st
     req.on('end', () => handle(req, Buffer.concat(chunks), res));
   });
   server.keepAliveTimeout = 60_000;
+  let closing = false;
   server.on('connection', (s: Socket) => {
+    // A client still running reconnects while the proxy closes: it must not hold the close up.
+    if (closing) return void s.destroy();
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -285,6 +288,7 @@ export async function startFaultyProxy(opts: { upstream: string; socketPath?: st
     log,
     calls: (path, method) => log.filter((c) => path.test(c.path) && (!method || c.method === method)),
     close: async () => {
+      closing = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
       for (const s of sockets) s.destroy();
