@@ -48,7 +48,9 @@ describe('heal: budget persisted in a file database', { skip: !hasTestEngine() &
     assert.ok(ms(watching) < until - 5000, 'the second instance is up well before the wait ends');
     const restarted = await second.waitForLog((l) => l.msg === 'restarted' && l.container === name, 25_000);
     assert.ok(ms(restarted) >= until, `restarted at ${restarted.time}, before the wait ended at ${new Date(until).toISOString()}`);
-    assert.ok(ms(restarted) - until < 2000, 'and soon after it ended');
+    // "restarted" is logged once the engine finished the restart (seconds on a loaded machine): a
+    // liveness check that the resumed timer fired; the line above is the budget check.
+    assert.ok(ms(restarted) - until < 6000, 'and soon after it ended');
     assert.equal(
       second.find((l) => l.msg === 'maximum restarts reached, waiting longer' && ms(l) < ms(restarted)).length,
       0,
