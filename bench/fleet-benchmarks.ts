@@ -5,6 +5,7 @@
 // second, which a 2-core engine cannot do; idle watching does not depend on it (the engine emits
 // health_status only when a status changes).
 import { EventCollector } from './lib/events.js';
+import { runContainer } from '../test/helpers/engine.js';
 import { BENCH_LABEL, benchNamespace, createFleet, healthCounts, removeFleet } from './lib/fleet.js';
 import { loadNow } from './lib/proc.js';
 import { sleep, startBenchRepairman, type BenchRepairman } from './lib/repairman.js';
@@ -17,6 +18,9 @@ export interface Fleet {
 }
 
 const FLEET_CMD = 'touch /tmp/ok; trap "exit 0" TERM; sleep 100000 & wait';
+/** Crashes (exit 3) at its first start only; runs quietly once Repairman has started it again. */
+const PATIENT_CMD = 'if [ ! -e /tmp/once ]; then touch /tmp/once; sleep 1; exit 3; fi; trap "exit 0" TERM; sleep 100000 & wait';
+const HEALED_SETTLE_SEC = 10;
 const FLEET_HEALTH_INTERVAL_SEC = 30;
 
 /** Create one fleet per size (size 0: a namespace with no container), run fn, always remove them. */
@@ -69,6 +73,9 @@ export interface FootprintRow {
   /** Of rssEndMiB: RssAnon (Repairman's own memory) and RssFile+RssShmem (node binary pages, shareable). */
   rssAnonEndMiB: number | null;
   rssFileEndMiB: number | null;
+  /** After the window, once it has repaired one crashed container (and 10 s later): VmRSS and its RssAnon. */
+  rssHealedMiB: number | null;
+  rssAnonHealedMiB: number | null;
   heapEndMiB: number | null;
   cpuSecPerHour: number | null;
   /** Every engine call in the window (re-checks, and duplicate-cleaner listings that other containers' events trigger), per minute. */
@@ -125,6 +132,18 @@ export async function runFootprint(opts: { fleets: Map<number, Fleet>; sizes: nu
     const end = await Promise.all(started.map(async (s) => ({ rss: s.r.rss(), parts: s.r.rssParts(), cpu: s.r.cpu(), m: await s.r.metrics() })));
     await foreign.close();
     const load = loadNow();
+    // A Repairman that has healed something has run more of its code (inspect, restart, journal, the
+    // time formatting of messages) than one that only watched: one container per fleet crashes once.
+    opts.log('footprint: one container per fleet crashes once; reading RSS after its repair');
+    const healed = await Promise.all(
+      started.map(async (s) => {
+        const name = `${(opts.fleets.get(s.size) as Fleet).namespace}patient`;
+        await runContainer(name, { cmd: PATIENT_CMD, restart: 'no', labels: { [BENCH_LABEL]: (opts.fleets.get(s.size) as Fleet).namespace } });
+        await s.r.rm.waitForLog((l) => l.msg === 'started' && l.container === name, 60_000);
+        await sleep(HEALED_SETTLE_SEC * 1000);
+        return { rss: s.r.rss(), parts: s.r.rssParts() };
+      }),
+    );
     const rows = started.map((s, i): FootprintRow => {
       const b = begin[i]!;
       const e = end[i]!;
@@ -140,6 +159,8 @@ export async function runFootprint(opts: { fleets: Map<number, Fleet>; sizes: nu
         rssEndMiB: mib(e.rss),
         rssAnonEndMiB: mib(e.parts?.anonBytes),
         rssFileEndMiB: mib(e.parts?.fileBytes),
+        rssHealedMiB: mib(healed[i]?.rss),
+        rssAnonHealedMiB: mib(healed[i]?.parts?.anonBytes),
         heapEndMiB: mib(e.m.get('repairman_process_heap_used_bytes')),
         cpuSecPerHour: cpu === null ? null : Math.round((cpu / opts.windowSec) * 3600 * 10) / 10,
         apiCallsPerMinute: Number.isFinite(calls) ? Math.round((calls / opts.windowSec) * 60 * 10) / 10 : null,
@@ -178,11 +199,13 @@ export async function runGrowth(opts: { fleets: Map<number, Fleet>; sizes: numbe
     const f = opts.fleets.get(size) as Fleet;
     const r = await startBenchRepairman({ namespace: f.namespace, http: true, intervalSec: 1, debug: true });
     try {
-      const b = await r.metrics();
       // Read right after "watching": the last check is still the first full one.
-      const fullSec = b.get('repairman_check_duration_seconds');
+      const fullSec = (await r.metrics()).get('repairman_check_duration_seconds');
+      // Both readings at the same phase of the 1 s cycle (between two re-checks), so that the window
+      // holds whole re-checks with all their calls.
+      const b = await betweenRechecks(r);
       await sleep(opts.seconds * 1000);
-      const e = await r.metrics();
+      const e = await betweenRechecks(r);
       const done = r.rm.find('re-check done');
       const quick = done.filter((l) => l.mode === 'quick').map((l) => Number(l.ms));
       const calls = (e.get(CALLS) ?? NaN) - (b.get(CALLS) ?? NaN);
@@ -201,6 +224,14 @@ export async function runGrowth(opts: { fleets: Map<number, Fleet>; sizes: numbe
     }
   }
   return { intervalSec: 1, rows };
+}
+
+/** /metrics read 400 ms after the next `re-check done` line (with --interval 1: between two re-checks). */
+async function betweenRechecks(r: BenchRepairman): Promise<Map<string, number>> {
+  const seen = r.rm.find('re-check done').length;
+  await r.rm.waitForLog(() => r.rm.find('re-check done').length > seen, 10_000);
+  await sleep(400);
+  return r.metrics();
 }
 
 export { BENCH_LABEL };
