@@ -722,7 +722,10 @@ export class Healer {
     this.setBudget(name, r.state);
     const tookMs = now - startedMs;
     const healthOutput = lastHealthOutput(info);
-    const nextGap = formatWhen(now + policy.secondsBetweenRestarts * 1000, this.timeZone);
+    // Only notifications say when the next restart may come. Formatting a time in TZ is often an
+    // instance's first use of Intl, which maps ICU's data (~7 MB of RSS): skipped when none is sent.
+    const notifies = this.wouldSend(t, 'multiple_failures') || this.wouldSend(t, ok ? 'restart' : 'restart_failed');
+    const nextGap = notifies ? formatWhen(now + policy.secondsBetweenRestarts * 1000, this.timeZone) : '';
 
     if (d.multipleFailures) {
       this.journalAppend(t, {
