@@ -11,8 +11,9 @@
 # collected, one JSON line per figure, in $REPAIRMAN_RELIABILITY_REPORT (default: a new file under
 # /tmp, named at the end). Knobs: REPAIRMAN_LOAD_SEC, REPAIRMAN_LOAD_CONTAINERS, REPAIRMAN_FUZZ_RUNS,
 # REPAIRMAN_HTTP_FUZZ_REQUESTS, REPAIRMAN_NOTIFY_OUTAGE_SEC, REPAIRMAN_SIGKILL_ROUNDS,
-# REPAIRMAN_SIGTERM_ROUNDS, TEST_CONCURRENCY (files side by side, default 3; the load test always
-# runs alone, last, so its CPU use does not disturb the timing of the others).
+# REPAIRMAN_SIGTERM_ROUNDS, REPAIRMAN_REL_ENGINE_PREFIX (default /tmp/rm-rel-: where the tests' own
+# engines live; another prefix lets two runs share a machine), TEST_CONCURRENCY (files side by side,
+# default 3; the load test always runs alone, last, so its CPU use does not disturb the others' timing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

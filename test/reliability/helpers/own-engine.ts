@@ -71,10 +71,14 @@ function scriptEnv(dir: string, liveRestore: boolean): NodeJS.ProcessEnv {
   return env;
 }
 
-/** A private engine named /tmp/rm-rel-<name> (short: unix socket paths are limited to 107 bytes). */
+/**
+ * A private engine named /tmp/rm-rel-<name> (short: unix socket paths are limited to 107 bytes).
+ * REPAIRMAN_REL_ENGINE_PREFIX replaces `/tmp/rm-rel-`, so that two runs of the suite on one machine
+ * (a CI check beside a developer's run) do not stop each other's engines.
+ */
 export async function ownEngine(name: string, opts: OwnEngineOptions = {}): Promise<OwnEngine> {
   if (!/^[a-z0-9-]{1,24}$/.test(name)) throw new Error(`engine name must be short kebab-case, got ${name}`);
-  const dir = `/tmp/rm-rel-${name}`;
+  const dir = `${process.env.REPAIRMAN_REL_ENGINE_PREFIX || '/tmp/rm-rel-'}${name}`;
   const socketPath = `${dir}/docker.sock`;
   const host = `unix://${socketPath}`;
   const env = scriptEnv(dir, opts.liveRestore === true);
