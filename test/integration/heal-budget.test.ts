@@ -56,7 +56,9 @@ describe('heal: restart budget', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_DOC
     assert.equal(before1.length, 2, rm.dump());
     assert.equal(between.length, 2, rm.dump());
     const until = Number(first.untilMs);
-    assert.ok(ms(first) + 8000 - 50 <= until && until <= ms(first) + 8000 + 50, `the longer wait lasts 8 s: ${until - ms(first)} ms`);
+    // The wait runs from the decision; its log line is stamped a little later, never earlier (the time
+    // is formatted in between, the first time with ICU's data to load: 135 ms once on a busy machine).
+    assert.ok(ms(first) + 8000 - 1000 <= until && until <= ms(first) + 8000 + 50, `the longer wait lasts 8 s: ${until - ms(first)} ms`);
     assert.ok(ms(between[0]!) >= until, `no restart before the longer wait ended (restart at ${between[0]!.time}, wait until ${new Date(until).toISOString()})`);
     // "restarted" is logged when the engine has finished the restart, which takes seconds on a loaded
     // machine: this checks liveness (the wait's timer fired), the line above checks the budget.
