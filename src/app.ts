@@ -129,6 +129,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       append: (e, max) => journal.append(e, max),
       saveBudget: (name, state) => journal.saveBudget(name, state, Date.now()),
       deleteBudget: (name) => journal.deleteBudget(name),
+      batch: (fn) => journal.batch(fn),
     },
     metrics: healMetrics,
     serializer,

@@ -490,6 +490,21 @@ describe('restart budget: state is plain JSON', () => {
     }
   });
 
+  it('keeps an in-flight restart marker through JSON, and drops a damaged one without the budget', () => {
+    const marker = { atMs: t(5), verb: 'start' as const, reason: 'crashed with exit code 3', exitCode: 3, attempt: 2, multipleFailures: true, gaveUp: false, maxHistoricEntries: 50 };
+    const s = { ...recordRestart(initialBudget(), WALK, t(5), true).state, inFlight: marker };
+    assert.deepEqual(parseBudgetState(JSON.parse(JSON.stringify(s))), s);
+    // The budget functions carry it along untouched.
+    assert.deepEqual(decide(s, WALK, t(10)).state.inFlight, marker);
+    for (const bad of [1, 'x', [], {}, { ...marker, atMs: 'then' }, { ...marker, verb: 'kill' }, { ...marker, attempt: 0 }, { ...marker, gaveUp: 1 },
+      { ...marker, maxHistoricEntries: -1 }, { ...marker, exitCode: 'x' }]) {
+      const parsed = parseBudgetState({ ...s, inFlight: bad });
+      assert.ok(parsed, JSON.stringify(bad));
+      assert.equal('inFlight' in parsed, false, JSON.stringify(bad));
+      assert.deepEqual(parsed.restartsMs, [t(5)]);
+    }
+  });
+
   it('fills fields a future-compatible row leaves out, and sorts restarts', () => {
     const parsed = parseBudgetState({ v: 1, restartsMs: [t(20), t(10)], streak: 2 });
     assert.deepEqual(parsed, { ...initialBudget(), restartsMs: [t(10), t(20)], streak: 2 });

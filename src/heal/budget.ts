@@ -73,6 +73,31 @@ export interface BudgetState {
   reachedMaxInPreviousFrame: boolean;
   givenUp: boolean;
   givenUpAtMs: number | null;
+  /**
+   * A restart handed to the engine and not yet seen through (absent otherwise). Saved with the
+   * restart it describes, before the engine call, and removed in the same transaction as that
+   * restart's journal entries: one left over at start means Repairman stopped or was killed while the
+   * engine restarted the container, and becomes the journal entry that was never written (see
+   * Healer). The budget functions below carry it along untouched.
+   */
+  inFlight?: InFlightRestart;
+}
+
+/** What the journal needs to say about a restart that Repairman did not live to see end. */
+export interface InFlightRestart {
+  /** When it was asked of the engine (the moment also recorded in restartsMs). */
+  atMs: number;
+  verb: 'restart' | 'start';
+  /** "unhealthy", "crashed with exit code 3"... */
+  reason: string;
+  exitCode?: number;
+  attempt: number;
+  /** The restart was the second or later in a row: "multiple restart failures" goes with it. */
+  multipleFailures: boolean;
+  /** The restart made the container given up: "Admin, help" goes with it. */
+  gaveUp: boolean;
+  /** The container's max_historic_entries then (for trimming when the container is gone at start). */
+  maxHistoricEntries: number;
 }
 
 export type Decision =
@@ -366,6 +391,8 @@ export function parseBudgetState(value: unknown): BudgetState | null {
   if (limitReachedInStreak === null || reachedMaxInPreviousFrame === null || givenUp === null) return null;
   const lastRestartOk = o.lastRestartOk === undefined || o.lastRestartOk === null ? null : o.lastRestartOk;
   if (lastRestartOk !== null && typeof lastRestartOk !== 'boolean') return null;
+  // A damaged marker is dropped, never the budget with it (the budget is what prevents early restarts).
+  const inFlight = parseInFlight(o.inFlight);
   return {
     v: 1,
     frameStartMs: (o.frameStartMs as number | null | undefined) ?? null,
@@ -379,5 +406,27 @@ export function parseBudgetState(value: unknown): BudgetState | null {
     reachedMaxInPreviousFrame,
     givenUp,
     givenUpAtMs: (o.givenUpAtMs as number | null | undefined) ?? null,
+    ...(inFlight ? { inFlight } : {}),
+  };
+}
+
+function parseInFlight(value: unknown): InFlightRestart | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  const { atMs, verb, reason, exitCode, attempt, multipleFailures, gaveUp, maxHistoricEntries } = value as Record<string, unknown>;
+  const whole = (n: unknown, min: number): n is number => typeof n === 'number' && Number.isInteger(n) && n >= min;
+  if (!isMs(atMs) || (verb !== 'restart' && verb !== 'start') || typeof reason !== 'string') return null;
+  if (!whole(attempt, 1) || !whole(maxHistoricEntries, 0)) return null;
+  if (typeof multipleFailures !== 'boolean' || typeof gaveUp !== 'boolean') return null;
+  const code = exitCode === undefined ? undefined : whole(exitCode, -Infinity) ? exitCode : null;
+  if (code === null) return null;
+  return {
+    atMs,
+    verb,
+    reason: reason.slice(0, 500),
+    ...(code !== undefined ? { exitCode: code } : {}),
+    attempt,
+    multipleFailures,
+    gaveUp,
+    maxHistoricEntries,
   };
 }

@@ -23,6 +23,7 @@ import {
   recordRestart,
   type BudgetState,
   type Decision,
+  type InFlightRestart,
 } from './budget.js';
 import {
   bareName,
@@ -46,6 +47,8 @@ export interface HealJournal {
   append(entry: JournalEntryInput, maxPerContainer: number): unknown;
   saveBudget(container: string, state: BudgetState): void;
   deleteBudget(container: string): void;
+  /** Runs fn's writes in one transaction (src/journal's batch); without it they run one by one. */
+  batch?(fn: () => void): void;
 }
 
 export interface Clock {
@@ -131,6 +134,12 @@ export class Healer {
   private readonly budgets: Map<string, BudgetState>;
   /** Pending "decide again" timers (gap and longer waits), one per container. */
   private readonly wakes = new Map<string, { handle: unknown; untilMs: number }>();
+  /**
+   * Budgets loaded with a restart marker (BudgetState.inFlight): the previous instance died while the
+   * engine restarted them. Journaled when the container is first tracked (its labels decide trimming
+   * and notifications), or after the first full listing when it is gone.
+   */
+  private readonly leftovers = new Set<string>();
   /** Pending "has it run a whole frame?" timers for containers without a healthcheck. */
   private readonly probes = new Map<string, { handle: unknown; atMs: number }>();
   /** Evaluations queued and not started yet: a burst of triggers makes one evaluation. */
@@ -172,6 +181,7 @@ export class Healer {
     this.timeZone = opts.timeZone;
     this.host = opts.host ?? osHostname();
     this.budgets = new Map(opts.budgets ?? []);
+    for (const [name, b] of this.budgets) if (b.inFlight) this.leftovers.add(name);
   }
 
   // ---- read side (state view) ----------------------------------------------------------------
@@ -390,6 +400,8 @@ export class Healer {
     const seen = new Set<string>();
     for (const c of all) seen.add(this.trackSummary(c).name);
     for (const [name, t] of this.tracked) if (!seen.has(name)) this.forget(name, t.id);
+    // Restarts left in flight by the previous instance, of containers that are gone by now.
+    for (const name of [...this.leftovers]) if (!this.tracked.has(name)) this.journalLeftover(name, null);
   }
 
   /** A listed container in trouble: evaluate it unless the listing already says nothing can be done. */
@@ -462,6 +474,7 @@ export class Healer {
     this.tracked.set(name, t);
     if (known && known.id !== id) this.settled.delete(known.id);
     this.reportProblems(t);
+    if (this.leftovers.size > 0) this.journalLeftover(name, t);
     return t;
   }
 
@@ -688,14 +701,30 @@ export class Healer {
     let ok = true;
     let error: unknown = null;
     const startedMs = this.clock.now();
-    this.log.info(dryRun ? `dry run: would ${verb}` : `${verb}ing`, { container: name, reason, attempt: d.attempt, stopTimeoutSec: policy.stopTimeoutSec });
     // The budget before this restart: the outcome below is recorded on it.
     const budgetBefore = this.budgetOf(name);
+    let marker: InFlightRestart | null = null;
     if (!dryRun) {
       // Counted (and persisted) before the call: if Repairman dies while the engine restarts the
       // container, the engine finishes the restart without us, and the next instance must still find
-      // it in the budget (or a SIGKILL at the wrong moment would reset the budget early).
-      this.setBudget(name, recordRestart(budgetBefore, policy, startedMs, true).state);
+      // it in the budget (or a SIGKILL at the wrong moment would reset the budget early). The marker
+      // saved with it tells the next instance to journal it (see journalInFlight).
+      const counted = recordRestart(budgetBefore, policy, startedMs, true);
+      marker = {
+        atMs: startedMs,
+        verb,
+        reason,
+        ...(c.kind === 'crashed' ? { exitCode: c.exitCode } : {}),
+        attempt: d.attempt,
+        multipleFailures: d.multipleFailures,
+        gaveUp: counted.gaveUp,
+        maxHistoricEntries: policy.maxHistoricEntries,
+      };
+      this.setBudget(name, { ...counted.state, inFlight: marker });
+    }
+    // Logged once the marker is saved: a "restarting" line always has its journal entry.
+    this.log.info(dryRun ? `dry run: would ${verb}` : `${verb}ing`, { container: name, reason, attempt: d.attempt, stopTimeoutSec: policy.stopTimeoutSec });
+    if (marker) {
       this.acting.add(name);
       this.actingIds.add(info.Id);
       try {
@@ -706,12 +735,18 @@ export class Healer {
         if (logsWanted) logs = this.fetchLogs(info.Id);
         await call;
       } catch (err) {
-        if (this.stopped) return; // abandoned on shutdown: nothing to record
         ok = false;
         error = err;
       } finally {
         this.acting.delete(name);
         this.actingIds.delete(info.Id);
+      }
+      if (this.stopped) {
+        // Repairman is stopping: the call was abandoned (aborted; the engine finishes the restart) or
+        // returned just now. Journal it while the journal is still open (app.ts closes it after
+        // healer.stop), with no notification (the notifier is closing) and no timers.
+        this.journalInFlight(t, marker, ok ? 'done' : 'stopped', false);
+        return;
       }
     } else if (logsWanted) {
       logs = this.fetchLogs(info.Id);
@@ -719,20 +754,37 @@ export class Healer {
     if (this.stopped) return;
     const now = this.clock.now();
     const r = recordRestart(budgetBefore, policy, now, ok);
-    this.setBudget(name, r.state);
     const tookMs = now - startedMs;
     const healthOutput = lastHealthOutput(info);
     // Only notifications say when the next restart may come. Formatting a time in TZ is often an
     // instance's first use of Intl, which maps ICU's data (~7 MB of RSS): skipped when none is sent.
     const notifies = this.wouldSend(t, 'multiple_failures') || this.wouldSend(t, ok ? 'restart' : 'restart_failed');
     const nextGap = notifies ? formatWhen(now + policy.secondsBetweenRestarts * 1000, this.timeZone) : '';
+    const msg = ok ? '' : maskUrlsInText(errorMessage(error));
+
+    // The budget (without the marker) and the journal entries in one transaction: a SIGKILL between
+    // them would leave a restart either journaled twice or not at all.
+    this.atomically(name, () => {
+      this.setBudget(name, withoutInFlight(r.state));
+      if (d.multipleFailures) {
+        this.journalAppend(t, {
+          kind: 'multiple_failures',
+          message: `Multiple restart failures: restart ${d.attempt} in a row without recovery (${reason})`,
+          details: { reason, attempt: d.attempt },
+        });
+      }
+      if (ok) {
+        const message = dryRun ? `Dry run: would have ${verb === 'restart' ? 'restarted' : 'started'} it (${reason})` : `${verb === 'restart' ? 'Restarted' : 'Started'} (${reason})`;
+        this.journalAppend(t, { kind: 'restart', message, details: { reason, exitCode: c.kind === 'crashed' ? c.exitCode : undefined, attempt: d.attempt, dryRun } });
+      } else {
+        this.journalAppend(t, { kind: 'restart_failed', message: `${verb === 'restart' ? 'Restart' : 'Start'} failed (${reason}): ${msg}`, details: { reason, error: msg, code: codeOf(error) } });
+      }
+      if (r.gaveUp) {
+        this.journalAppend(t, { kind: 'give_up', message: giveUpMessage(r.state.streak), details: { reason, streak: r.state.streak } });
+      }
+    });
 
     if (d.multipleFailures) {
-      this.journalAppend(t, {
-        kind: 'multiple_failures',
-        message: `Multiple restart failures: restart ${d.attempt} in a row without recovery (${reason})`,
-        details: { reason, attempt: d.attempt },
-      });
       this.notify(t, 'multiple_failures', {
         summary: `${name} keeps failing: restart ${d.attempt} in a row without recovery`,
         reason,
@@ -742,9 +794,7 @@ export class Healer {
     }
     if (ok) {
       this.metrics.restarts.inc({ reason: c.kind });
-      const message = dryRun ? `Dry run: would have ${verb === 'restart' ? 'restarted' : 'started'} it (${reason})` : `${verb === 'restart' ? 'Restarted' : 'Started'} (${reason})`;
       this.log.info(dryRun ? 'dry run: not restarted' : verb === 'restart' ? 'restarted' : 'started', { container: name, reason, attempt: d.attempt, ms: tookMs });
-      this.journalAppend(t, { kind: 'restart', message, details: { reason, exitCode: c.kind === 'crashed' ? c.exitCode : undefined, attempt: d.attempt, dryRun } });
       this.notify(t, 'restart', {
         summary: dryRun ? `Dry run: ${name} would have been ${verb === 'restart' ? 'restarted' : 'started'}` : `${name} was ${verb === 'restart' ? 'restarted' : 'started again'}`,
         reason,
@@ -754,9 +804,7 @@ export class Healer {
       if (!dryRun && !info.State?.Health) this.scheduleProbe(name, now + policy.frameSizeSec * 1000);
     } else {
       this.metrics.restartFailures.inc();
-      const msg = maskUrlsInText(errorMessage(error));
       this.log.warn(`${verb} failed`, { container: name, reason, error: msg, code: codeOf(error) });
-      this.journalAppend(t, { kind: 'restart_failed', message: `${verb === 'restart' ? 'Restart' : 'Start'} failed (${reason}): ${msg}`, details: { reason, error: msg, code: codeOf(error) } });
       this.notify(t, 'restart_failed', {
         summary: `${name} could not be ${verb === 'restart' ? 'restarted' : 'started'}: ${msg}`,
         reason,
@@ -768,15 +816,101 @@ export class Healer {
     if ((dryRun || !ok) && !r.gaveUp) this.scheduleWake(name, now + Math.max(MIN_RELOOK_MS, policy.secondsBetweenRestarts * 1000));
     if (r.gaveUp) {
       this.metrics.giveUps.inc();
-      const message = `Admin, help: not touching this container any more (${r.state.streak} restarts in a row without recovery)`;
       this.log.warn('gave up', { container: name, reason, streak: r.state.streak });
-      this.journalAppend(t, { kind: 'give_up', message, details: { reason, streak: r.state.streak } });
       this.notify(t, 'give_up', {
-        summary: `${name}: ${message}`,
+        summary: `${name}: ${giveUpMessage(r.state.streak)}`,
         reason,
         next: `nothing until it is healthy again or someone runs \`repairman reset ${name}\``,
         healthOutput,
       }, logs);
+    }
+  }
+
+  /**
+   * The journal entries of a restart whose end Repairman did not handle as usual, from its marker
+   * (BudgetState.inFlight): the same entries a restart gets (multiple failures, the restart, a
+   * give-up), written in one transaction with the budget that drops the marker, so each restart is
+   * journaled exactly once. `how`:
+   * - 'done': the call returned while Repairman was stopping;
+   * - 'stopped': abandoned at SIGTERM (the aborted call; the engine finishes the restart);
+   * - 'killed': a marker left by an instance that ended during the call without recording it (a
+   *   SIGKILL, an OOM kill, a power cut; or a SIGTERM whose journaling failed), found at this start.
+   *   Notified like a restart would have been when `notify` (never while stopping).
+   * When the transaction fails the marker stays, and the next start journals it.
+   */
+  private journalInFlight(t: TrackedContainer, m: InFlightRestart, how: 'done' | 'stopped' | 'killed', notify: boolean): void {
+    const name = t.name;
+    const Verb = m.verb === 'restart' ? 'Restart' : 'Start';
+    const message =
+      how === 'done'
+        ? `${m.verb === 'restart' ? 'Restarted' : 'Started'} (${m.reason}), as Repairman stopped`
+        : how === 'stopped'
+          ? `${Verb} requested (${m.reason}) and handed to the engine when Repairman stopped; the engine finishes it`
+          : `${Verb} requested (${m.reason}) before Repairman was stopped or killed; left to the engine to finish`;
+    const base = { reason: m.reason, attempt: m.attempt };
+    const entries: Omit<JournalEntryInput, 'container' | 'atMs'>[] = [];
+    if (m.multipleFailures) {
+      entries.push({ kind: 'multiple_failures', message: `Multiple restart failures: restart ${m.attempt} in a row without recovery (${m.reason})`, details: base });
+    }
+    entries.push({
+      kind: 'restart',
+      message,
+      details: { ...base, exitCode: m.exitCode, interrupted: how === 'done' ? undefined : how, requestedAtMs: m.atMs },
+    });
+    if (m.gaveUp) entries.push({ kind: 'give_up', message: giveUpMessage(m.attempt), details: { reason: m.reason, streak: m.attempt } });
+    const before = this.budgets.get(name);
+    const after = before?.inFlight?.atMs === m.atMs ? withoutInFlight(before) : before;
+    const max = t.id ? t.policy.maxHistoricEntries : m.maxHistoricEntries;
+    const written = this.atomically(name, () => {
+      for (const e of entries) this.journal.append({ container: name, atMs: m.atMs, ...e }, max);
+      if (after && after !== before) this.journal.saveBudget(name, after);
+    });
+    if (!written) return;
+    if (after && after !== before) this.budgets.set(name, after);
+    if (how === 'killed') this.log.info('restart journaled from before this start', { container: name, reason: m.reason, requestedAtMs: m.atMs, gaveUp: m.gaveUp });
+    else if (how === 'stopped') this.log.info(`${m.verb} left to the engine`, { container: name, reason: m.reason });
+    if (!notify) return;
+    const when = formatWhen(m.atMs, this.timeZone);
+    const next = m.gaveUp ? 'no more restarts: given up' : 'watching it again';
+    if (m.multipleFailures) {
+      this.notify(t, 'multiple_failures', { summary: `${name} keeps failing: restart ${m.attempt} in a row without recovery`, reason: m.reason, next, atMs: m.atMs }, null);
+    }
+    this.notify(t, 'restart', { summary: `${name}: ${Verb.toLowerCase()} requested at ${when}, before Repairman stopped; left to the engine to finish`, reason: m.reason, next, atMs: m.atMs }, null);
+    if (m.gaveUp) {
+      this.notify(t, 'give_up', {
+        summary: `${name}: ${giveUpMessage(m.attempt)}`,
+        reason: m.reason,
+        next: `nothing until it is healthy again or someone runs \`repairman reset ${name}\``,
+        atMs: m.atMs,
+      }, null);
+    }
+  }
+
+  /** A marker left by the previous instance: journal it once the container's labels are known. */
+  private journalLeftover(name: string, t: TrackedContainer | null): void {
+    if (!this.leftovers.delete(name)) return;
+    const m = this.budgets.get(name)?.inFlight;
+    if (!m) return;
+    this.journalInFlight(t ?? this.untracked(name), m, 'killed', true);
+  }
+
+  /** A stand-in for a container no longer there (its global policy; id '' marks it). */
+  private untracked(name: string): TrackedContainer {
+    return { id: '', name, state: 'unknown', health: null, labels: {}, policy: this.settings.defaults, problems: [], excluded: null, deliberate: null };
+  }
+
+  /**
+   * Runs journal writes in one transaction when the journal can (the app's can). False, with the
+   * error logged, when it failed: then none of its writes happened.
+   */
+  private atomically(name: string, fn: () => void): boolean {
+    try {
+      if (this.journal.batch) this.journal.batch(fn);
+      else fn();
+      return true;
+    } catch (err) {
+      this.log.error('could not write the journal', { container: name, error: errorMessage(err) });
+      return false;
     }
   }
 
@@ -927,7 +1061,7 @@ export class Healer {
   private notify(
     t: TrackedContainer,
     kind: JournalKind,
-    fields: Pick<NotifyEvent, 'summary'> & Partial<Pick<NotifyEvent, 'reason' | 'next' | 'healthOutput' | 'dedupeKey'>>,
+    fields: Pick<NotifyEvent, 'summary'> & Partial<Pick<NotifyEvent, 'reason' | 'next' | 'healthOutput' | 'dedupeKey' | 'atMs'>>,
     logs: Promise<string[] | undefined> | string | null,
   ): void {
     if (this.stopped || !this.wouldSend(t, kind)) return;
@@ -1011,6 +1145,17 @@ function clampDelay(ms: number): number {
 /** RE2 (the engine's regexp) escaping for a literal prefix. */
 export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function giveUpMessage(streak: number): string {
+  return `Admin, help: not touching this container any more (${streak} restarts in a row without recovery)`;
+}
+
+/** The state without its in-flight marker (the same object when it has none). */
+function withoutInFlight(state: BudgetState): BudgetState {
+  if (state.inFlight === undefined) return state;
+  const { inFlight: _done, ...rest } = state;
+  return rest;
 }
 
 function codeOf(err: unknown): string | undefined {

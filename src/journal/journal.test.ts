@@ -142,6 +142,31 @@ describe('journal: budgets', () => {
     j.close();
   });
 
+  it('batch keeps every write of its function or none, appends nested inside included', () => {
+    const j = openJournal({ dbPath: tempDb() });
+    const marked = { ...recordRestart(initialBudget(), POLICY, T0, true).state, inFlight: { atMs: T0, verb: 'restart' as const, reason: 'unhealthy', attempt: 1, multipleFailures: false, gaveUp: false, maxHistoricEntries: 50 } };
+    j.saveBudget('web', marked, T0);
+    const { inFlight: _m, ...cleared } = marked;
+    assert.throws(() =>
+      j.batch(() => {
+        j.append(entry('web', 1), 50);
+        j.saveBudget('web', cleared, T0 + 1);
+        throw new Error('cut half way');
+      }),
+    );
+    assert.equal(j.count(), 0, 'the entry was rolled back');
+    assert.deepEqual(j.loadBudget('web'), marked, 'and so was the budget: the marker is still there');
+    assert.equal(j.batch(() => {
+      j.append(entry('web', 2), 50);
+      j.saveBudget('web', cleared, T0 + 2);
+      return 'done';
+    }), 'done');
+    assert.equal(j.count(), 1);
+    assert.deepEqual(j.loadBudget('web'), cleared);
+    j.close();
+    assertJournalError(() => j.batch(() => undefined), 'closed');
+  });
+
   it('skips a damaged budget row and says so', () => {
     const path = tempDb();
     const j = openJournal({ dbPath: path });

@@ -257,6 +257,11 @@ class SqliteJournal implements Journal {
     return this.guard('append', () => this.db.transaction(() => this.insert(entry, maxPerContainer))());
   }
 
+  batch<T>(fn: () => T): T {
+    this.writable('batch');
+    return this.guard('batch', () => this.db.transaction(fn)());
+  }
+
   list(opts: { limit: number; beforeNum?: number; container?: string }): JournalEntry[] {
     return this.guard('list', () => {
       const limit = Math.min(whole(opts.limit, 20), MAX_LIST);
@@ -436,6 +441,10 @@ class LazyMemoryJournal implements Journal {
 
   append(entry: JournalEntryInput, maxPerContainer: number): JournalEntry {
     return this.opened('append').append(entry, maxPerContainer);
+  }
+
+  batch<T>(fn: () => T): T {
+    return this.opened('batch').batch(fn);
   }
 
   list(opts: { limit: number; beforeNum?: number; container?: string }): JournalEntry[] {

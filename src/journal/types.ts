@@ -55,6 +55,11 @@ export interface Journal {
   readonly readonly: boolean;
   /** Adds an entry and trims that container to its newest `maxPerContainer` entries (0 keeps none). */
   append(entry: JournalEntryInput, maxPerContainer: number): JournalEntry;
+  /**
+   * Runs `fn` (synchronous) in one transaction: every write it makes is kept, or none (a SIGKILL
+   * cannot keep half of them). Nests: an append inside is a savepoint of its own.
+   */
+  batch<T>(fn: () => T): T;
   /** Newest first; `beforeNum` pages backwards (entries with num < beforeNum). */
   list(opts: { limit: number; beforeNum?: number; container?: string }): JournalEntry[];
   /** Restarts and failed restarts at or after `sinceMs`, oldest first. */

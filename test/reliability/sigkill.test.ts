@@ -9,7 +9,9 @@
 // These three stop slowly (2 s stop timeout), and every other kill is aimed at the moment one of
 // their restarts is under way: the engine finishes it while Repairman is dead.
 // After every kill the database must open with Repairman's own code and pass SQLite's integrity
-// check; at the end every message the receiver got must be in the journal.
+// check; at the end every message the receiver got must be in the journal, and every restart
+// Repairman asked of the engine must be in it exactly once (those a kill cut short are journaled by
+// the next start, from the marker saved with the budget before the engine call).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,6 +32,14 @@ const FLAP_CMD = 'touch /tmp/ok; trap "exit 0" TERM; (sleep 2; rm -f /tmp/ok) & 
 /** Never healthy, and deaf to SIGTERM: each restart takes the 2 s stop timeout. */
 const STUCK_CMD = 'trap "" TERM; while true; do sleep 1; done';
 const L = 'org.riotkit.repairman.';
+/** "restarting" / "starting" (a crashed container): logged once the restart's marker is saved. */
+const requestedRestarts = (rm: RepairmanProcess): number => rm.find((l) => l.msg === 'restarting' || (l.msg === 'starting' && l.container !== undefined)).length;
+/** Its stdout read to the end (the exit can be reported before the last lines are). */
+const drained = (rm: RepairmanProcess): Promise<void> =>
+  rm.child.stdout!.readableEnded ? Promise.resolve() : new Promise((resolve) => {
+    rm.child.stdout!.once('end', () => resolve());
+    rm.child.stdout!.once('close', () => resolve());
+  });
 
 describe(`reliability: ${KILLS} SIGKILLs under load with --db-path on a file`, { skip: !hasTestEngine() && 'REPAIRMAN_TEST_DOCKER_HOST is not set' }, () => {
   const ns = uniqueNamespace('rel-kill');
@@ -69,6 +79,7 @@ describe(`reliability: ${KILLS} SIGKILLs under load with --db-path on a file`, {
     const kills: string[] = [];
     const journalProblems: string[] = [];
     let aimedHits = 0;
+    let requested = 0;
     for (let round = 1; round <= KILLS; round++) {
       current = await startRepairman({ namespace: ns, dbPath, args, readyTimeoutMs: 20_000 });
       const rm = current;
@@ -88,6 +99,8 @@ describe(`reliability: ${KILLS} SIGKILLs under load with --db-path on a file`, {
       }
       assertNoCrashLogged(rm);
       const exit = await rm.kill();
+      await drained(rm);
+      requested += requestedRestarts(rm);
       for (const l of rm.find((x) => /journal|budget/.test(x.msg) && x.level !== 'info')) journalProblems.push(`${l.msg}: ${String(l.error)}`);
       assert.equal(exit.signal, 'SIGKILL');
       kills.push(`${round}: ${Date.now() - startedAt} ms ${when}`);
@@ -112,17 +125,27 @@ describe(`reliability: ${KILLS} SIGKILLs under load with --db-path on a file`, {
     await sleep(5_000);
     const stop = await current.stop();
     assert.equal(stop.code, 0);
+    await drained(current);
+    requested += requestedRestarts(current);
     current = undefined;
     await sleep(1_000);
 
     // ---- every notified event is in the journal ----
     const j = openJournal({ dbPath, readonly: true });
     let all: JournalEntry[];
+    let markers: string[];
     try {
       all = j.list({ limit: 100_000 });
+      markers = [...j.loadBudgets()].filter(([, b]) => b.inFlight).map(([name]) => name);
     } finally {
       j.close();
     }
+    // ---- every restart asked of the engine journaled once, those cut by a kill included ----
+    const restartEntries = all.filter((e) => e.kind === 'restart' || e.kind === 'restart_failed');
+    const cut = restartEntries.filter((e) => e.details?.interrupted === 'killed').length;
+    const abandoned = restartEntries.filter((e) => e.details?.interrupted === 'stopped').length;
+    assert.deepEqual(markers, [], 'restart markers left after a clean stop');
+    assert.equal(restartEntries.length, requested, `${requested} restarts asked of the engine, ${restartEntries.length} journaled (${cut} of them cut by a kill)`);
     const received = rx.requests.map((r) => r.json() as Notified);
     const lost = unjournaled(received, all);
     const near = (m: Notified): string =>
@@ -153,6 +176,7 @@ describe(`reliability: ${KILLS} SIGKILLs under load with --db-path on a file`, {
     report(
       'SIGKILL',
       `${KILLS} kills (${aimedHits} during a slow restart of a guarded container); database opened and intact every time; ${received.length} notifications, all in the journal (${all.length} entries); ` +
+        `${requested} restarts asked of the engine, each journaled once (${cut} cut by a kill, journaled at the next start; ${abandoned} abandoned at the final SIGTERM); ` +
         `engine restarts: limited ${count(limited)} (max 2), giveup ${count(giveup)} (max 3), gap ${gapMarks.length} at >= 15 s apart; ${flaps} flapping restarts`,
       { kills },
     );
