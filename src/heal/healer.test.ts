@@ -766,3 +766,69 @@ describe('healer: restarts in flight when Repairman stops', () => {
     await second.healer.stop();
   });
 });
+
+describe('healer: a container removed during its wait', () => {
+  /** Restarted once at t=0, unhealthy again at once: in the gap wait until t=10 s. */
+  async function inGapWait(policy: Partial<ContainerPolicy> = {}): Promise<Setup & { c: FakeContainer }> {
+    const s = setup({ policy: { notifyUrls: ['https://hooks.example/x'], notifyLevel: 'DEBUG', ...policy } });
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    s.engine.onRestart = (x) => {
+      x.health = 'unhealthy';
+      queueMicrotask(() => s.healer.handleEvent(ev('health_status: unhealthy', x)));
+    };
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(1_000);
+    assert.equal(s.healer.budgetViewOf('ns-web', s.clock.now()).state, policy.maxRestartsInFrame === 1 ? 'longer_wait' : 'waiting');
+    return { ...s, c };
+  }
+
+  it('destroyed in the gap wait: journaled (not notified), the wait dropped, nothing restarted', async () => {
+    const s = await inGapWait();
+    s.engine.containers.delete('ns-web');
+    s.healer.handleEvent(ev('destroy', s.c));
+    assert.deepEqual(kinds(s.journal), ['restart', 'wait', 'gone']);
+    const [e] = s.journal.list({ limit: 1 });
+    assert.equal(e!.message, 'Removed during the wait before its next restart (until 2024-01-01 12:00:10 (UTC)): nothing left to restart');
+    assert.deepEqual(e!.details, { wait: 'gap', untilMs: Date.UTC(2024, 0, 1, 12, 0, 10) });
+    assert.equal(s.healer.pendingWakeMs('ns-web'), null);
+    s.engine.calls.length = 0;
+    await s.clock.advance(60_000);
+    assert.deepEqual(s.engine.calls, [], 'no timer left: not even an inspect');
+    assert.deepEqual(s.sent.filter((x) => x.kind === 'gone'), []);
+    await s.healer.stop();
+  });
+
+  it('removed in the longer wait, seen by a full re-check (no event): journaled once', async () => {
+    const s = await inGapWait({ maxRestartsInFrame: 1 });
+    s.engine.containers.delete('ns-web');
+    await s.healer.recheck('full');
+    await s.healer.recheck('full');
+    await s.clock.advance(0);
+    assert.deepEqual(kinds(s.journal), ['restart', 'longer_wait', 'gone']);
+    assert.match(s.journal.list({ limit: 1 })[0]!.message, /^Removed during its longer wait \(until 2024-01-01 12:05:00 \(UTC\)\)/);
+    await s.healer.stop();
+  });
+
+  it('removed in the gap wait without any event: found when the wait ends, journaled', async () => {
+    const s = await inGapWait();
+    s.engine.containers.delete('ns-web');
+    await s.clock.advance(10_000);
+    assert.deepEqual(kinds(s.journal), ['restart', 'wait', 'gone']);
+    assert.equal(s.engine.count('restart'), 1);
+    await s.healer.stop();
+  });
+
+  it('keeps max_historic_entries, and says nothing about a container removed while not waiting', async () => {
+    const s = await inGapWait({ maxHistoricEntries: 2 });
+    s.engine.containers.delete('ns-web');
+    s.healer.handleEvent(ev('destroy', s.c));
+    assert.deepEqual(kinds(s.journal), ['wait', 'gone']);
+    const other = s.engine.add({ name: 'ns-calm', health: 'healthy' });
+    s.healer.handleEvent(ev('start', other));
+    s.engine.containers.delete('ns-calm');
+    s.healer.handleEvent(ev('destroy', other));
+    await s.clock.advance(0);
+    assert.deepEqual(kinds(s.journal, 'ns-calm'), []);
+    await s.healer.stop();
+  });
+});

@@ -134,6 +134,8 @@ export class Healer {
   private readonly budgets: Map<string, BudgetState>;
   /** Pending "decide again" timers (gap and longer waits), one per container. */
   private readonly wakes = new Map<string, { handle: unknown; untilMs: number }>();
+  /** Wakes that fired and whose evaluation has not yet found the container (a removal is still "during the wait"). */
+  private readonly waking = new Set<string>();
   /**
    * Budgets loaded with a restart marker (BudgetState.inFlight): the previous instance died while the
    * engine restarted them. Journaled when the container is first tracked (its labels decide trimming
@@ -478,17 +480,40 @@ export class Healer {
     return t;
   }
 
+  /** The container is gone (destroyed, not listed, or not found). */
   private forget(name: string, id: string): void {
+    const t = this.tracked.get(name);
+    const wake = this.wakes.get(name);
+    const waiting = wake !== undefined || this.waking.has(name);
     this.tracked.delete(name);
     this.settled.delete(id);
     this.cancelTimers(name);
     this.updateGauges();
+    if (t && waiting) this.journalGone(t, wake?.untilMs ?? null);
+  }
+
+  /**
+   * Removed while a wait before its next restart was in progress: the wait is dropped (nothing is
+   * left to restart), and said so. Journaled, not notified (like the wait itself). The budget stays
+   * with the name (SPEC 3): a container re-created under it goes on from there.
+   */
+  private journalGone(t: TrackedContainer, wakeUntilMs: number | null): void {
+    const b = this.budgets.get(t.name);
+    const wait: 'longer' | 'gap' | 'retry' = b?.longerWaitStartedMs != null ? 'longer' : b?.waitUntilMs != null ? 'gap' : 'retry';
+    const untilMs =
+      wakeUntilMs ??
+      (wait === 'longer' ? b!.longerWaitStartedMs! + t.policy.secondsBetweenNextFrame * 1000 : wait === 'gap' ? b!.waitUntilMs : null);
+    const what = wait === 'longer' ? 'its longer wait' : wait === 'gap' ? 'the wait before its next restart' : 'the wait before its next try';
+    const when = untilMs === null ? '' : ` (until ${formatWhen(untilMs, this.timeZone)})`;
+    this.log.info('removed while waiting', { container: t.name, wait, untilMs });
+    this.journalAppend(t, { kind: 'gone', message: `Removed during ${what}${when}: nothing left to restart`, details: { wait, untilMs } });
   }
 
   private cancelTimers(name: string): void {
     const w = this.wakes.get(name);
     if (w) this.clock.clearTimeout(w.handle);
     this.wakes.delete(name);
+    this.waking.delete(name);
     const p = this.probes.get(name);
     if (p) this.clock.clearTimeout(p.handle);
     this.probes.delete(name);
@@ -573,8 +598,10 @@ export class Healer {
     if (info === null) {
       const t = this.tracked.get(name);
       if (t) this.forget(name, t.id);
+      this.waking.delete(name);
       return;
     }
+    this.waking.delete(name);
     if (this.actingIds.has(info.Id)) {
       this.log.debug('already being restarted under another name', { container: name, id: info.Id.slice(0, 12), trigger });
       return;
@@ -1001,6 +1028,7 @@ export class Healer {
     if (w) this.clock.clearTimeout(w.handle);
     const handle = this.clock.setTimeout(() => {
       this.wakes.delete(name);
+      this.waking.add(name);
       this.consider(name, 'timer');
     }, clampDelay(untilMs - this.clock.now() + TIMER_SLACK_MS));
     this.wakes.set(name, { handle, untilMs });

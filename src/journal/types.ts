@@ -11,7 +11,8 @@ export type JournalKind =
   | 'restart_failed'
   | 'duplicate_removed'
   | 'config_error'
-  | 'reset'; // repairman reset NAME
+  | 'reset' // repairman reset NAME
+  | 'gone'; // removed while a wait before its next restart was in progress (journaled, never notified)
 
 export type Severity = 'debug' | 'info' | 'warning';
 

@@ -141,6 +141,7 @@ function titleFor(event: NotifyEvent, name: string): string {
   switch (event.kind) {
     case 'restart': return `Restarted container ${name}`;
     case 'wait': return `Waiting before restarting container ${name}`;
+    case 'gone': return `Container ${name} was removed while waiting for its next restart`;
     case 'multiple_failures': return `Container ${name} keeps failing after restarts`;
     case 'longer_wait': return `Maximum restarts reached for container ${name}, waiting longer`;
     case 'give_up': return `Gave up on container ${name}: admin, help`;

@@ -7,13 +7,15 @@ import type { JournalKind, Severity } from '../journal/types.js';
 /**
  * The severity of every journal kind, in one table. The SPEC rows are restart, duplicate_removed (debug),
  * multiple_failures, recovered (info), longer_wait, give_up, restart_failed, config_error (warning).
- * `wait` and `reset` are not in the SPEC table: a wait is the quiet part of a restart (debug), a reset is
- * a person's action worth telling the others about (info). `test` (notify-test) is always sent.
+ * `wait`, `gone` and `reset` are not in the SPEC table: a wait is the quiet part of a restart (debug), and
+ * so is a container removed during its wait (`gone`); the healer journals both and notifies neither. A
+ * reset is a person's action worth telling the others about (info). `test` (notify-test) is always sent.
  */
 export const SEVERITY_OF_KIND: Readonly<Record<JournalKind | 'test', Severity>> = {
   restart: 'debug',
   duplicate_removed: 'debug',
   wait: 'debug',
+  gone: 'debug',
   multiple_failures: 'info',
   recovered: 'info',
   reset: 'info',

@@ -92,16 +92,21 @@ describe('reliability: containers removed, renamed or re-created while their res
     return { id, startedAt };
   }
 
-  it('removed during the gap wait: the wait is dropped, nothing is restarted, no crash', async () => {
+  it('removed during the gap wait: the wait is dropped and said so (log, journal), nothing is restarted, no crash', async () => {
     const name = `${ns}gap-rm`;
     const { untilMs } = await inGapWait(name);
+    const removedAt = Date.now();
     await docker(['rm', '-f', name]);
+    const said = await rm.waitForLog((l) => l.msg === 'removed while waiting' && l.container === name, 10_000);
+    assert.equal(said.level, 'info');
+    assert.equal(said.wait, 'gap');
     await sleep(untilMs - Date.now() + 3_000);
     assert.equal(rm.find((l) => l.container === name && /^(restarting|restart failed|restarted)$/.test(l.msg) && ms(l) > untilMs - GAP_SEC * 1000 + 500).length, 0, 'no restart attempted on a removed container');
     const j = await journalOf(name);
-    assert.deepEqual(j.map((e) => e.kind), ['restart', 'recovered', 'wait'], JSON.stringify(j));
+    assert.deepEqual(j.map((e) => e.kind), ['restart', 'recovered', 'wait', 'gone'], JSON.stringify(j));
+    assert.match(j[3]!.message, /^Removed during the wait before its next restart \(until .+\): nothing left to restart$/);
     assertAliveAndClean(rm);
-    figures.push(`removed in the gap: journal ${j.map((e) => e.kind).join(', ')}, no further action`);
+    figures.push(`removed in the gap: logged and journaled ${ms(said) - removedAt} ms after \`docker rm -f\` (journal ${j.map((e) => e.kind).join(', ')}), no further action`);
   });
 
   it('renamed during the gap wait: the old name is not restarted; the new name is healed as its own container', async () => {
