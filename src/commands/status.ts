@@ -15,6 +15,8 @@ import type { ContainerView } from '../state/types.js';
 import type { CommandContext, CommandRun } from './types.js';
 
 export const STATUS_TIMEOUT_MS = 5000;
+/** /api/containers takes 1-2 KB per container. */
+export const STATUS_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export type StatusRead =
   | { ok: true; payload: ContainersPayload; from: string }
@@ -56,7 +58,7 @@ export const httpSource: StatusSource = {
     } else root = instanceRootUrl(settings);
     const url = `${root}api/containers`;
     try {
-      const res = await httpGet(url, { timeoutMs: STATUS_TIMEOUT_MS, signal: ctx.signal });
+      const res = await httpGet(url, { timeoutMs: STATUS_TIMEOUT_MS, signal: ctx.signal, maxBodyBytes: STATUS_MAX_BODY_BYTES });
       if (res.status === 404) return { ok: false, from: url, why: 'answered 404: is --http-prefix (or the --url path) right?' };
       if (res.status !== 200) return { ok: false, from: url, why: `answered ${res.status}` };
       let body: unknown;

@@ -169,7 +169,7 @@ test('bad replies: not JSON, wrong shape, oversized', async (t) => {
     res.end(body);
   });
   t.after(() => fake.close());
-  const c = fake.client({ maxBodyBytes: 4096 });
+  const c = fake.client({ maxBodyBytes: 4096, maxListBodyBytes: 4096 });
   reply = () => [200, '<html>proxy error</html>'];
   await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /not JSON/);
   reply = () => [200, '{"Id":"x"}'];
@@ -179,9 +179,74 @@ test('bad replies: not JSON, wrong shape, oversized', async (t) => {
   reply = () => [200, '{"Id":"x","Name":"/x"}'];
   await rejectsCode(c.inspect('x'), 'RM_ENGINE_BAD_REPLY', /State/);
   reply = () => [200, JSON.stringify([{ Id: 'x'.repeat(10_000), State: 'running' }])];
-  await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /larger than 4096 bytes/);
+  await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /^GET \/containers\/json: the reply is larger than 4 KB, the most accepted for a container listing \(1000 containers take 1-4 MB\); refusing to buffer it: is a proxy, or something other than dockerd, answering at unix:\/\/\S+\?$/);
   reply = () => [200, '[]'];
   assert.deepEqual(await c.listContainers(), [], 'the client still works after a refused reply');
+  assert.equal(c.bufferedReplyBytes, 0);
+});
+
+test('reply caps: listings 8 MB, everything else 1 MB; a Content-Length above the cap is refused before its body', async (t) => {
+  const big = JSON.stringify([{ Id: 'a', Names: ['/a'], State: 'running', Status: 'Up', Labels: { pad: 'x'.repeat(2 * 1024 * 1024) } }]);
+  let announced = 0;
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname === '/_ping') return;
+    if (url.pathname.endsWith('/huge/json')) {
+      // 100 MB announced, 64 KB sent, then nothing: only the header can have been read.
+      announced++;
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(100 * 1024 * 1024) });
+      res.write(Buffer.alloc(64 * 1024, 0x20));
+      return;
+    }
+    if (url.pathname.endsWith('/containers/json')) {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(big)) });
+      res.end(big);
+      return;
+    }
+    // An inspect of 2 MB, chunked (no Content-Length): refused once 1 MB has come.
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.write(`{"Id":"a","pad":"`);
+    res.end(`${'x'.repeat(2 * 1024 * 1024)}"}`);
+  });
+  t.after(() => fake.close());
+  const c = fake.client();
+  assert.equal((await c.listContainers())[0]?.Labels.pad?.length, 2 * 1024 * 1024, 'a 2 MB listing is fine');
+  await rejectsCode(c.inspect('a'), 'RM_ENGINE_BAD_REPLY', /^GET \/containers\/a\/json: the reply is larger than 1 MB, the most accepted for an inspect \(usually 10-30 KB\); refusing to buffer it: is a proxy/);
+  const t0 = Date.now();
+  await rejectsCode(c.inspect('huge'), 'RM_ENGINE_BAD_REPLY', /the engine announced a reply of 100 MB, more than the 1 MB accepted for an inspect/);
+  assert.ok(Date.now() - t0 < 1000, 'refused on its header, not at the deadline');
+  assert.equal(announced, 1);
+  assert.equal(c.bufferedReplyBytes, 0);
+  assert.equal((await c.listContainers()).length, 1, 'still works');
+});
+
+test('reply budget: the replies read at once share maxBufferedBytes; what is refused says so, and the budget is given back', async (t) => {
+  const chunk = Buffer.alloc(256 * 1024, 0x20);
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname === '/_ping') return;
+    // Chunked, slowly: 600 KB each, the closing bracket last.
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.write('[');
+    let sent = 0;
+    const more = (): void => {
+      if (res.destroyed) return;
+      if (sent >= 600 * 1024) return void res.end(']');
+      sent += chunk.length;
+      res.write(chunk);
+      setTimeout(more, 20);
+    };
+    more();
+  });
+  t.after(() => fake.close());
+  const c = fake.client({ maxBufferedBytes: 1024 * 1024 });
+  const results = await Promise.allSettled([c.listContainers(), c.listContainers()]);
+  const refused = results.filter((r) => r.status === 'rejected');
+  assert.equal(refused.length, 1, JSON.stringify(results.map((r) => r.status)));
+  const err = (refused[0] as PromiseRejectedResult).reason as Error;
+  assert.ok(isRepairmanError(err, 'RM_ENGINE_BAD_REPLY'));
+  assert.match(err.message, /^GET \/containers\/json: the replies being read at once would take more than 1 MB; refusing to buffer this one: is a proxy/);
+  assert.equal(c.bufferedReplyBytes, 0);
+  assert.deepEqual(await c.listContainers(), [], 'alone, the same reply fits');
+  assert.equal(c.bufferedReplyBytes, 0);
 });
 
 test('something that is not HTTP at all is a bad reply', async (t) => {

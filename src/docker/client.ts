@@ -31,14 +31,36 @@ export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 export const STOP_MARGIN_MS = 15_000;
 /** The engine's stop timeout when neither the call nor the container sets one. */
 export const ENGINE_DEFAULT_STOP_TIMEOUT_SEC = 10;
-/** A broken engine must not exhaust memory: no reply body is buffered beyond this. */
-export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+const MIB = 1024 * 1024;
+// A broken engine, or a proxy in front of it, must not exhaust memory: Repairman's container is capped
+// at 80 MB and Repairman itself takes 55-65 of them. Each reply is capped by what its call can really
+// need, a reply that announces more (Content-Length) is refused before a byte of it is read, and the
+// replies being read at once share one budget (a quick re-check lists up to three times while the
+// duplicate check lists and events cause inspects), held until the reply is parsed. What counts is
+// the bytes read, not how they are kept: Node frees socket chunks only at a GC and the allocator keeps
+// the pages, so RSS grows with every MB read before a refusal. An engine answering every listing with
+// 100 MB sent without a length took RSS from 56 to 93 MB with an 8 MB budget, 110 MB with 16 MB, and
+// 217 MB before (32 MB per reply, nothing shared); announced, such bodies cost nothing now.
+/** A container listing: 1000 containers take 1-4 MB (the engine never announces their length). */
+export const DEFAULT_MAX_LIST_BODY_BYTES = 8 * MIB;
+/** Every other reply: an inspect is 10-30 KB, logs are asked for tail=10, errors are a line. */
+export const DEFAULT_MAX_BODY_BYTES = 1 * MIB;
+/**
+ * All the replies being read at once. Two listings of everything (the full re-check and the duplicate
+ * check, both at start) fit up to ~2000 containers; beyond that Repairman needs more than 80 MB anyway.
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 8 * MIB;
 
 export interface DockerClientOptions {
   /** Deadline of every call except the event stream (default 10 s). */
   callTimeoutMs?: number;
   logger?: Logger;
+  /** Cap of a container listing's reply (default DEFAULT_MAX_LIST_BODY_BYTES). */
+  maxListBodyBytes?: number;
+  /** Cap of every other reply (default DEFAULT_MAX_BODY_BYTES). */
   maxBodyBytes?: number;
+  /** Cap of all the replies being read at once (default DEFAULT_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes?: number;
   /** The ssh executable for ssh:// hosts (default "ssh" from PATH). */
   sshCommand?: string;
   /** Environment of the ssh process (default process.env). */
@@ -56,6 +78,8 @@ interface CallOpts {
   timeoutMs?: number;
   /** false for /_ping and /version used to negotiate. */
   versioned?: boolean;
+  /** The largest reply body accepted, and what the call is for people reading the error. */
+  cap?: { bytes: number; of: string };
 }
 
 /** What a call's failure handlers need to tell a deadline from an abort from a transport failure. */
@@ -69,7 +93,20 @@ interface CallState {
 interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;
+  /** Replaced by an empty buffer once decoded (shaped()), so parsing does not keep both. */
   body: Buffer;
+}
+
+/** call(): the engine no longer speaks the negotiated version. */
+const TOO_NEW: unique symbol = Symbol('too new');
+
+const EMPTY = Buffer.alloc(0);
+
+/** 16 MB, 900 KB: sizes as people read them in errors. */
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
+  return `${n} bytes`;
 }
 
 const UNREACHABLE_CODES = new Set([
@@ -131,6 +168,10 @@ export class DockerClient implements EngineApi {
   private readonly transport: { request: typeof http.request };
   private readonly callTimeoutMs: number;
   private readonly maxBodyBytes: number;
+  private readonly maxListBodyBytes: number;
+  private readonly maxBufferedBytes: number;
+  /** Bytes of the replies being read or parsed right now (against maxBufferedBytes). */
+  private bufferedBytes = 0;
   private readonly clientMaxApiVersion: string;
   private readonly log: Logger;
   private calls = 0;
@@ -144,6 +185,8 @@ export class DockerClient implements EngineApi {
     this.endpoint = endpoint;
     this.callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.maxListBodyBytes = opts.maxListBodyBytes ?? DEFAULT_MAX_LIST_BODY_BYTES;
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.clientMaxApiVersion = opts.clientMaxApiVersion ?? CLIENT_MAX_API_VERSION;
     this.log = opts.logger ?? silentLogger;
     this.transport = http;
@@ -184,6 +227,11 @@ export class DockerClient implements EngineApi {
     return n;
   }
 
+  /** Bytes of replies being read or parsed right now; for tests checking the budget is given back. */
+  get bufferedReplyBytes(): number {
+    return this.bufferedBytes;
+  }
+
   /** Close idle kept-alive connections (and with them ssh processes); in-flight calls fail. */
   close(): void {
     this.agent.destroy();
@@ -192,17 +240,20 @@ export class DockerClient implements EngineApi {
   // ---- the calls -------------------------------------------------------------------------------
 
   async ping(opts: { signal?: AbortSignal } = {}): Promise<void> {
-    const reply = await this.request('GET', '/_ping', { versioned: false, signal: opts.signal });
-    this.expectOk('GET /_ping', reply);
+    const engineMax = await this.request('GET', '/_ping', { versioned: false, signal: opts.signal }, (reply) => {
+      this.expectOk('GET /_ping', reply);
+      return reply.headers['api-version'];
+    });
     // A free negotiation: ping answers carry the engine's API version. An unusable one is left for
     // the first versioned call to report; the engine did answer, which is all ping promises.
-    if (!this.version_) this.tryAdoptVersion(reply.headers['api-version']);
+    if (!this.version_) this.tryAdoptVersion(engineMax);
   }
 
   async version(opts: { signal?: AbortSignal } = {}): Promise<EngineVersion> {
-    const reply = await this.request('GET', '/version', { versioned: false, signal: opts.signal });
-    this.expectOk('GET /version', reply);
-    const v = this.shaped('GET /version', reply, parseVersion);
+    const v = await this.request('GET', '/version', { versioned: false, signal: opts.signal }, (reply) => {
+      this.expectOk('GET /version', reply);
+      return this.shaped('GET /version', reply, parseVersion);
+    });
     if (!this.version_) this.tryAdoptVersion(v.ApiVersion);
     return v;
   }
@@ -210,23 +261,26 @@ export class DockerClient implements EngineApi {
   async listContainers(opts: { all?: boolean; filters?: Filters; signal?: AbortSignal } = {}): Promise<ContainerSummary[]> {
     const query: Query = { all: opts.all ? true : undefined };
     if (opts.filters && Object.keys(opts.filters).length > 0) query.filters = JSON.stringify(opts.filters);
-    const reply = await this.call('GET', '/containers/json', { query, signal: opts.signal });
-    this.expectOk('GET /containers/json', reply);
-    return this.shaped('GET /containers/json', reply, parseContainerList);
+    const cap = { bytes: this.maxListBodyBytes, of: 'a container listing (1000 containers take 1-4 MB)' };
+    return this.call('GET', '/containers/json', { query, signal: opts.signal, cap }, (reply) => {
+      this.expectOk('GET /containers/json', reply);
+      return this.shaped('GET /containers/json', reply, parseContainerList);
+    });
   }
 
   async inspect(id: string, opts: { signal?: AbortSignal } = {}): Promise<ContainerInspect> {
     const path = containerPath(id, '/json');
-    const reply = await this.call('GET', path, { signal: opts.signal });
-    this.expectOk(`GET ${path}`, reply);
-    return this.shaped(`GET ${path}`, reply, parseInspect);
+    const cap = { bytes: this.maxBodyBytes, of: 'an inspect (usually 10-30 KB)' };
+    return this.call('GET', path, { signal: opts.signal, cap }, (reply) => {
+      this.expectOk(`GET ${path}`, reply);
+      return this.shaped(`GET ${path}`, reply, parseInspect);
+    });
   }
 
   /** Start; a container already running (304) is fine. */
   async start(id: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const path = containerPath(id, '/start');
-    const reply = await this.call('POST', path, { signal: opts.signal });
-    this.expectOk(`POST ${path}`, reply, [304]);
+    await this.call('POST', path, { signal: opts.signal }, (reply) => this.expectOk(`POST ${path}`, reply, [304]));
   }
 
   /** Stop, waiting stopTimeoutSec before the kill; a container already stopped (304) is fine. */
@@ -241,13 +295,12 @@ export class DockerClient implements EngineApi {
 
   async remove(id: string, opts: { force?: boolean; volumes?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     const path = containerPath(id);
-    const reply = await this.call('DELETE', path, {
+    await this.call('DELETE', path, {
       query: { force: opts.force ? true : undefined, v: opts.volumes ? true : undefined },
       signal: opts.signal,
       // Removing with force kills first; a stuck container can take the engine a while.
       timeoutMs: opts.force ? this.callTimeoutMs + STOP_MARGIN_MS : this.callTimeoutMs,
-    });
-    this.expectOk(`DELETE ${path}`, reply);
+    }, (reply) => this.expectOk(`DELETE ${path}`, reply));
   }
 
   /** The last `tail` lines (default all) of stdout and stderr, demultiplexed. */
@@ -257,18 +310,20 @@ export class DockerClient implements EngineApi {
     }
     const path = containerPath(id, '/logs');
     const query: Query = { stdout: opts.stdout ?? true, stderr: opts.stderr ?? true, tail: opts.tail ?? 'all' };
-    const reply = await this.call('GET', path, { query, signal: opts.signal });
-    this.expectOk(`GET ${path}`, reply);
+    const cap = { bytes: this.maxBodyBytes, of: `logs${opts.tail === undefined ? '' : ` (tail=${opts.tail})`}` };
+    const { type, body } = await this.call('GET', path, { query, signal: opts.signal, cap }, (reply) => {
+      this.expectOk(`GET ${path}`, reply);
+      return { type: String(reply.headers['content-type'] ?? ''), body: reply.body };
+    });
     // API 1.42+ says which framing it used; older engines do not, and then the container's TTY
     // setting decides, as in the docker CLI.
-    const type = String(reply.headers['content-type'] ?? '');
     let tty: boolean;
     if (type.includes('vnd.docker.multiplexed-stream')) tty = false;
     else if (type.includes('vnd.docker.raw-stream')) tty = true;
     else tty = (await this.inspect(id, { signal: opts.signal })).Config.Tty === true;
-    if (tty) return logsFromRaw(reply.body);
+    if (tty) return logsFromRaw(body);
     try {
-      return logsFromMultiplexed(reply.body);
+      return logsFromMultiplexed(body);
     } catch (err) {
       if (err instanceof MultiplexError) {
         throw new RepairmanError('RM_ENGINE_BAD_REPLY', `GET ${path}: the log stream is not multiplexed as expected (${err.message})`, { cause: err });
@@ -343,12 +398,11 @@ export class DockerClient implements EngineApi {
       const own = info.Config.StopTimeout;
       waitSec = typeof own === 'number' && own >= 0 ? own : ENGINE_DEFAULT_STOP_TIMEOUT_SEC;
     }
-    const reply = await this.call('POST', path, {
+    await this.call('POST', path, {
       query: { t: opts.stopTimeoutSec },
       signal: opts.signal,
       timeoutMs: waitSec * 1000 + STOP_MARGIN_MS,
-    });
-    this.expectOk(`POST ${path}`, reply, action === 'stop' ? [304] : []);
+    }, (reply) => this.expectOk(`POST ${path}`, reply, action === 'stop' ? [304] : []));
   }
 
   private adoptVersion(engineMax: unknown): string {
@@ -376,9 +430,10 @@ export class DockerClient implements EngineApi {
     // One negotiation shared by the calls that start together; a failure is not cached.
     this.negotiating ??= (async () => {
       try {
-        const ping = await this.request('GET', '/_ping', { versioned: false });
-        this.expectOk('GET /_ping', ping);
-        const header = ping.headers['api-version'];
+        const header = await this.request('GET', '/_ping', { versioned: false }, (ping) => {
+          this.expectOk('GET /_ping', ping);
+          return ping.headers['api-version'];
+        });
         if (typeof header === 'string' && header.trim() !== '') return this.adoptVersion(header);
         const v = await this.version();
         return this.version_ ?? this.adoptVersion(v.ApiVersion);
@@ -398,27 +453,32 @@ export class DockerClient implements EngineApi {
   }
 
   /** A versioned call; renegotiates once if the engine was replaced by an older one meanwhile. */
-  private async call(method: string, path: string, opts: CallOpts): Promise<Reply> {
+  private async call<T>(method: string, path: string, opts: CallOpts, use: (reply: Reply) => T): Promise<T> {
     const version = await this.negotiate(opts.signal);
-    const reply = await this.request(method, `/v${version}${path}`, opts);
-    if (reply.status === 400 && /client version .* is too new/i.test(engineMessage(reply.body))) {
-      this.log.info('the engine now speaks an older API version; renegotiating', { was: version });
-      this.version_ = undefined;
-      const again = await this.negotiate(opts.signal);
-      return this.request(method, `/v${again}${path}`, opts);
-    }
-    return reply;
+    const first = await this.request(method, `/v${version}${path}`, opts, (reply) =>
+      reply.status === 400 && /client version .* is too new/i.test(engineMessage(reply.body)) ? TOO_NEW : use(reply),
+    );
+    if (first !== TOO_NEW) return first;
+    this.log.info('the engine now speaks an older API version; renegotiating', { was: version });
+    this.version_ = undefined;
+    const again = await this.negotiate(opts.signal);
+    return this.request(method, `/v${again}${path}`, opts, use);
   }
 
-  /** One HTTP request with the body buffered (capped), within the deadline. */
-  private async request(method: string, path: string, opts: CallOpts): Promise<Reply> {
+  /**
+   * One HTTP request within the deadline, its body buffered (capped) and given to `use`; the body's
+   * bytes count against the budget of replies being read until `use` returns (parsing included).
+   */
+  private async request<T>(method: string, path: string, opts: CallOpts, use: (reply: Reply) => T): Promise<T> {
     const what = `${method} ${path.replace(/^\/v[\d.]+/, '')}`;
     const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
     const { res, done, state } = await this.open(method, path, opts, timeoutMs);
+    const held = { bytes: 0 };
     try {
-      const body = await this.readBody(res, what, state);
-      return { status: res.statusCode ?? 0, headers: res.headers, body };
+      const body = await this.readBody(res, what, state, opts.cap ?? { bytes: this.maxBodyBytes, of: 'this call' }, held);
+      return use({ status: res.statusCode ?? 0, headers: res.headers, body });
     } finally {
+      this.bufferedBytes -= held.bytes;
       done();
     }
   }
@@ -430,10 +490,12 @@ export class DockerClient implements EngineApi {
     const { res, done, state } = await this.open(method, full, opts, opts.timeoutMs ?? this.callTimeoutMs);
     state.clearDeadline();
     if ((res.statusCode ?? 0) >= 300) {
+      const held = { bytes: 0 };
       try {
-        const body = await this.readBody(res, `${method} ${path}`, state);
+        const body = await this.readBody(res, `${method} ${path}`, state, { bytes: this.maxBodyBytes, of: 'an error reply' }, held);
         this.expectOk(`${method} ${path}`, { status: res.statusCode ?? 0, headers: res.headers, body });
       } finally {
+        this.bufferedBytes -= held.bytes;
         done();
       }
     }
@@ -533,10 +595,13 @@ export class DockerClient implements EngineApi {
     });
   }
 
-  private readBody(res: IncomingMessage, what: string, state: CallState): Promise<Buffer> {
+  /**
+   * The body of a reply, refused (RM_ENGINE_BAD_REPLY, the connection closed) when it is larger than
+   * `cap` (at once when its Content-Length says so) or would take the replies being read at once past
+   * maxBufferedBytes. The bytes taken from that budget are added to `held`; the caller gives them back.
+   */
+  private readBody(res: IncomingMessage, what: string, state: CallState, cap: { bytes: number; of: string }, held: { bytes: number }): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
       let finished = false;
       const finish = (err?: unknown, body?: Buffer): void => {
         if (finished) return;
@@ -544,16 +609,6 @@ export class DockerClient implements EngineApi {
         if (err !== undefined) reject(err);
         else resolve(body!);
       };
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > this.maxBodyBytes) {
-          res.destroy();
-          finish(new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: the reply is larger than ${this.maxBodyBytes} bytes; refusing to buffer it`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('end', () => finish(undefined, Buffer.concat(chunks, size)));
       const failed = (err?: unknown): void => {
         if (state.reason === 'timeout') {
           finish(new RepairmanError('RM_ENGINE_TIMEOUT', `${what}: the engine at ${this.endpoint.display} did not finish its reply in time`));
@@ -566,6 +621,58 @@ export class DockerClient implements EngineApi {
       res.on('error', failed);
       res.on('close', () => {
         if (!res.complete) failed();
+      });
+      const refuse = (why: string): void => {
+        finish(new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: ${why}: is a proxy, or something other than dockerd, answering at ${this.endpoint.display}?`, {
+          details: { limitBytes: cap.bytes, bufferLimitBytes: this.maxBufferedBytes },
+        }));
+        res.destroy();
+      };
+      const take = (n: number): boolean => {
+        if (this.bufferedBytes + n > this.maxBufferedBytes) {
+          refuse(`the replies being read at once would take more than ${formatBytes(this.maxBufferedBytes)}; refusing to buffer this one`);
+          return false;
+        }
+        this.bufferedBytes += n;
+        held.bytes += n;
+        return true;
+      };
+      const status = res.statusCode ?? 0;
+      const header = res.headers['content-length'];
+      const length = status !== 204 && status !== 304 && header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
+      if (length !== undefined && length > cap.bytes) {
+        refuse(`the engine announced a reply of ${formatBytes(length)}, more than the ${formatBytes(cap.bytes)} accepted for ${cap.of}; refusing to read it`);
+        return;
+      }
+      // A known length is read straight into one buffer: no list of chunks to copy again at the end.
+      let whole: Buffer | undefined;
+      if (length !== undefined) {
+        if (!take(length)) return;
+        whole = Buffer.allocUnsafe(length);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (finished) return;
+        if (whole) {
+          // Node's parser never delivers more than the Content-Length; checked all the same.
+          if (size + chunk.length > whole.length) return refuse(`the engine sent more than the ${formatBytes(whole.length)} it announced`);
+          chunk.copy(whole, size);
+          size += chunk.length;
+          return;
+        }
+        if (size + chunk.length > cap.bytes) {
+          return refuse(`the reply is larger than ${formatBytes(cap.bytes)}, the most accepted for ${cap.of}; refusing to buffer it`);
+        }
+        if (!take(chunk.length)) return;
+        chunks.push(chunk);
+        size += chunk.length;
+      });
+      res.on('end', () => {
+        if (whole) return finish(undefined, size === whole.length ? whole : whole.subarray(0, size));
+        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+        chunks.length = 0;
+        finish(undefined, body);
       });
     });
   }
@@ -585,6 +692,7 @@ export class DockerClient implements EngineApi {
 
   private shaped<T>(what: string, reply: Reply, parse: (v: unknown) => T): T {
     const text = reply.body.toString('utf8');
+    reply.body = EMPTY;
     let json: unknown;
     try {
       json = JSON.parse(text);

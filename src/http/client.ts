@@ -1,5 +1,8 @@
 // A small GET for `repairman healthcheck` and `repairman status`: node:http(s), one overall
-// deadline (connect, headers and body), a cap on the body size, and an AbortSignal.
+// deadline (connect, headers and body), a cap on the body size, and an AbortSignal. Both commands
+// often run inside Repairman's own container (`docker exec`, the image's HEALTHCHECK), whose memory
+// is capped at 80 MB and mostly taken by Repairman: an answer larger than the caller's cap is refused
+// (at once when its Content-Length says so), and the body is buffered once.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
@@ -16,9 +19,17 @@ export class GetError extends Error {
   }
 }
 
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** The default cap: /healthz answers a few hundred bytes. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-export function httpGet(url: string, opts: { timeoutMs: number; signal?: AbortSignal; accept?: string }): Promise<GetResult> {
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
+  return `${n} bytes`;
+}
+
+export function httpGet(url: string, opts: { timeoutMs: number; signal?: AbortSignal; accept?: string; maxBodyBytes?: number }): Promise<GetResult> {
+  const cap = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return new Promise((resolve, reject) => {
     let target: URL;
     try {
@@ -48,15 +59,34 @@ export function httpGet(url: string, opts: { timeoutMs: number; signal?: AbortSi
       } else resolve(result as GetResult);
     };
     const req = send(target, { method: 'GET', headers: { accept: opts.accept ?? 'application/json' }, agent: false }, (res: IncomingMessage) => {
+      res.on('error', (err) => finish(new GetError(err.message, 'network')));
+      const tooLarge = (size: string): GetError =>
+        new GetError(`the answer is ${size} the ${formatBytes(cap)} accepted here: is it a Repairman answering at ${target.origin}?`, 'too_large');
+      const header = res.headers['content-length'];
+      const length = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
+      if (length !== undefined && length > cap) {
+        finish(tooLarge(`${formatBytes(length)}, more than`));
+        return;
+      }
+      // A known length is read straight into one buffer; otherwise chunks, joined once at the end.
+      const whole = length !== undefined ? Buffer.allocUnsafe(length) : undefined;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY_BYTES) finish(new GetError(`answer larger than ${MAX_BODY_BYTES} bytes`, 'too_large'));
+        if (settled) return;
+        if (size + c.length > (whole ? whole.length : cap)) {
+          finish(tooLarge('larger than'));
+          return;
+        }
+        if (whole) c.copy(whole, size);
         else chunks.push(c);
+        size += c.length;
       });
-      res.on('end', () => finish(null, { status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (err) => finish(new GetError(err.message, 'network')));
+      res.on('end', () => {
+        const body = whole ? whole.subarray(0, size) : Buffer.concat(chunks, size);
+        chunks.length = 0;
+        finish(null, { status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: body.toString('utf8') });
+      });
     });
     const timer = setTimeout(() => finish(new GetError(`no answer within ${opts.timeoutMs} ms`, 'timeout')), opts.timeoutMs);
     const onAbort = (): void => finish(new GetError('aborted', 'aborted'));

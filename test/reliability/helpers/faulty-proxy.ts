@@ -12,7 +12,7 @@
 //
 // Faults (see Fault): delay, hang, truncate (a complete HTTP reply whose JSON ends half way), cut
 // (the connection closes half way through the body), reshape (valid JSON of the wrong shape), html,
-// huge (a body of N bytes), status (any status and body), reset (the connection is destroyed before
+// huge (a body of N bytes, announced by its Content-Length or, `chunked`, not), status (any status and body), reset (the connection is destroyed before
 // any answer), stall (streams: headers, then silence), inject (streams: the real events with garbage
 // lines between them).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -27,7 +27,7 @@ export type Fault =
   | { kind: 'cut' }
   | { kind: 'reshape'; fn: (json: unknown) => unknown }
   | { kind: 'html' }
-  | { kind: 'huge'; bytes: number }
+  | { kind: 'huge'; bytes: number; chunked?: boolean }
   | { kind: 'status'; status: number; body?: string; contentType?: string }
   | { kind: 'reset' }
   | { kind: 'stall' }
@@ -160,7 +160,7 @@ export async function startFaultyProxy(opts: { upstream: string; socketPath?: st
         reply(res, fault.status, { 'content-type': fault.contentType ?? 'application/json' }, fault.body ?? JSON.stringify({ message: `injected ${fault.status}` }));
         return;
       case 'huge': {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(fault.bytes) });
+        res.writeHead(200, fault.chunked ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', 'content-length': String(fault.bytes) });
         const chunk = Buffer.alloc(64 * 1024, 0x20);
         chunk[0] = 0x5b; // '['
         let sent = 0;
