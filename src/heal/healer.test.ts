@@ -14,6 +14,7 @@ import type { Notifier, NotifyEvent } from '../notify/types.js';
 import { KeyedSerializer, Limiter } from '../util/keyed-queue.js';
 import { Healer, type Clock } from './healer.js';
 import { createHealMetrics } from './metrics.js';
+import { Watcher } from './watcher.js';
 
 // ---- a manual clock ---------------------------------------------------------------------------
 
@@ -172,6 +173,39 @@ class FakeEngine implements EngineApi {
 
 function ev(action: string, c: FakeContainer, attrs: Record<string, string> = {}): DockerEvent {
   return { Type: 'container', Action: action, Actor: { ID: c.id, Attributes: { name: c.name, ...(c.labels ?? {}), ...attrs } }, time: 0, timeNano: 0 };
+}
+
+/**
+ * Listings that take `delayMs()` on the manual clock, decided when asked (as a proxy holding them
+ * would); one of 10 s or more fails at the client's deadline (10 s). Aborted ones reject at once.
+ */
+function slowListings(s: { engine: FakeEngine; clock: ManualClock }, delayMs: () => number): { started: Filters[]; inFlight: () => number } {
+  const started: Filters[] = [];
+  let inFlight = 0;
+  s.engine.listContainers = (opts: { all?: boolean; filters?: Filters; signal?: AbortSignal } = {}) =>
+    new Promise<ContainerSummary[]>((resolve, reject) => {
+      const signal = opts.signal;
+      if (signal?.aborted) return reject(signal.reason);
+      started.push(opts.filters ?? {});
+      inFlight++;
+      const ms = delayMs();
+      const end = (): void => {
+        inFlight--;
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        s.clock.clearTimeout(timer);
+        end();
+        reject(signal?.reason);
+      };
+      const timer = s.clock.setTimeout(() => {
+        end();
+        if (ms >= 10_000) reject(new RepairmanError('RM_ENGINE_TIMEOUT', 'GET /containers/json: the engine at unix:///fake did not answer within 10000 ms'));
+        else resolve(FakeEngine.prototype.listContainers.call(s.engine, opts));
+      }, Math.min(ms, 10_000));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  return { started, inFlight: () => inFlight };
 }
 
 // ---- the setup ----------------------------------------------------------------------------------
@@ -397,6 +431,157 @@ describe('healer: re-checks', () => {
     };
     assert.equal(await s.healer.recheck('full'), false);
     assert.equal(s.healer.lastFullCheckMs, null);
+    await s.healer.stop();
+  });
+
+  it('a re-check asked for while one runs is served by it: nothing piles up, every caller learns the outcome when it ends', async () => {
+    const s = setup();
+    s.engine.add({ name: 'ns-web', health: 'healthy' });
+    let delay = 12_000;
+    const l = slowListings(s, () => delay);
+    const outcomes: boolean[] = [];
+    void s.healer.recheck('quick').then((ok) => outcomes.push(ok));
+    for (let i = 0; i < 4; i++) {
+      await s.clock.advance(2_000);
+      void s.healer.recheck('quick').then((ok) => outcomes.push(ok));
+    }
+    assert.equal(l.started.length, 2, 'one re-check: unhealthy and exited listings');
+    assert.deepEqual(outcomes, []);
+    await s.clock.advance(2_000);
+    assert.deepEqual(outcomes, [false, false, false, false, false], 'all told at the deadline');
+    assert.match(String((s.healer.lastCheckError as Error).message), /did not answer within 10000 ms/);
+    assert.equal(l.started.length, 2, 'no re-check queued behind the failed one');
+    assert.equal(s.healer.checkInFlight, null);
+    delay = 0;
+    const again = s.healer.recheck('quick');
+    await s.clock.advance(0);
+    assert.equal(await again, true);
+    assert.equal(s.healer.lastCheckError, null);
+    await s.healer.stop();
+  });
+
+  it('a full re-check asked for while another runs starts when it ends, one for many requests; after a failed full one the next is full', async () => {
+    const s = setup();
+    let delay = 5_000;
+    const l = slowListings(s, () => delay);
+    const keys = (): string[] => l.started.map((f) => Object.keys(f).sort().join());
+    const quick = s.healer.recheck('quick');
+    const full = s.healer.recheck('full');
+    assert.equal(s.healer.recheck('full'), full, 'one full re-check for both');
+    assert.equal(s.healer.recheck('quick'), full, 'a quick one asked meanwhile is served by it');
+    await s.clock.advance(5_000);
+    assert.equal(await quick, true);
+    assert.deepEqual(keys(), ['health,name', 'name,status', 'name'], 'the full listing once the quick one ended');
+    await s.clock.advance(5_000);
+    assert.equal(await full, true);
+    delay = 12_000;
+    const failed = s.healer.recheck('full');
+    await s.clock.advance(10_000);
+    assert.equal(await failed, false);
+    delay = 0;
+    l.started.length = 0;
+    const next = s.healer.recheck('quick');
+    await s.clock.advance(0);
+    assert.equal(await next, true);
+    const after = s.healer.recheck('quick');
+    await s.clock.advance(0);
+    assert.equal(await after, true);
+    assert.deepEqual(keys(), ['name', 'health,name', 'name,status'], 'the full one owed first, then quick ones again');
+    await s.healer.stop();
+  });
+
+  it('fresh abandons a stuck re-check (its listings aborted, nothing decided on it, its callers get the fresh result), never a fresh one', async () => {
+    const s = setup();
+    s.engine.add({ name: 'ns-crash', status: 'exited', exitCode: 3 });
+    let delay = 60_000;
+    const l = slowListings(s, () => delay);
+    const t0 = s.clock.now();
+    const stuck = s.healer.recheck('quick');
+    await s.clock.advance(3_000);
+    assert.deepEqual(s.healer.checkInFlight, { sinceMs: t0, mode: 'quick', abandonable: true });
+    delay = 0;
+    const fresh = s.healer.recheck('quick', { fresh: true });
+    assert.equal(l.inFlight(), 2, 'the stuck listings were aborted, the fresh ones asked');
+    assert.equal(s.healer.checkInFlight?.abandonable, false);
+    await s.clock.advance(0);
+    assert.equal(await fresh, true);
+    assert.equal(await stuck, true, "the stuck one's callers get the fresh one's result");
+    assert.equal(s.engine.count('start ns-crash'), 1, 'healed once');
+    assert.equal(s.healer.lastCheckError, null, 'the abandoned one is not a failure');
+
+    // A fresh re-check that is slow in turn gets its whole deadline.
+    delay = 60_000;
+    const stuck2 = s.healer.recheck('quick');
+    await s.clock.advance(3_000);
+    const fresh2 = s.healer.recheck('quick', { fresh: true });
+    await s.clock.advance(3_000);
+    const started = l.started.length;
+    assert.equal(s.healer.recheck('quick', { fresh: true }), fresh2, 'not abandoned: it serves the request');
+    assert.equal(l.started.length, started);
+    await s.clock.advance(7_000);
+    assert.equal(await fresh2, false);
+    assert.equal(await stuck2, false);
+    assert.match(String(s.healer.lastCheckError), /did not answer within 10000 ms/);
+    assert.equal(l.inFlight(), 0);
+    await s.healer.stop();
+  });
+});
+
+describe('healer + watcher: an engine that answers slowly', () => {
+  it('a re-check that times out marks the engine down at once; nothing piles up or is acted on; answered again, it is up within an interval', async () => {
+    const s = setup({ settings: { intervalSec: 2 } });
+    const sick = s.engine.add({ name: 'ns-sick', health: 'healthy' });
+    s.engine.add({ name: 'ns-calm', health: 'healthy' });
+    let delay = 0;
+    const l = slowListings(s, () => delay);
+    // The event stream stays connected all along, and silent.
+    s.engine.events = (opts: { signal?: AbortSignal } = {}) =>
+      // eslint-disable-next-line require-yield
+      (async function* (): AsyncGenerator<DockerEvent> {
+        await new Promise((r) => opts.signal?.addEventListener('abort', r, { once: true }));
+      })();
+    const ctl = new AbortController();
+    const reg = new MetricsRegistry();
+    const w = new Watcher({ engine: s.engine, healer: s.healer, log: silentLogger, metrics: createHealMetrics(reg), intervalSec: 2, signal: ctl.signal, clock: s.clock });
+    const run = w.run();
+    await s.clock.advance(0);
+    assert.equal(w.engineUp, true);
+
+    // Every listing now takes 12 s: the client gives up at 10 s. A container turns unhealthy meanwhile.
+    delay = 12_000;
+    sick.health = 'unhealthy';
+    const slowAt = s.clock.now();
+    let downAt: number | null = null;
+    let most = 0;
+    for (let i = 0; i < 120; i++) {
+      await s.clock.advance(250);
+      most = Math.max(most, l.inFlight());
+      if (!w.engineUp) downAt ??= s.clock.now();
+    }
+    assert.ok(downAt !== null && downAt - slowAt <= 12_000, `marked down ${String(downAt && downAt - slowAt)} ms after the engine turned slow`);
+    assert.equal(w.engineUp, false);
+    assert.match(w.engineError ?? '', /^GET \/containers\/json: the engine at unix:\/\/\/fake did not answer within 10000 ms$/);
+    assert.equal(reg.get('repairman_engine_up'), 0);
+    assert.ok(most <= 3, `${most} listings in flight at once (one re-check's two and a probe)`);
+    assert.ok(l.started.length <= 30, `${l.started.length} listings in 30 s`);
+    assert.equal(s.engine.count('inspect'), 0, 'nothing decided without a listing');
+    assert.equal(s.engine.count('restart'), 0);
+
+    // It answers in time again: the stuck re-check is replaced at the next tick.
+    delay = 0;
+    const backAt = s.clock.now();
+    let upAt: number | null = null;
+    for (let i = 0; i < 40 && upAt === null; i++) {
+      await s.clock.advance(250);
+      if (w.engineUp) upAt = s.clock.now();
+    }
+    assert.ok(upAt !== null && upAt - backAt <= 2_250, `up ${String(upAt && upAt - backAt)} ms after the engine answered again`);
+    assert.equal(reg.get('repairman_engine_up'), 1);
+    assert.equal(w.engineError, null);
+    assert.equal(s.engine.count('restart ns-sick'), 1, 'healed by that re-check');
+    assert.equal(s.engine.count('restart ns-calm'), 0);
+    ctl.abort();
+    await run;
     await s.healer.stop();
   });
 });

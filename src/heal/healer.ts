@@ -99,6 +99,20 @@ export interface TrackedContainer {
 
 type Trigger = 'event' | 'recheck' | 'timer' | 'reset';
 
+/** One re-check (see Healer.recheck()). */
+interface CheckRun {
+  mode: 'full' | 'quick';
+  startedMs: number;
+  /** Aborts its listings: when abandoned for a fresh one, when it failed, or at stop. */
+  ctl: AbortController;
+  /** Started by `fresh`: never abandoned in turn. */
+  fresh: boolean;
+  /** Abandoned for a fresh re-check, whose result its callers get. */
+  replaced: boolean;
+  replacement: Promise<boolean> | null;
+  result: Promise<boolean>;
+}
+
 // Signals that mean "stop": a kill with another signal (HUP to reload...) marks a deliberate stop
 // only for a short while, so a crash hours after a reload is still a crash.
 const STOPPING_SIGNALS = new Set(['2', '3', '9', '15', 'SIGINT', 'SIGQUIT', 'SIGKILL', 'SIGTERM', 'INT', 'QUIT', 'KILL', 'TERM']);
@@ -161,8 +175,12 @@ export class Healer {
   private stopped = false;
   private firstFullCheckDone = false;
 
-  private checkRunning: Promise<boolean> | null = null;
-  private checkQueued: 'full' | 'quick' | null = null;
+  /** The re-check running now: one at a time (see recheck()). */
+  private check: CheckRun | null = null;
+  /** A full re-check asked for while another ran: it starts once that one is over. */
+  private fullNext: Promise<boolean> | null = null;
+  /** The last full re-check failed: the next re-check lists everything. */
+  private fullOwed = false;
   /** UTC ms of the end of the last successful full re-check (for /healthz). */
   lastFullCheckMs: number | null = null;
   /** The last re-check's failure (null when it succeeded). */
@@ -319,26 +337,57 @@ export class Healer {
    * A re-check of every container; 'full' (at start and after a reconnect) lists them all and
    * refreshes what is known, 'quick' (every --interval) lists only the unhealthy and the exited.
    * Either way a constant number of API calls plus one inspect per container that needs a decision.
-   * Resolves false when the engine could not be listed (lastCheckError says why).
+   * Resolves as soon as the re-check that serves this request ends: false when the engine could not
+   * be listed (lastCheckError says why).
+   *
+   * One re-check at a time, and requests never pile up behind it: a quick one asked for while one
+   * runs is served by it; a full one (after a reconnect: what the running one listed may be older)
+   * starts once it is over, one for any number of requests. After a failed full re-check the next one
+   * is full. `fresh` abandons a running re-check whose calls seem stuck (the watcher asks for it
+   * when a cheap listing answers while that one has waited an interval): its calls are aborted, it
+   * decides nothing, and its callers get the fresh one's result. A fresh re-check is never abandoned
+   * in turn, so a slow engine always gets one whole call deadline.
    */
-  recheck(mode: 'full' | 'quick'): Promise<boolean> {
-    this.checkQueued = this.checkQueued === 'full' || mode === 'full' ? 'full' : 'quick';
-    if (!this.checkRunning) {
-      this.checkRunning = this.checkLoop().finally(() => {
-        this.checkRunning = null;
-      });
+  recheck(mode: 'full' | 'quick', opts: { fresh?: boolean } = {}): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    const cur = this.check;
+    if (this.fullNext) return this.fullNext;
+    if (!cur) return this.startCheck(mode, false);
+    if (opts.fresh && !cur.fresh) {
+      cur.replaced = true;
+      cur.ctl.abort();
+      const fresh = this.startCheck(mode === 'full' || cur.mode === 'full' ? 'full' : 'quick', true);
+      cur.replacement = fresh;
+      return fresh;
     }
-    return this.checkRunning;
+    if (mode === 'quick') return cur.result;
+    const next = cur.result.then(() => {
+      this.fullNext = null;
+      return this.recheck('full');
+    });
+    this.fullNext = next;
+    return next;
   }
 
-  private async checkLoop(): Promise<boolean> {
-    let ok = true;
-    while (this.checkQueued && !this.stopped) {
-      const mode = this.checkQueued;
-      this.checkQueued = null;
-      ok = await this.runCheck(mode);
-    }
-    return ok;
+  /** The re-check running now: since when, and whether `fresh` may abandon it (see recheck()). */
+  get checkInFlight(): { sinceMs: number; mode: 'full' | 'quick'; abandonable: boolean } | null {
+    const c = this.check;
+    return c ? { sinceMs: c.startedMs, mode: c.mode, abandonable: !c.fresh && !this.fullNext } : null;
+  }
+
+  private startCheck(asked: 'full' | 'quick', fresh: boolean): Promise<boolean> {
+    const mode = this.fullOwed ? 'full' : asked;
+    const ctl = new AbortController();
+    const onStop = (): void => ctl.abort();
+    this.abort.signal.addEventListener('abort', onStop, { once: true });
+    const run: CheckRun = { mode, startedMs: this.clock.now(), ctl, fresh, replaced: false, replacement: null, result: Promise.resolve(false) };
+    this.check = run;
+    run.result = this.runCheck(run).then((ok) => {
+      this.abort.signal.removeEventListener('abort', onStop);
+      if (this.check === run) this.check = null;
+      return run.replaced && run.replacement ? run.replacement : ok;
+    });
+    return run.result;
   }
 
   private namespaceFilter(): Filters {
@@ -346,9 +395,10 @@ export class Healer {
     return ns ? { name: [`^/${escapeRegex(ns)}`] } : {};
   }
 
-  private async runCheck(mode: 'full' | 'quick'): Promise<boolean> {
+  private async runCheck(run: CheckRun): Promise<boolean> {
+    const { mode } = run;
     const started = performance.now();
-    const signal = this.abort.signal;
+    const signal = run.ctl.signal;
     const ns = this.namespaceFilter();
     try {
       let candidates: ContainerSummary[];
@@ -379,6 +429,7 @@ export class Healer {
       this.updateGauges();
       this.lastFullCheckMs = this.clock.now();
       this.lastCheckError = null;
+      if (mode === 'full') this.fullOwed = false;
       this.metrics.checks.inc();
       this.metrics.checkDurationSeconds.set((performance.now() - started) / 1000);
       if (mode === 'full' && !this.firstFullCheckDone) {
@@ -390,8 +441,15 @@ export class Healer {
       }
       return true;
     } catch (err) {
+      // The other listings of a quick re-check are of no use now: stop them (and their buffers).
+      run.ctl.abort();
       if (this.stopped) return false;
+      if (run.replaced) {
+        this.log.debug('re-check abandoned for a fresh one', { mode, error: errorMessage(err) });
+        return false;
+      }
       this.lastCheckError = err;
+      if (mode === 'full') this.fullOwed = true;
       this.log.warn('re-check failed', { mode, error: errorMessage(err), code: codeOf(err) });
       return false;
     }

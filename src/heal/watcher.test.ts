@@ -4,8 +4,45 @@ import type { DockerEvent, EngineApi, Filters } from '../docker/types.js';
 import { RepairmanError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { MetricsRegistry } from '../metrics/registry.js';
+import type { Clock } from './healer.js';
 import { createHealMetrics } from './metrics.js';
-import { backoffMs, EVENT_FILTERS, Watcher } from './watcher.js';
+import { backoffMs, EVENT_FILTERS, PROBE_FILTERS, Watcher } from './watcher.js';
+
+/** A manual clock: time moves only in advance(), which fires due timers in order. */
+class ManualClock implements Clock {
+  t = 1_000_000;
+  private seq = 0;
+  readonly timers = new Map<number, { at: number; fn: () => void }>();
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + ms, fn });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.timers.delete(h as number);
+  }
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      await flush();
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = Math.max(this.t, next[1].at);
+      next[1].fn();
+    }
+    this.t = end;
+    await flush();
+  }
+}
+
+async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
 
 function event(time: number, action = 'start'): DockerEvent {
   return { Type: 'container', Action: action, Actor: { ID: 'x', Attributes: { name: 'ns-a' } }, time, timeNano: time * 1e9 };
@@ -55,6 +92,7 @@ describe('watcher', () => {
           return true;
         },
         lastCheckError: null,
+        checkInFlight: null,
       },
       log: silentLogger,
       metrics,
@@ -86,7 +124,7 @@ describe('watcher', () => {
     const reg = new MetricsRegistry();
     const w = new Watcher({
       engine,
-      healer: { handleEvent: () => undefined, recheck: async () => true, lastCheckError: null },
+      healer: { handleEvent: () => undefined, recheck: async () => true, lastCheckError: null, checkInFlight: null },
       log: silentLogger,
       metrics: createHealMetrics(reg),
       intervalSec: 1,
@@ -101,5 +139,87 @@ describe('watcher', () => {
     await run;
     assert.ok(Date.now() - t0 < 100);
     assert.equal(reg.get('repairman_engine_up'), 0);
+  });
+
+  it('a re-check that times out marks the engine down while the stream stays connected; a stuck one is replaced only if a probe answers', async () => {
+    const clock = new ManualClock();
+    const ctl = new AbortController();
+    const timeout = new RepairmanError('RM_ENGINE_TIMEOUT', 'GET /containers/json: the engine at unix:///x did not answer within 10000 ms');
+    const probes: { filters: Filters | undefined; signal: AbortSignal | undefined }[] = [];
+    let probeAnswers = false;
+    const engine = {
+      async ping() {},
+      events(opts: { signal?: AbortSignal }) {
+        // eslint-disable-next-line require-yield
+        return (async function* () {
+          await new Promise((r) => opts.signal?.addEventListener('abort', r, { once: true }));
+        })();
+      },
+      listContainers(opts: { filters?: Filters; signal?: AbortSignal }) {
+        probes.push({ filters: opts.filters, signal: opts.signal });
+        if (probeAnswers) return Promise.resolve([]);
+        return new Promise((_resolve, reject) => opts.signal?.addEventListener('abort', () => reject(opts.signal?.reason), { once: true }));
+      },
+    } as unknown as EngineApi;
+    const asked: string[] = [];
+    let inFlight: { sinceMs: number; mode: 'full' | 'quick'; abandonable: boolean } | null = null;
+    let answer: (ok: boolean) => void = () => undefined;
+    const healer = {
+      handleEvent: () => undefined,
+      recheck: (mode: 'full' | 'quick', opts: { fresh?: boolean } = {}) => {
+        asked.push(`${mode}${opts.fresh ? ' fresh' : ''}`);
+        return new Promise<boolean>((r) => {
+          answer = r;
+        });
+      },
+      lastCheckError: timeout as unknown,
+      get checkInFlight() {
+        return inFlight;
+      },
+    };
+    const reg = new MetricsRegistry();
+    const w = new Watcher({ engine, healer, log: silentLogger, metrics: createHealMetrics(reg), intervalSec: 2, signal: ctl.signal, clock });
+    const run = w.run();
+    await clock.advance(0);
+    assert.deepEqual(asked, ['full']);
+    assert.equal(w.engineUp, true);
+    answer(false);
+    await clock.advance(0);
+    assert.equal(w.engineUp, false, 'down at once, though the stream is connected');
+    assert.equal(w.engineError, timeout.message);
+    assert.equal(reg.get('repairman_engine_up'), 0);
+
+    // The next tick asks again (the stream is connected); that re-check hangs.
+    await clock.advance(2_000);
+    assert.deepEqual(asked, ['full', 'quick']);
+    inFlight = { sinceMs: clock.now(), mode: 'quick', abandonable: true };
+    // An interval later it is still there: a probe, which does not answer within half an interval.
+    await clock.advance(2_000);
+    assert.equal(probes.length, 1);
+    assert.deepEqual(probes[0]!.filters, PROBE_FILTERS);
+    assert.deepEqual(asked, ['full', 'quick'], 'nothing more asked of a silent engine');
+    await clock.advance(999);
+    assert.equal(probes[0]!.signal?.aborted, false);
+    await clock.advance(1);
+    assert.equal(probes[0]!.signal?.aborted, true, 'the probe is given half an interval');
+    // The engine answers again: the probe does, and a fresh re-check replaces the stuck one.
+    probeAnswers = true;
+    await clock.advance(1_000);
+    assert.equal(probes.length, 2);
+    assert.deepEqual(asked, ['full', 'quick', 'quick fresh']);
+    inFlight = null;
+    answer(true);
+    await clock.advance(0);
+    assert.equal(w.engineUp, true);
+    assert.equal(w.engineError, null);
+    assert.equal(reg.get('repairman_engine_up'), 1);
+
+    // While the engine is up, a re-check in flight is waited for, never probed.
+    inFlight = { sinceMs: clock.now() - 60_000, mode: 'quick', abandonable: true };
+    await clock.advance(2_000);
+    assert.equal(probes.length, 2);
+    assert.deepEqual(asked.slice(-1), ['quick']);
+    ctl.abort();
+    await run;
   });
 });

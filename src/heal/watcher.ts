@@ -1,10 +1,13 @@
 // Keeps the healer fed (SPEC 2): waits for the engine (retrying with backoff, so /healthz says 503
 // meanwhile), follows the event stream and reconnects it with backoff `since` the last event seen,
-// runs a full re-check after every (re)connect and a quick one every --interval. Stops on its signal.
+// runs a full re-check after every (re)connect and a quick one every --interval. Every re-check's
+// outcome is reported as it ends: one that times out or cannot connect marks the engine down
+// (/healthz 503, repairman_engine_up 0) even while the event stream stays connected, and the next one
+// that succeeds marks it up again. Stops on its signal.
 import type { DockerEvent, EngineApi, Filters } from '../docker/types.js';
 import { errorMessage, isRepairmanError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Healer } from './healer.js';
+import { systemClock, type Clock, type Healer } from './healer.js';
 import type { HealMetrics } from './metrics.js';
 
 /** The container events healing reacts to (SPEC 2), plus `create` for the duplicate cleaner (SPEC 4). */
@@ -17,14 +20,23 @@ const BACKOFF_FIRST_MS = 200;
 const BACKOFF_MAX_MS = 3_000;
 /** A stream that stayed up this long was healthy: the next failure starts the backoff afresh. */
 const STABLE_STREAM_MS = 5_000;
+/** The probe of a re-check that seems stuck gets half an interval, at most this. */
+const PROBE_MAX_MS = 5_000;
+/**
+ * The probe's listing: an id that matches nothing. The engine looks ids up in its index, so the
+ * answer is immediate and empty whatever the number of containers.
+ */
+export const PROBE_FILTERS: Filters = { id: ['repairman-probe'] };
 
 export interface WatcherOptions {
   engine: EngineApi;
-  healer: Pick<Healer, 'handleEvent' | 'recheck' | 'lastCheckError'>;
+  healer: Pick<Healer, 'handleEvent' | 'recheck' | 'lastCheckError' | 'checkInFlight'>;
   log: Logger;
   metrics: Pick<HealMetrics, 'engineUp' | 'eventStreamReconnects'>;
   intervalSec: number;
   signal: AbortSignal;
+  /** Timers and time (tests pass a manual clock); default the system's. */
+  clock?: Clock;
 }
 
 export function backoffMs(attempt: number): number {
@@ -38,7 +50,11 @@ export class Watcher {
   /** Engine time (unix seconds) of the last event seen; reconnections resume from it. */
   lastEventTimeSec: number | null = null;
   private readonly o: WatcherOptions;
-  private interval: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private readonly intervalMs: number;
+  private tick: unknown;
+  /** A probe listing is in flight (see periodic()). */
+  private probing = false;
   private connects = 0;
   /** True while an event stream connection is being followed (the engine answered the ping). */
   private following = false;
@@ -67,15 +83,21 @@ export class Watcher {
 
   constructor(opts: WatcherOptions) {
     this.o = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.intervalMs = Math.max(1, opts.intervalSec) * 1000;
   }
 
   /** Runs until the signal aborts; never rejects. */
   async run(): Promise<void> {
-    this.interval = setInterval(() => void this.periodic(), Math.max(1, this.o.intervalSec) * 1000);
+    const every = (): void => {
+      this.tick = this.clock.setTimeout(every, this.intervalMs);
+      void this.periodic();
+    };
+    this.tick = this.clock.setTimeout(every, this.intervalMs);
     try {
       await this.loop();
     } finally {
-      clearInterval(this.interval);
+      this.clock.clearTimeout(this.tick);
     }
   }
 
@@ -83,12 +105,43 @@ export class Watcher {
     // Not while the engine is gone (the loop pings it with backoff; a re-check would only fail again).
     // But one failed re-check (a listing that timed out or was cut) while the event stream is still
     // connected must not stop the next ones: they are what finds the engine fine again.
-    if (this.o.signal.aborted || (!this.engineUp && !this.following)) return;
+    const { healer, signal } = this.o;
+    if (signal.aborted || (!this.engineUp && !this.following)) return;
+    // A re-check already running serves this one (the healer never queues quick ones). But when the
+    // engine is marked down and that re-check has waited a whole interval, its calls may be stuck for
+    // good (a dead connection, a proxy holding them) while the engine answers again: a cheap listing
+    // tells, and if it answers, a fresh re-check replaces the stuck one instead of waiting for the
+    // stuck calls' deadline. If it does not, nothing more is sent: the engine has enough waiting.
+    const running = healer.checkInFlight;
+    let fresh = false;
+    if (!this.engineUp && running?.abandonable && this.clock.now() - running.sinceMs >= this.intervalMs) {
+      if (this.probing || !(await this.probe()) || signal.aborted) return;
+      fresh = true;
+    }
     this.emitCheck('quick');
-    const ok = await this.o.healer.recheck('quick');
-    if (this.o.signal.aborted) return;
-    if (!ok) this.noteCheckFailure(this.o.healer.lastCheckError);
+    const ok = await healer.recheck('quick', { fresh });
+    if (signal.aborted) return;
+    if (!ok) this.noteCheckFailure(healer.lastCheckError);
     else if (!this.engineUp) this.markUp();
+  }
+
+  /** True when a trivial listing is answered within half an interval (at most PROBE_MAX_MS). */
+  private async probe(): Promise<boolean> {
+    this.probing = true;
+    const ctl = new AbortController();
+    const stop = (): void => ctl.abort();
+    this.o.signal.addEventListener('abort', stop, { once: true });
+    const timer = this.clock.setTimeout(stop, Math.min(PROBE_MAX_MS, this.intervalMs / 2));
+    try {
+      await this.o.engine.listContainers({ filters: PROBE_FILTERS, signal: ctl.signal });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.probing = false;
+      this.clock.clearTimeout(timer);
+      this.o.signal.removeEventListener('abort', stop);
+    }
   }
 
   private noteCheckFailure(err: unknown): void {
@@ -121,13 +174,13 @@ export class Watcher {
       } catch (err) {
         if (signal.aborted) return;
         this.markDown(err);
-        await sleep(backoffMs(attempt++), signal);
+        await this.sleep(backoffMs(attempt++));
         continue;
       }
       this.markUp();
       if (this.connects > 0) this.o.metrics.eventStreamReconnects.inc();
       this.connects++;
-      const openedAt = Date.now();
+      const openedAt = this.clock.now();
       try {
         await this.follow(engine);
         if (signal.aborted) return;
@@ -136,8 +189,8 @@ export class Watcher {
         if (signal.aborted) return;
         log.warn('event stream broke, reconnecting', { error: errorMessage(err), code: isRepairmanError(err) ? err.code : undefined });
       }
-      if (Date.now() - openedAt >= STABLE_STREAM_MS) attempt = 0;
-      await sleep(backoffMs(attempt++), signal);
+      if (this.clock.now() - openedAt >= STABLE_STREAM_MS) attempt = 0;
+      await this.sleep(backoffMs(attempt++));
     }
   }
 
@@ -177,17 +230,19 @@ export class Watcher {
       r = await it.next();
     }
   }
-}
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  private sleep(ms: number): Promise<void> {
+    const { signal } = this.o;
+    const clock = this.clock;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const t = clock.setTimeout(done, ms);
+      function done(): void {
+        clock.clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
 }
