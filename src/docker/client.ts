@@ -622,15 +622,18 @@ export class DockerClient implements EngineApi {
       res.on('close', () => {
         if (!res.complete) failed();
       });
-      const refuse = (why: string): void => {
-        finish(new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: ${why}: is a proxy, or something other than dockerd, answering at ${this.endpoint.display}?`, {
+      // A reply too big for its call suggests something other than dockerd; a full shared budget
+      // only means too much at once (a very large host), which the next re-check tries again.
+      const refuse = (why: string, suspect = true): void => {
+        const hint = suspect ? `: is a proxy, or something other than dockerd, answering at ${this.endpoint.display}?` : '';
+        finish(new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: ${why}${hint}`, {
           details: { limitBytes: cap.bytes, bufferLimitBytes: this.maxBufferedBytes },
         }));
         res.destroy();
       };
       const take = (n: number): boolean => {
         if (this.bufferedBytes + n > this.maxBufferedBytes) {
-          refuse(`the replies being read at once would take more than ${formatBytes(this.maxBufferedBytes)}; refusing to buffer this one`);
+          refuse(`the replies being read at once would take more than ${formatBytes(this.maxBufferedBytes)}; refusing to buffer this one (tried again at the next re-check)`, false);
           return false;
         }
         this.bufferedBytes += n;
