@@ -983,6 +983,40 @@ describe('healer: a container removed during its wait', () => {
     await s.healer.stop();
   });
 
+  it('renamed in the gap wait: journaled under the old name, whose wait is dropped', async () => {
+    const s = await inGapWait();
+    s.engine.containers.delete('ns-web');
+    s.c.name = 'ns-web2';
+    s.c.health = 'healthy';
+    s.engine.containers.set('ns-web2', s.c);
+    s.healer.handleEvent(ev('rename', s.c, { oldName: '/ns-web' }));
+    assert.deepEqual(kinds(s.journal, 'ns-web'), ['restart', 'wait', 'gone']);
+    const [e] = s.journal.list({ limit: 1, container: 'ns-web' });
+    assert.equal(
+      e!.message,
+      'Renamed to ns-web2 during the wait before its next restart (until 2024-01-01 12:00:10 (UTC)): nothing left to restart under this name; the new name has a budget of its own',
+    );
+    assert.equal(e!.details?.renamedTo, 'ns-web2');
+    assert.equal(s.healer.pendingWakeMs('ns-web'), null);
+    await s.clock.advance(60_000);
+    assert.equal(s.engine.count('restart'), 1, 'healthy under its new name: not restarted again');
+    assert.deepEqual(s.sent.filter((x) => x.kind === 'gone'), []);
+    await s.healer.stop();
+  });
+
+  it('renamed while not waiting: nothing journaled', async () => {
+    const s = setup();
+    const c = s.engine.add({ name: 'ns-calm', health: 'healthy' });
+    s.healer.handleEvent(ev('start', c));
+    s.engine.containers.delete('ns-calm');
+    c.name = 'ns-calm2';
+    s.engine.containers.set('ns-calm2', c);
+    s.healer.handleEvent(ev('rename', c, { oldName: '/ns-calm' }));
+    await s.clock.advance(0);
+    assert.deepEqual(kinds(s.journal, 'ns-calm'), []);
+    await s.healer.stop();
+  });
+
   it('removed in the longer wait, seen by a full re-check (no event): journaled once', async () => {
     const s = await inGapWait({ maxRestartsInFrame: 1 });
     s.engine.containers.delete('ns-web');

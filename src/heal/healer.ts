@@ -320,8 +320,12 @@ export class Healer {
   private onRename(oldName: string, newName: string, id: string, attrs: Record<string, string>): void {
     const before = oldName ? this.tracked.get(oldName) : undefined;
     if (before && (before.id === id || !id)) {
+      const wake = this.wakes.get(oldName);
+      const waiting = wake !== undefined || this.waking.has(oldName);
       this.tracked.delete(oldName);
       this.cancelTimers(oldName);
+      // The wait belongs to the old name (budgets are keyed by name, SPEC 3): say where it went.
+      if (waiting) this.journalGone(before, wake?.untilMs ?? null, newName || '?');
     }
     if (!newName || !this.inNamespace(newName)) return;
     const t = this.trackFromEvent(newName, id, attrs);
@@ -555,7 +559,7 @@ export class Healer {
    * left to restart), and said so. Journaled, not notified (like the wait itself). The budget stays
    * with the name (SPEC 3): a container re-created under it goes on from there.
    */
-  private journalGone(t: TrackedContainer, wakeUntilMs: number | null): void {
+  private journalGone(t: TrackedContainer, wakeUntilMs: number | null, renamedTo?: string): void {
     const b = this.budgets.get(t.name);
     const wait: 'longer' | 'gap' | 'retry' = b?.longerWaitStartedMs != null ? 'longer' : b?.waitUntilMs != null ? 'gap' : 'retry';
     const untilMs =
@@ -563,6 +567,15 @@ export class Healer {
       (wait === 'longer' ? b!.longerWaitStartedMs! + t.policy.secondsBetweenNextFrame * 1000 : wait === 'gap' ? b!.waitUntilMs : null);
     const what = wait === 'longer' ? 'its longer wait' : wait === 'gap' ? 'the wait before its next restart' : 'the wait before its next try';
     const when = untilMs === null ? '' : ` (until ${formatWhen(untilMs, this.timeZone)})`;
+    if (renamedTo !== undefined) {
+      this.log.info('renamed while waiting', { container: t.name, newName: renamedTo, wait, untilMs });
+      this.journalAppend(t, {
+        kind: 'gone',
+        message: `Renamed to ${renamedTo} during ${what}${when}: nothing left to restart under this name; the new name has a budget of its own`,
+        details: { wait, untilMs, renamedTo },
+      });
+      return;
+    }
     this.log.info('removed while waiting', { container: t.name, wait, untilMs });
     this.journalAppend(t, { kind: 'gone', message: `Removed during ${what}${when}: nothing left to restart`, details: { wait, untilMs } });
   }

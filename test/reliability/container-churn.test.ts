@@ -122,8 +122,12 @@ describe('reliability: containers removed, renamed or re-created while their res
     assert.equal(await engineRestarts(id, since), 1, 'restarted once, as the new name');
     await healthy(renamed);
     assertAliveAndClean(rm);
+    // The old name's wait is dropped, and its journal says where the container went.
+    const said = (await journalOf(name)).at(-1); // oldest first
+    assert.equal(said?.kind, 'gone', JSON.stringify(said));
+    assert.match(said!.message, new RegExp(`^Renamed to ${renamed} during the wait before its next restart`));
     const d = Math.round((ms(r) - untilMs) / 1000);
-    figures.push(`renamed in the gap: restarted once, as ${renamed.slice(ns.length)} (a new name, a new budget), ${Math.abs(d)} s ${d < 0 ? 'before' : 'after'} the old name's wait would have ended`);
+    figures.push(`renamed in the gap: journaled under the old name ("${said!.message.slice(0, 40)}…"); restarted once, as ${renamed.slice(ns.length)} (a new name, a new budget), ${Math.abs(d)} s ${d < 0 ? 'before' : 'after'} the old name's wait would have ended`);
   });
 
   it('re-created healthy during the gap wait: the new container is left alone', async () => {
