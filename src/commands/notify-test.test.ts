@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSettings } from '../config/load.js';
 import type { ContainerSummary } from '../docker/types.js';
+import type { NotifyTransport } from '../notify/delivery.js';
+import { answer, netError } from '../../test/helpers/notify-transport.js';
 import { collectDestinations, formatResult, sendTests, testEvent } from './notify-test.js';
 
 function settings(args: string[]) {
@@ -46,24 +48,24 @@ test('the test event is a test (sent at any level) and says where the URL is con
 });
 
 test('results read well and never show the URL', async () => {
-  const answers = [new Response('ok', { status: 200 }), new Response('nope', { status: 403, statusText: 'Forbidden' })];
-  const fetchImpl = (async () => {
+  const answers = [answer({ status: 200 }), answer({ status: 403, statusText: 'Forbidden', body: 'nope' })];
+  const transport: NotifyTransport = async () => {
     const a = answers.shift();
-    if (!a) throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 10.0.0.1:443') });
+    if (!a) throw netError('connect ECONNREFUSED 10.0.0.1:443', 'ECONNREFUSED');
     return a;
-  }) as typeof fetch;
+  };
   const s = settings([]);
   const results = await sendTests(s, [
     { url: 'https://a.example.org/hooks/SECRET1', from: ['--notify-url'] },
     { url: 'json+https://b.example.org/SECRET2', from: ['label on web'] },
     { url: 'https://c.example.org/SECRET3', from: ['label on db'] },
     { url: 'teams+https://d.example.org/SECRET4', from: ['label on x'] },
-  ], { fetchImpl, host: 'h', now: () => 0 });
+  ], { transport, host: 'h', now: () => 0 });
   const lines = results.map(formatResult);
   assert.deepEqual(lines.map((l) => l.replace(/in \d+ ms/, 'in N ms')), [
     'ok    https://a.example.org/*** (mattermost, from --notify-url): HTTP 200 in N ms',
     'FAIL  json+https://b.example.org/*** (json, from label on web): HTTP 403 Forbidden: nope',
-    'FAIL  https://c.example.org/*** (slack, from label on db): no HTTP answer: fetch failed: connect ECONNREFUSED 10.0.0.1:443',
+    'FAIL  https://c.example.org/*** (slack, from label on db): no HTTP answer: connect ECONNREFUSED 10.0.0.1:443',
     'FAIL  teams+https://d.example.org/*** (unusable, from label on x): unknown notification format "teams" in teams+https://d.example.org/*** (known: slack, mattermost, discord, json, apprise)',
   ]);
   assert.ok(!lines.join('\n').includes('SECRET'));

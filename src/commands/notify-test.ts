@@ -15,7 +15,7 @@ import type { GlobalSettings, LabelProblem } from '../config/types.js';
 import { createDockerClient } from '../docker/client.js';
 import type { ContainerSummary, EngineApi } from '../docker/types.js';
 import { errorMessage } from '../errors.js';
-import { attemptDelivery, type AttemptResult } from '../notify/delivery.js';
+import { attemptDelivery, type AttemptResult, type NotifyTransport } from '../notify/delivery.js';
 import { buildRequest } from '../notify/format.js';
 import { NOTIFIER_DEFAULTS } from '../notify/notifier.js';
 import { parseNotifyTarget, type NotifyFormat } from '../notify/targets.js';
@@ -96,7 +96,7 @@ export function testEvent(settings: GlobalSettings, d: Destination, atMs: number
 export async function sendTests(
   settings: GlobalSettings,
   destinations: Destination[],
-  opts: { timeoutMs?: number; signal?: AbortSignal; fetchImpl?: typeof fetch; host?: string; now?: () => number } = {},
+  opts: { timeoutMs?: number; signal?: AbortSignal; transport?: NotifyTransport; host?: string; now?: () => number } = {},
 ): Promise<DestinationResult[]> {
   const now = opts.now ?? Date.now;
   const host = opts.host ?? hostname();
@@ -108,7 +108,7 @@ export async function sendTests(
     const r: AttemptResult = await attemptDelivery(t, request, {
       timeoutMs: opts.timeoutMs ?? NOTIFIER_DEFAULTS.timeoutMs,
       signal: opts.signal,
-      fetchImpl: opts.fetchImpl,
+      transport: opts.transport,
     });
     return {
       masked: t.masked,

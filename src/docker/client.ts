@@ -9,9 +9,9 @@
 import http from 'node:http';
 import type https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { RepairmanError, type ErrorCode } from '../errors.js';
+import { loadHttps } from '../http/client.js';
 import { silentLogger, type Logger } from '../log.js';
 import { logsFromMultiplexed, logsFromRaw, MultiplexError } from './demux.js';
 import { resolveEndpoint, sshArgs, type Endpoint } from './endpoint.js';
@@ -22,9 +22,7 @@ import { createSshConnection } from './ssh-connection.js';
 import type { ContainerInspect, ContainerSummary, DockerEvent, EngineApi, EngineVersion, Filters, LogsResult } from './types.js';
 
 // node:https (and with it node:tls) costs ~0.8 MB of RSS; most engines are on a unix socket, so it
-// is loaded only for tcp+TLS endpoints.
-const requireBuiltin = createRequire(import.meta.url);
-const loadHttps = (): typeof https => requireBuiltin('node:https') as typeof https;
+// is loaded (loadHttps) only for tcp+TLS endpoints.
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 /** restart/stop wait for the engine's own stop timeout; this is on top, for the kill and the start. */

@@ -1,6 +1,7 @@
 // One delivery attempt (a POST with a timeout) and the retry policy around it. The URL is a secret:
 // nothing here returns or logs it except masked (scheme and host).
 import { maskUrlsInText } from '../util/mask.js';
+import { GetError, openRequest, type OpenedRequest } from '../http/client.js';
 import type { PreparedRequest } from './format.js';
 import type { NotifyTarget } from './targets.js';
 
@@ -21,11 +22,78 @@ export interface AttemptResult {
 
 export interface AttemptOptions {
   timeoutMs: number;
-  fetchImpl?: typeof fetch;
+  /** How the POST is sent; httpTransport (node:http / node:https) unless a test gives another. */
+  transport?: NotifyTransport;
   /** Aborts the attempt (shutdown). */
   signal?: AbortSignal;
   now?: () => number;
 }
+
+/** An answer whose status line and headers are in; its body is read on demand. */
+export interface PostAnswer {
+  status: number;
+  /** The reason phrase ("Forbidden"); '' when the server sent none. */
+  statusText: string;
+  /** A header's value (name in lower case); undefined when absent. */
+  header(name: string): string | undefined;
+  /** The start of the body: at most maxChars characters (read: at most 4 bytes each); the rest is
+   * never read. Rejects when the connection fails or is cut. */
+  readSome(maxChars: number): Promise<string>;
+  /** Ends the exchange and closes the connection; idempotent. */
+  close(): void;
+}
+
+/**
+ * Sends one POST of url with the request's headers and body, exactly (plus Content-Length and Host),
+ * and resolves once the answer's headers are in. Never follows a redirect. Rejects with the network
+ * error as Node gives it ("connect ECONNREFUSED 127.0.0.1:9"). The signal ends it at any point (the
+ * attempt's timeout, shutdown); attemptDelivery does not rely on that to settle in time.
+ */
+export type NotifyTransport = (url: string, request: PreparedRequest, signal: AbortSignal) => Promise<PostAnswer>;
+
+/** node:http / node:https (loaded only for https URLs), a connection per attempt, no keep-alive. */
+export const httpTransport: NotifyTransport = async (url, request, signal) => {
+  let opened: OpenedRequest;
+  try {
+    opened = await openRequest(url, { method: 'POST', headers: request.headers, body: request.body, signal });
+  } catch (err) {
+    // Node's own error ("connect ECONNREFUSED 127.0.0.1:9"), not openRequest's one-word summary; and
+    // never a message that repeats the URL (targets are parsed before: this is a belt).
+    if (err instanceof GetError && err.reason === 'bad_url') throw new Error('not a usable http(s) URL');
+    throw err instanceof GetError && err.reason === 'network' && err.cause instanceof Error ? err.cause : err;
+  }
+  const { res, close } = opened;
+  return {
+    status: res.statusCode ?? 0,
+    statusText: res.statusMessage ?? '',
+    header: (name) => {
+      const v = res.headers[name.toLowerCase()];
+      return Array.isArray(v) ? v.join(', ') : v;
+    },
+    readSome: (maxChars) => new Promise<string>((resolve, reject) => {
+      const maxBytes = maxChars * 4;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = (): void => {
+        close();
+        resolve(Buffer.concat(chunks, size).toString('utf8').slice(0, maxChars));
+      };
+      res.on('data', (c: Buffer) => {
+        if (size >= maxBytes) return;
+        // A copy of what is kept: not the whole socket chunk.
+        const part = Buffer.from(c.subarray(0, maxBytes - size));
+        chunks.push(part);
+        size += part.length;
+        // Enough read: the rest of the body is not downloaded (the connection is closed).
+        if (size >= maxBytes) done();
+      });
+      res.on('end', done);
+      res.on('error', reject);
+      res.on('close', () => reject(new Error('the connection closed before the whole answer was read')));
+    }),
+    close: () => close(),
+  };
+};
 
 /** How much of an error answer's body is read (and shown, masked) to explain a failure. */
 const ERROR_BODY_CHARS = 200;
@@ -55,40 +123,39 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
-/** A network error as a short, masked sentence: "connect ECONNREFUSED 127.0.0.1:9" rather than "fetch failed". */
+// Certificate verification failures that a private (or self-signed) CA causes, as Node reports them.
+const UNTRUSTED_CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/**
+ * A network error as a short, masked sentence: "connect ECONNREFUSED 127.0.0.1:9" (its causes after
+ * it, its code when the message does not say it, and for an untrusted certificate what to do).
+ */
 export function describeNetworkError(err: unknown): string {
   if (!(err instanceof Error)) return maskUrlsInText(String(err));
-  const parts = [err.message];
-  let cause: unknown = (err as { cause?: unknown }).cause;
-  for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
-    if (cause.message && !parts.includes(cause.message)) parts.push(cause.message);
-    cause = (cause as { cause?: unknown }).cause;
+  const parts: string[] = [];
+  let code: string | undefined;
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 4; depth++) {
+    if (e.message && !parts.includes(e.message)) parts.push(e.message);
+    const c = (e as NodeJS.ErrnoException).code;
+    if (code === undefined && typeof c === 'string') code = c;
+    e = (e as { cause?: unknown }).cause;
   }
-  return maskUrlsInText(parts.join(': '));
-}
-
-async function readSome(res: Response, maxChars: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    while (text.length < maxChars) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } finally {
-    // Do not download a large answer; releases the connection.
-    await reader.cancel().catch(() => undefined);
+  let text = parts.join(': ');
+  if (code !== undefined && !text.includes(code)) text += ` (${code})`;
+  if (code !== undefined && UNTRUSTED_CERT_CODES.has(code)) {
+    text += ': the server\'s certificate is not signed by a trusted CA (a private CA can be added with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)';
   }
-  return text.slice(0, maxChars);
+  return maskUrlsInText(text);
 }
 
 /** One POST of a prepared request. Never throws; always settles within timeoutMs (plus a tick). */
 export async function attemptDelivery(target: NotifyTarget, request: PreparedRequest, opts: AttemptOptions): Promise<AttemptResult> {
   const now = opts.now ?? Date.now;
-  const fetchImpl = opts.fetchImpl ?? fetch;
+  const transport = opts.transport ?? httpTransport;
   const started = now();
   const controller = new AbortController();
   let timedOut = false;
@@ -99,29 +166,23 @@ export async function attemptDelivery(target: NotifyTarget, request: PreparedReq
   const onAbort = (): void => controller.abort(new Error('aborted'));
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
-  // Settles when the timer fires even if a fetchImpl ignores its signal.
+  // Settles when the timer fires even if a transport ignores its signal.
   const cut = new Promise<never>((_, reject) => {
     controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true });
   });
   cut.catch(() => undefined);
+  let sending: Promise<PostAnswer> | undefined;
   try {
-    const res = await Promise.race([
-      fetchImpl(target.postUrl, {
-        method: 'POST',
-        headers: request.headers,
-        body: request.body,
-        signal: controller.signal,
-        // A webhook that redirects would turn the POST into a GET (or send the body elsewhere): no.
-        redirect: 'manual',
-      }),
-      cut,
-    ]);
-    const answer = await Promise.race([readSome(res, ERROR_BODY_CHARS), cut]).catch(() => '');
+    sending = transport(target.postUrl, request, controller.signal);
+    const res = await Promise.race([sending, cut]);
+    // The status is what counts: a body cut by the timeout or a broken connection is just not shown.
+    const said = (await Promise.race([res.readSome(ERROR_BODY_CHARS), cut]).catch(() => '')).replace(/\s+/g, ' ').trim();
     const durationMs = now() - started;
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, retryable: false, aborted: false, durationMs };
-    const retryAfterMs = res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after'), Date.now()) : undefined;
-    const said = answer.replace(/\s+/g, ' ').trim();
+    const retryAfterMs = res.status === 429 || res.status === 503 ? parseRetryAfter(res.header('retry-after'), Date.now()) : undefined;
     let error = `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}${said ? `: ${said}` : ''}`;
+    // Not followed: a webhook that redirects would get the POST turned into a GET, or the message sent
+    // elsewhere; the configured URL is to be fixed.
     if (res.status >= 300 && res.status < 400) error += ' (redirects are not followed: configure the final URL)';
     return {
       ok: false,
@@ -140,7 +201,9 @@ export async function attemptDelivery(target: NotifyTarget, request: PreparedReq
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
-    // Anything still running (a fetchImpl that ignored the race) is told to stop.
+    // The answer is closed (the rest of its body never read), even one that comes after the cut;
+    // anything still running (a transport that ignored the race) is told to stop.
+    sending?.then((a) => a.close(), () => undefined);
     if (!controller.signal.aborted) controller.abort(new Error('done'));
   }
 }

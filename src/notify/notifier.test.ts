@@ -6,6 +6,7 @@ import { MetricsRegistry } from '../metrics/registry.js';
 import { createNotifier, METRIC_NOTIFICATIONS, METRIC_QUEUE_LENGTH, type NotifierOptions } from './notifier.js';
 import { severityOf } from './levels.js';
 import type { NotifyEvent } from './types.js';
+import { answer, manualTransport, netError } from '../../test/helpers/notify-transport.js';
 
 function capture(): { lines: string[]; log: ReturnType<typeof createLogger> } {
   const lines: string[] = [];
@@ -18,31 +19,13 @@ function ev(over: Partial<NotifyEvent> = {}): NotifyEvent {
   return { kind, severity: severityOf(kind), container: 'web', host: 'h', atMs: 0, summary: 's', urls: ['https://a.example.org/hooks/SECRET-A'], level: 'INFO', ...over };
 }
 
-interface Call { url: string; body: string; resolve: (r: Response) => void; reject: (e: unknown) => void }
-
-/** A fetch whose answers the test gives by hand (or at once with `auto`). */
-function manualFetch(auto?: (url: string) => Response | Error): { calls: Call[]; fetchImpl: typeof fetch } {
-  const calls: Call[] = [];
-  const fetchImpl = ((url: string | URL | Request, init?: RequestInit) => new Promise<Response>((resolve, reject) => {
-    const call = { url: String(url), body: String(init?.body), resolve, reject };
-    calls.push(call);
-    init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
-    if (auto) {
-      const a = auto(call.url);
-      if (a instanceof Error) reject(a);
-      else resolve(a);
-    }
-  })) as typeof fetch;
-  return { calls, fetchImpl };
-}
-
 // Every notifier is closed at the end even when its test failed half way (no timers left behind).
 const created: { close(): Promise<void> }[] = [];
 after(async () => {
   await Promise.all(created.map((n) => n.close()));
 });
 
-function make(extra: Partial<NotifierOptions> & Pick<NotifierOptions, 'fetchImpl'>) {
+function make(extra: Partial<NotifierOptions> & Pick<NotifierOptions, 'transport'>) {
   const metrics = new MetricsRegistry();
   const { lines, log } = capture();
   const n = createNotifier({ log, metrics, backoffBaseMs: 10, backoffMaxMs: 40, closeGraceMs: 100, ...extra });
@@ -54,8 +37,8 @@ function make(extra: Partial<NotifierOptions> & Pick<NotifierOptions, 'fetchImpl
 const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('level filtering: only events due at the container level are posted; test messages always', async () => {
-  const { calls, fetchImpl } = manualFetch(() => new Response('ok'));
-  const { n, count } = make({ fetchImpl });
+  const { calls, transport } = manualTransport(() => answer());
+  const { n, count } = make({ transport });
   n.send(ev({ kind: 'restart', level: 'INFO' })); // debug < INFO
   n.send(ev({ kind: 'recovered', level: 'WARNING' })); // info < WARNING
   n.send(ev({ kind: 'recovered', level: 'INFO', summary: 'due-1' }));
@@ -68,8 +51,8 @@ test('level filtering: only events due at the container level are posted; test m
 });
 
 test('send returns at once, never throws, even on garbage', async () => {
-  const { fetchImpl } = manualFetch();
-  const { n, lines } = make({ fetchImpl });
+  const { transport } = manualTransport();
+  const { n, lines } = make({ transport });
   const started = Date.now();
   for (let i = 0; i < 100; i++) n.send(ev());
   assert.ok(Date.now() - started < 200);
@@ -81,19 +64,19 @@ test('send returns at once, never throws, even on garbage', async () => {
 });
 
 test('one destination at a time and in order; several destinations in parallel; duplicate URLs once', async () => {
-  const { calls, fetchImpl } = manualFetch();
-  const { n, count } = make({ fetchImpl });
+  const { calls, transport } = manualTransport();
+  const { n, count } = make({ transport });
   const A = 'https://a.example.org/hooks/SECRET-A';
   const B = 'https://b.example.org/hooks/SECRET-B';
   n.send(ev({ summary: 'one', urls: [A, B, ` ${A} `] }));
   n.send(ev({ summary: 'two', urls: [A] }));
   await tick();
   assert.deepEqual(calls.map((c) => c.url).sort(), [A, B]);
-  calls.find((c) => c.url === A)?.resolve(new Response('ok'));
+  calls.find((c) => c.url === A)?.resolve(answer());
   await tick();
   assert.equal(calls.length, 3);
   assert.ok(calls[2]?.body.includes('two'));
-  for (const c of calls.slice(1)) c.resolve(new Response('ok'));
+  for (const c of calls.slice(1)) c.resolve(answer());
   await n.idle();
   assert.equal(count('sent'), 3);
   await n.close();
@@ -101,8 +84,8 @@ test('one destination at a time and in order; several destinations in parallel; 
 
 test('retries on 5xx and network errors with backoff, gives up after maxAttempts; 4xx not retried', async () => {
   let i = 0;
-  const { calls, fetchImpl } = manualFetch(() => (i++ % 2 ? new Response('no', { status: 502 }) : new TypeError('fetch failed')));
-  const { n, count, lines } = make({ fetchImpl, maxAttempts: 3 });
+  const { calls, transport } = manualTransport(() => (i++ % 2 ? answer({ status: 502, body: 'no' }) : netError('connect ECONNREFUSED 127.0.0.1:9', 'ECONNREFUSED')));
+  const { n, count, lines } = make({ transport, maxAttempts: 3 });
   n.send(ev());
   await n.idle();
   assert.equal(calls.length, 3);
@@ -112,8 +95,8 @@ test('retries on 5xx and network errors with backoff, gives up after maxAttempts
   assert.ok(lines.some((l) => l.includes('notification failed (after 3 attempts)')));
   assert.ok(lines.every((l) => !l.includes('SECRET')), 'URLs masked in every log line');
 
-  const r2 = manualFetch(() => new Response('gone', { status: 404 }));
-  const m2 = make({ fetchImpl: r2.fetchImpl });
+  const r2 = manualTransport(() => answer({ status: 404, body: 'gone' }));
+  const m2 = make({ transport: r2.transport });
   m2.n.send(ev());
   await m2.n.idle();
   assert.equal(r2.calls.length, 1);
@@ -125,8 +108,8 @@ test('retries on 5xx and network errors with backoff, gives up after maxAttempts
 });
 
 test('queue overflow drops the oldest waiting message and counts it', async () => {
-  const { calls, fetchImpl } = manualFetch();
-  const { n, count, metrics, lines } = make({ fetchImpl, queueLimit: 3 });
+  const { calls, transport } = manualTransport();
+  const { n, count, metrics, lines } = make({ transport, queueLimit: 3 });
   for (let i = 1; i <= 5; i++) n.send(ev({ summary: `m${i}` }));
   await tick();
   // m1 in flight, m2 m3 waiting; m4 dropped m2, m5 dropped m3.
@@ -139,7 +122,7 @@ test('queue overflow drops the oldest waiting message and counts it', async () =
     const c = calls[delivered.length];
     if (!c) continue;
     delivered.push(/m\d/.exec(c.body)?.[0] ?? '?');
-    c.resolve(new Response('ok'));
+    c.resolve(answer());
   }
   await n.idle();
   assert.deepEqual(delivered, ['m1', 'm4', 'm5']);
@@ -148,8 +131,8 @@ test('queue overflow drops the oldest waiting message and counts it', async () =
 });
 
 test('when every queued message is in flight, the new one is dropped', async () => {
-  const { fetchImpl } = manualFetch();
-  const { n, count } = make({ fetchImpl, queueLimit: 2 });
+  const { transport } = manualTransport();
+  const { n, count } = make({ transport, queueLimit: 2 });
   n.send(ev({ urls: ['http://a/x'] }));
   n.send(ev({ urls: ['http://b/x'] }));
   await tick();
@@ -159,8 +142,8 @@ test('when every queued message is in flight, the new one is dropped', async () 
 });
 
 test('unusable URLs are counted failed and logged once, masked', async () => {
-  const { calls, fetchImpl } = manualFetch(() => new Response('ok'));
-  const { n, count, lines } = make({ fetchImpl });
+  const { calls, transport } = manualTransport(() => answer());
+  const { n, count, lines } = make({ transport });
   for (let i = 0; i < 3; i++) n.send(ev({ urls: ['ftp://files.example.org/SECRET', 'https://ok.example.org/hooks/x'] }));
   await n.idle();
   assert.equal(calls.length, 3);
@@ -171,8 +154,8 @@ test('unusable URLs are counted failed and logged once, masked', async () => {
 });
 
 test('a repeated configuration error is posted once; forget() makes it news again', async () => {
-  const { calls, fetchImpl } = manualFetch(() => new Response('ok'));
-  const { n } = make({ fetchImpl });
+  const { calls, transport } = manualTransport(() => answer());
+  const { n } = make({ transport });
   const bad = ev({ kind: 'config_error', reason: 'stop_timeout="x"', dedupeKey: 'org.riotkit.repairman.stop_timeout' });
   for (let i = 0; i < 5; i++) n.send(bad);
   await n.idle();
@@ -186,8 +169,8 @@ test('a repeated configuration error is posted once; forget() makes it news agai
 });
 
 test('close: stops accepting, a hanging delivery is abandoned after the grace, resolves quickly', async () => {
-  const { calls, fetchImpl } = manualFetch();
-  const { n, count } = make({ fetchImpl, closeGraceMs: 150, timeoutMs: 60_000 });
+  const { calls, transport } = manualTransport();
+  const { n, count } = make({ transport, closeGraceMs: 150, timeoutMs: 60_000 });
   n.send(ev({ summary: 'hangs' }));
   n.send(ev({ summary: 'waits' }));
   await tick();
@@ -205,11 +188,11 @@ test('close: stops accepting, a hanging delivery is abandoned after the grace, r
 
 test('close within the grace lets quick deliveries finish; a retry wait ends at once', async () => {
   let first = true;
-  const { calls, fetchImpl } = manualFetch(() => {
-    if (first) { first = false; return new Response('busy', { status: 503 }); }
-    return new Response('ok');
+  const { calls, transport } = manualTransport(() => {
+    if (first) { first = false; return answer({ status: 503, body: 'busy' }); }
+    return answer();
   });
-  const { n, count } = make({ fetchImpl, backoffBaseMs: 60_000, backoffMaxMs: 60_000, closeGraceMs: 300 });
+  const { n, count } = make({ transport, backoffBaseMs: 60_000, backoffMaxMs: 60_000, closeGraceMs: 300 });
   n.send(ev({ urls: ['http://retry.example.org/x'] }));
   await tick(20);
   n.send(ev({ urls: ['http://quick.example.org/x'] }));
@@ -223,8 +206,8 @@ test('close within the grace lets quick deliveries finish; a retry wait ends at 
 
 test('the abort signal closes the notifier', async () => {
   const ctl = new AbortController();
-  const { fetchImpl } = manualFetch(() => new Response('ok'));
-  const { n, count } = make({ fetchImpl, signal: ctl.signal });
+  const { transport } = manualTransport(() => answer());
+  const { n, count } = make({ transport, signal: ctl.signal });
   ctl.abort();
   await tick();
   n.send(ev());
@@ -232,8 +215,8 @@ test('the abort signal closes the notifier', async () => {
 });
 
 test('metrics exist from the start, at zero', () => {
-  const { fetchImpl } = manualFetch();
-  const { metrics } = make({ fetchImpl });
+  const { transport } = manualTransport();
+  const { metrics } = make({ transport });
   const text = metrics.render();
   for (const r of ['sent', 'failed', 'dropped', 'retried']) assert.ok(text.includes(`repairman_notifications_total{result="${r}"} 0`), r);
 });

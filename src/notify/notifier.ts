@@ -18,7 +18,7 @@ import type { MetricsRegistry } from '../metrics/registry.js';
 import { errorMessage } from '../errors.js';
 import { maskUrl } from '../util/mask.js';
 import { RepeatFilter } from './dedupe.js';
-import { attemptDelivery, backoffDelayMs, type AttemptResult } from './delivery.js';
+import { attemptDelivery, backoffDelayMs, type AttemptResult, type NotifyTransport } from './delivery.js';
 import { buildRequest, type PreparedRequest } from './format.js';
 import { shouldSend } from './levels.js';
 import { parseNotifyTarget, type NotifyTarget, type TargetResult } from './targets.js';
@@ -34,7 +34,8 @@ export interface NotifierOptions {
   queueLimit?: number;
   /** Aborting it is close(). */
   signal?: AbortSignal;
-  fetchImpl?: typeof fetch;
+  /** How each POST is sent (tests); node:http / node:https by default. */
+  transport?: NotifyTransport;
   /** First retry delay; doubles each retry up to backoffMaxMs. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -164,7 +165,7 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
   const deliver = async (job: Job): Promise<void> => {
     const request: PreparedRequest = buildRequest(job.target, job.event, { timeZone: cfg.timeZone });
     for (let attempt = 1; ; attempt++) {
-      const r: AttemptResult = await attemptDelivery(job.target, request, { timeoutMs: cfg.timeoutMs, fetchImpl: opts.fetchImpl, signal: abandon.signal });
+      const r: AttemptResult = await attemptDelivery(job.target, request, { timeoutMs: cfg.timeoutMs, transport: opts.transport, signal: abandon.signal });
       const fields = { destination: job.target.masked, format: job.target.format, kind: job.kind, container: job.container, attempt };
       if (r.ok) {
         counter.inc({ result: 'sent' });
@@ -284,7 +285,7 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
       await Promise.race([Promise.all(workers()), graceOver]);
       clearTimeout(graceTimer);
       abandon.abort();
-      // Aborted fetches settle at once; a fetchImpl deaf to its signal is given up on after 100 ms.
+      // Aborted attempts settle at once; a transport deaf to its signal is given up on after 100 ms.
       let hardTimer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all(workers()), new Promise<void>((r) => { hardTimer = setTimeout(r, 100); })]);
       clearTimeout(hardTimer);

@@ -1,7 +1,12 @@
 // `repairman notify-test` as people run it: the built binary, real receivers, statuses masked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasTestEngine, removeNamespace, runContainer, testDockerHost, uniqueNamespace } from '../helpers/engine.js';
 import { startReceiver } from '../helpers/receiver.js';
@@ -109,4 +114,42 @@ test('URLs from container labels too (private engine), each tested once, bad lab
   assert.match(r2.stdout, new RegExp(`^FAIL  org\\.riotkit\\.repairman\\.notify_url on ${ns}broken: .*not usable`, 'm'));
   assert.match(r2.stdout, /^2 destinations tested, 0 failed; 1 unusable notify_url label$/m);
   assert.ok(!r2.stdout.includes('SECRET'));
+});
+
+// HTTPS: certificates verified against Node's CA store (Mozilla's list, in the binary), plus
+// NODE_EXTRA_CA_CERTS; with --use-openssl-ca, against the system's store (SSL_CERT_FILE/SSL_CERT_DIR).
+// A receiver with a self-signed certificate made here with openssl.
+test('https: an untrusted certificate fails clearly; trusted through NODE_EXTRA_CA_CERTS or the system store, it is delivered', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-notify-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { cwd: dir });
+  if (made.error || made.status !== 0) return t.skip(`openssl could not make a certificate: ${made.error?.message ?? made.stderr.toString()}`);
+  const bodies: string[] = [];
+  const srv = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString('utf8'));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); }));
+  const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}/hooks/SECRET-TLS`;
+
+  const untrusted = await notifyTest(['--notify-url', url], NO_ENGINE);
+  assert.equal(untrusted.code, 1, untrusted.stdout + untrusted.stderr);
+  assert.match(untrusted.stdout, /^FAIL {2}https:\/\/127\.0\.0\.1:\d+\/\*\*\* \(mattermost, from --notify-url\): no HTTP answer: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\): the server's certificate is not signed by a trusted CA \(a private CA can be added with NODE_EXTRA_CA_CERTS=\/path\/to\/ca\.pem\)$/m);
+  assert.equal(bodies.length, 0, 'nothing was sent over an unverified connection');
+
+  const extra = await notifyTest(['--notify-url', url], { ...NO_ENGINE, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') });
+  assert.equal(extra.code, 0, extra.stdout + extra.stderr);
+  assert.match(extra.stdout, /^ok {4}https:\/\/127\.0\.0\.1:\d+\/\*\*\* \(mattermost, from --notify-url\): HTTP 200 in \d+ ms$/m);
+
+  const system = await notifyTest(['--notify-url', url], { ...NO_ENGINE, NODE_OPTIONS: '--use-openssl-ca', SSL_CERT_FILE: join(dir, 'cert.pem') });
+  assert.equal(system.code, 0, system.stdout + system.stderr);
+  assert.equal(bodies.length, 2);
+  assert.match((JSON.parse(bodies[0] ?? '{}') as { text: string }).text, /Test notification from Repairman/);
+  assert.ok(!(untrusted.stdout + untrusted.stderr + extra.stdout + system.stdout).includes('SECRET'));
 });
