@@ -1,5 +1,6 @@
 // The healer against a fake engine and a manual clock: decisions, budgets, timers, call counts.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { decodeLabels } from '../config/labels.js';
 import { defaultSettings } from '../config/settings-table.js';
@@ -783,6 +784,50 @@ describe('healer: acting', () => {
     assert.deepEqual(n.urls, ['https://hooks.example/x']);
     assert.match(n.next ?? '', /not before 2024-01-01 12:00:10 \(UTC\)/);
     await loud.healer.stop();
+  });
+
+  it('leaves nothing attached to its long-lived stop signal after fetching logs (no AbortSignal.any leak)', async () => {
+    const s = setup({ policy: { notifyUrls: ['https://hooks.example/x'], notifyLevel: 'DEBUG' } });
+    const stopSignal = (s.healer as unknown as { abort: AbortController }).abort.signal;
+    // Node 20 keeps every AbortSignal.any() composite of a signal in this set for as long as it lives.
+    const dependants = (): number => {
+      const sym = Object.getOwnPropertySymbols(stopSignal).find((x) => x.description === 'kDependantSignals');
+      return sym ? ((stopSignal as unknown as Record<symbol, Set<unknown> | undefined>)[sym]?.size ?? 0) : 0;
+    };
+    const signals: AbortSignal[] = [];
+    const logs = s.engine.logs.bind(s.engine);
+    s.engine.logs = async (id: string, opts?: { signal?: AbortSignal }): Promise<LogsResult> => {
+      if (opts?.signal) signals.push(opts.signal);
+      return logs(id);
+    };
+    const listenersBefore = getEventListeners(stopSignal, 'abort').length;
+    const N = 30;
+    for (let i = 0; i < N; i++) {
+      const c = s.engine.add({ name: `ns-web${i}`, health: 'unhealthy' });
+      s.healer.handleEvent(ev('health_status: unhealthy', c));
+    }
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('logs'), N);
+    assert.equal(signals.length, N, 'every log fetch has a signal');
+    assert.equal(getEventListeners(stopSignal, 'abort').length, listenersBefore, 'no abort listener left on the stop signal');
+    assert.equal(dependants(), 0, 'no composite signal registered on the stop signal');
+    assert.ok(signals.every((x) => !x.aborted));
+    await s.healer.stop();
+  });
+
+  it('aborts a log fetch still running when it stops', async () => {
+    const s = setup({ policy: { notifyUrls: ['https://hooks.example/x'], notifyLevel: 'DEBUG' } });
+    let seen: AbortSignal | undefined;
+    s.engine.logs = (_id: string, opts?: { signal?: AbortSignal }): Promise<LogsResult> => {
+      seen = opts?.signal;
+      return new Promise((_resolve, reject) => opts?.signal?.addEventListener('abort', () => reject(opts.signal!.reason), { once: true }));
+    };
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    assert.ok(seen && !seen.aborted, 'the log fetch is under way');
+    await s.healer.stop();
+    assert.equal(seen.aborted, true, 'stopping aborts it');
   });
 
   it('reports a bad label once, and keeps the global value', async () => {

@@ -1143,14 +1143,27 @@ export class Healer {
   }
 
   private fetchLogs(id: string): Promise<string[] | undefined> {
-    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(LOGS_TIMEOUT_MS)]);
-    return this.engine.logs(id, { tail: 10, signal }).then(
+    // Not AbortSignal.any([this.abort.signal, AbortSignal.timeout(...)]): on Node 20 each composite
+    // leaves an entry in the long-lived stop signal's set of dependants that is never pruned
+    // (nodejs/node#55351), one per notification for as long as Repairman runs. A controller of its
+    // own, unhooked from the stop signal when the call ends, leaves nothing behind.
+    const stopSignal = this.abort.signal;
+    const ctl = new AbortController();
+    const onStop = (): void => ctl.abort(stopSignal.reason);
+    const timer = setTimeout(() => ctl.abort(new DOMException('The container log took too long', 'TimeoutError')), LOGS_TIMEOUT_MS);
+    timer.unref();
+    if (stopSignal.aborted) onStop();
+    else stopSignal.addEventListener('abort', onStop, { once: true });
+    return this.engine.logs(id, { tail: 10, signal: ctl.signal }).then(
       (r) => trimLogLines(r.lines.map((l) => l.text)),
       (err: unknown) => {
         this.log.debug('could not read the container log for a notification', { id: id.slice(0, 12), error: errorMessage(err) });
         return undefined;
       },
-    );
+    ).finally(() => {
+      clearTimeout(timer);
+      stopSignal.removeEventListener('abort', onStop);
+    });
   }
 
   /**
