@@ -310,7 +310,8 @@ describe('DockerClient against the private engine', { skip }, () => {
     assert.ok(start, `got ${events.map((e) => e.Action).join(',')}`);
     assert.equal(start.Actor.Attributes.note, 'whale 🐳 here');
     assert.equal(start.Actor.Attributes.name, name);
-    assert.ok(splits >= 2, `the proxy split ${splits} chunks`);
+    // The create and start events may reach the proxy as one chunk on a busy machine: one split is enough.
+    assert.ok(splits >= 1, `the proxy split ${splits} chunks`);
     assert.ok(utf8Splits >= 1, 'at least one chunk was cut inside the emoji');
     assert.equal(proxied.badEventLines, 0);
   });
