@@ -117,9 +117,11 @@ describe(`reliability: ${CONTAINERS} containers flapping for ${LOAD_SEC} s`, { s
 
     // ---- every restart journaled ----
     const j = openJournal({ dbPath, readonly: true });
-    let entries: JournalEntry[];
+    const entries: JournalEntry[] = [];
     try {
-      entries = j.list({ limit: 1_000_000 });
+      // Page by page: one list() returns at most 10 000 entries (newest first), and a run of 20
+      // minutes journals more than that.
+      for (let page = j.list({ limit: 10_000 }); page.length > 0; page = j.list({ limit: 10_000, beforeNum: page[page.length - 1]!.num })) entries.push(...page);
     } finally {
       j.close();
     }
