@@ -13,47 +13,11 @@ import { silentLogger } from '../log.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import type { Notifier, NotifyEvent } from '../notify/types.js';
 import { KeyedSerializer, Limiter } from '../util/keyed-queue.js';
-import { Healer, type Clock } from './healer.js';
+import { Healer } from './healer.js';
+import { ManualClock } from '../../test/helpers/manual-clock.js';
 import { createHealMetrics } from './metrics.js';
 import { Watcher } from './watcher.js';
 
-// ---- a manual clock ---------------------------------------------------------------------------
-
-class ManualClock implements Clock {
-  t = Date.UTC(2024, 0, 1, 12, 0, 0);
-  private seq = 0;
-  readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  /** Move time forward, firing due timers in order and letting the work they start settle. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      await flush();
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = Math.max(this.t, next[1].at);
-      next[1].fn();
-    }
-    this.t = end;
-    await flush();
-  }
-}
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-}
 
 // ---- a fake engine ----------------------------------------------------------------------------
 
@@ -218,6 +182,14 @@ interface Setup {
   journal: Journal;
   sent: NotifyEvent[];
   metrics: MetricsRegistry;
+}
+
+/** Every restart leaves the container unhealthy again at once, with its health_status event. */
+function neverRecovers(s: Setup): void {
+  s.engine.onRestart = (x) => {
+    x.health = 'unhealthy';
+    queueMicrotask(() => s.healer.handleEvent(ev('health_status: unhealthy', x)));
+  };
 }
 
 function setup(opts: { policy?: Partial<ContainerPolicy>; settings?: Partial<GlobalSettings>; engine?: FakeEngine; journal?: Journal; clock?: ManualClock } = {}): Setup {
@@ -592,10 +564,7 @@ describe('healer: budget', () => {
     const s = setup();
     const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
     // Never recovers: every restart leaves it unhealthy again at once.
-    s.engine.onRestart = (x) => {
-      x.health = 'unhealthy';
-      queueMicrotask(() => s.healer.handleEvent(ev('health_status: unhealthy', x)));
-    };
+    neverRecovers(s);
     s.healer.handleEvent(ev('health_status: unhealthy', c));
     await s.clock.advance(0);
     assert.equal(s.engine.count('restart'), 1, 'restart at t=0');
@@ -619,10 +588,7 @@ describe('healer: budget', () => {
   it('gives up, notifies, and lifts the give-up when healthy again', async () => {
     const s = setup({ policy: { maxRestartsInFrame: 0, maxChecksToGiveUp: 3, secondsBetweenRestarts: 1, notifyUrls: ['https://hooks.example/x'], notifyLevel: 'INFO' } });
     const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
-    s.engine.onRestart = (x) => {
-      x.health = 'unhealthy';
-      queueMicrotask(() => s.healer.handleEvent(ev('health_status: unhealthy', x)));
-    };
+    neverRecovers(s);
     s.healer.handleEvent(ev('health_status: unhealthy', c));
     await s.clock.advance(10_000);
     assert.equal(s.engine.count('restart'), 3);
@@ -845,10 +811,7 @@ describe('healer: acting', () => {
   it('stop clears every timer', async () => {
     const s = setup();
     const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
-    s.engine.onRestart = (x) => {
-      x.health = 'unhealthy';
-      queueMicrotask(() => s.healer.handleEvent(ev('health_status: unhealthy', x)));
-    };
+    neverRecovers(s);
     s.healer.handleEvent(ev('health_status: unhealthy', c));
     await s.clock.advance(1_000);
     assert.ok(s.clock.timers.size > 0);
@@ -1002,10 +965,7 @@ describe('healer: a container removed during its wait', () => {
   async function inGapWait(policy: Partial<ContainerPolicy> = {}): Promise<Setup & { c: FakeContainer }> {
     const s = setup({ policy: { notifyUrls: ['https://hooks.example/x'], notifyLevel: 'DEBUG', ...policy } });
     const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
-    s.engine.onRestart = (x) => {
-      x.health = 'unhealthy';
-      queueMicrotask(() => s.healer.handleEvent(ev('health_status: unhealthy', x)));
-    };
+    neverRecovers(s);
     s.healer.handleEvent(ev('health_status: unhealthy', c));
     await s.clock.advance(1_000);
     assert.equal(s.healer.budgetViewOf('ns-web', s.clock.now()).state, policy.maxRestartsInFrame === 1 ? 'longer_wait' : 'waiting');

@@ -4,45 +4,9 @@ import type { DockerEvent, EngineApi, Filters } from '../docker/types.js';
 import { RepairmanError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { MetricsRegistry } from '../metrics/registry.js';
-import type { Clock } from './healer.js';
+import { ManualClock } from '../../test/helpers/manual-clock.js';
 import { createHealMetrics } from './metrics.js';
 import { backoffMs, EVENT_FILTERS, PROBE_FILTERS, Watcher } from './watcher.js';
-
-/** A manual clock: time moves only in advance(), which fires due timers in order. */
-class ManualClock implements Clock {
-  t = 1_000_000;
-  private seq = 0;
-  readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      await flush();
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = Math.max(this.t, next[1].at);
-      next[1].fn();
-    }
-    this.t = end;
-    await flush();
-  }
-}
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-}
 
 function event(time: number, action = 'start'): DockerEvent {
   return { Type: 'container', Action: action, Actor: { ID: 'x', Attributes: { name: 'ns-a' } }, time, timeNano: time * 1e9 };
@@ -142,7 +106,7 @@ describe('watcher', () => {
   });
 
   it('a re-check that times out marks the engine down while the stream stays connected; a stuck one is replaced only if a probe answers', async () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock(1_000_000);
     const ctl = new AbortController();
     const timeout = new RepairmanError('RM_ENGINE_TIMEOUT', 'GET /containers/json: the engine at unix:///x did not answer within 10000 ms');
     const probes: { filters: Filters | undefined; signal: AbortSignal | undefined }[] = [];
