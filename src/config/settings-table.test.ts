@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_DOCKER_HOST } from '../docker/endpoint.js';
 import { CROSS_CHECKS } from './cross-checks.js';
 import { LABEL_PREFIX, POLICY_ROWS, ROW_BY_SWITCH, SETTINGS, defaultSettings } from './settings-table.js';
 
@@ -26,7 +27,7 @@ const SPEC_ROWS: [string | null, string | null, string[], string][] = [
   [null, '--db-path', ['DB_PATH'], ':memory:'],
   [null, '--dry-run', ['DRY_RUN'], 'false'],
   [null, null, ['TZ'], 'system'],
-  [null, null, ['DOCKER_HOST'], 'unix:///var/run/docker.sock'],
+  [null, null, ['DOCKER_HOST'], DEFAULT_DOCKER_HOST], // the docker CLI's default (src/docker/endpoint.ts)
 ];
 
 test('every SPEC section 1 row is in the table, with its switch, env names, label and default', () => {

@@ -1,6 +1,7 @@
 // THE settings table (SPEC section 1): one row per setting. Command-line parsing, environment reading,
 // label decoding, validation, `--help` and the README's reference table are all derived from it, so a
 // setting is added or changed here and nowhere else.
+import { DEFAULT_DOCKER_HOST } from '../docker/endpoint.js';
 import { maskUrl } from '../util/mask.js';
 import {
   BOOLEAN_EXPECTED,
@@ -233,7 +234,7 @@ export const SETTINGS: readonly SettingRow[] = [
     description: 'Time zone of times shown to people; storage is always UTC.',
   }),
   externalRow({
-    key: 'docker_host', env: ['DOCKER_HOST'], default: 'unix:///var/run/docker.sock', parse: parseAnyText,
+    key: 'docker_host', env: ['DOCKER_HOST'], default: DEFAULT_DOCKER_HOST, parse: parseAnyText,
     expected: 'unix://, tcp:// or ssh:// address of the engine',
     description: 'The Docker engine, as for the docker CLI: unix://, tcp:// or ssh://.',
   }),

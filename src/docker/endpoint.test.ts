@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRepairmanError, type ErrorCode } from '../errors.js';
-import { resolveEndpoint, sshArgs, tlsVerifyEnabled } from './endpoint.js';
+import { DEFAULT_DOCKER_HOST, DEFAULT_DOCKER_SOCKET, resolveEndpoint, sshArgs, tlsVerifyEnabled } from './endpoint.js';
 
 function certDir(files: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'rm-ep-'));
@@ -20,15 +20,17 @@ function throwsCode(fn: () => unknown, code: ErrorCode, ...patterns: RegExp[]): 
   });
 }
 
-test('default: unix:///var/run/docker.sock when DOCKER_HOST is unset or empty', () => {
+// These only resolve strings: no test connects to the default socket (integration tests refuse it).
+test('default: the docker CLI\'s default socket when DOCKER_HOST is unset or empty', () => {
+  assert.equal(DEFAULT_DOCKER_HOST, `unix://${DEFAULT_DOCKER_SOCKET}`);
   for (const env of [{}, { DOCKER_HOST: '' }, { DOCKER_HOST: '  ' }]) {
-    assert.deepEqual(resolveEndpoint(env), { kind: 'unix', socketPath: '/var/run/docker.sock', display: 'unix:///var/run/docker.sock' });
+    assert.deepEqual(resolveEndpoint(env), { kind: 'unix', socketPath: DEFAULT_DOCKER_SOCKET, display: DEFAULT_DOCKER_HOST });
   }
 });
 
 test('unix sockets', () => {
   assert.equal((resolveEndpoint({ DOCKER_HOST: 'unix:///tmp/x/docker.sock' }) as { socketPath: string }).socketPath, '/tmp/x/docker.sock');
-  assert.equal((resolveEndpoint({ DOCKER_HOST: 'unix://' }) as { socketPath: string }).socketPath, '/var/run/docker.sock');
+  assert.equal((resolveEndpoint({ DOCKER_HOST: 'unix://' }) as { socketPath: string }).socketPath, DEFAULT_DOCKER_SOCKET);
   throwsCode(() => resolveEndpoint({ DOCKER_HOST: 'unix://relative.sock' }), 'RM_CONFIG_INVALID', /DOCKER_HOST/, /relative\.sock/, /absolute/);
 });
 
@@ -116,7 +118,7 @@ test('ssh: passwords, paths and bad ports are refused, the password never shown'
 });
 
 test('unknown schemes and plain text are configuration errors', () => {
-  for (const bad of ['npipe:////./pipe/docker_engine', 'fd://', 'http://host:2375', '/var/run/docker.sock', 'localhost:2375']) {
+  for (const bad of ['npipe:////./pipe/docker_engine', 'fd://', 'http://host:2375', '/run/docker.sock', 'localhost:2375']) {
     throwsCode(() => resolveEndpoint({ DOCKER_HOST: bad }), 'RM_CONFIG_INVALID', /DOCKER_HOST=/, /expected/);
   }
 });

@@ -11,7 +11,9 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { RepairmanError } from '../errors.js';
 
-export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+/** The engine's socket when DOCKER_HOST is unset, empty or just `unix://` (as the docker CLI). */
+export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+export const DEFAULT_DOCKER_HOST = `unix://${DEFAULT_DOCKER_SOCKET}`;
 
 export interface TlsFiles {
   certPath: string;
@@ -97,8 +99,8 @@ export function resolveEndpoint(env: NodeJS.ProcessEnv): Endpoint {
 
   if (scheme === 'unix') {
     // Like the CLI, "unix://" alone means the default socket.
-    const socketPath = rest === '' ? '/var/run/docker.sock' : rest;
-    if (!socketPath.startsWith('/')) throw bad('an absolute socket path, e.g. unix:///var/run/docker.sock');
+    const socketPath = rest === '' ? DEFAULT_DOCKER_SOCKET : rest;
+    if (!socketPath.startsWith('/')) throw bad(`an absolute socket path, e.g. ${DEFAULT_DOCKER_HOST}`);
     return { kind: 'unix', socketPath, display: `unix://${socketPath}` };
   }
 

@@ -8,7 +8,7 @@ test('maskUrl keeps scheme and host only', () => {
   assert.equal(maskUrl('hooks.slack.com/services/T0/B0/xyz'), 'hooks.slack.com/***');
   assert.equal(maskUrl('slack://tokenA/tokenB'), 'slack://***');
   assert.equal(maskUrl('tcp://10.0.0.1:2376'), 'tcp://10.0.0.1:2376/***');
-  assert.equal(maskUrl('unix:///var/run/docker.sock'), 'unix:///var/run/docker.sock');
+  assert.equal(maskUrl('unix:///tmp/engine/docker.sock'), 'unix:///tmp/engine/docker.sock');
   assert.equal(maskUrl('json+https://u:pw@example.org:8443/hook/TOKEN'), 'json+https://example.org:8443/***');
   assert.equal(maskUrl('weird+slack://TOKEN/x'), 'weird+slack://***');
   assert.equal(maskUrl('mailto:someone@example.com'), 'mailto:***');

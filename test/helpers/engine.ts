@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { DEFAULT_DOCKER_SOCKET } from '../../src/docker/endpoint.js';
 
 const execFileP = promisify(execFile);
 
@@ -12,7 +13,7 @@ export const TEST_IMAGE = process.env.REPAIRMAN_TEST_IMAGE ?? 'repairman-test:la
 export function testDockerHost(): string {
   const host = process.env.REPAIRMAN_TEST_DOCKER_HOST;
   if (!host) throw new Error('REPAIRMAN_TEST_DOCKER_HOST is not set: run tests with `npm test` (it starts the private engine)');
-  if (host.includes('/var/run/docker.sock') || host === 'unix:///run/docker.sock') {
+  if (host.includes(DEFAULT_DOCKER_SOCKET) || host === 'unix:///run/docker.sock') {
     throw new Error(`refusing to test against the default engine (${host})`);
   }
   return host;

@@ -126,7 +126,7 @@ export class FakeState implements StateView {
     for (const c of this.containerList) c.budget = budget();
   }
 
-  engineDown(reason = 'engine not answering: connect ENOENT /var/run/docker.sock'): void {
+  engineDown(reason = 'engine not answering: connect ENOENT /tmp/engine/docker.sock'): void {
     this.healthState = { ok: false, reason, engineUp: false, lastFullCheckMs: this.nowMs - 120_000 };
   }
 }
