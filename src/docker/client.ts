@@ -20,6 +20,7 @@ import { CLIENT_MAX_API_VERSION, negotiateApiVersion } from './negotiate.js';
 import { parseContainerList, parseEvent, parseInspect, parseVersion, ShapeError } from './shape.js';
 import { createSshConnection } from './ssh-connection.js';
 import type { ContainerInspect, ContainerSummary, DockerEvent, EngineApi, EngineVersion, Filters, LogsResult } from './types.js';
+import { formatBytes } from '../util/format-bytes.js';
 
 // node:https (and with it node:tls) costs ~0.8 MB of RSS; most engines are on a unix socket, so it
 // is loaded (loadHttps) only for tcp+TLS endpoints.
@@ -101,12 +102,6 @@ const TOO_NEW: unique symbol = Symbol('too new');
 const EMPTY = Buffer.alloc(0);
 
 /** 16 MB, 900 KB: sizes as people read them in errors. */
-function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
-  return `${n} bytes`;
-}
-
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED', 'ENOENT', 'EPIPE', 'ECONNRESET', 'ECONNABORTED', 'EACCES', 'EPERM', 'ENOTFOUND', 'EAI_AGAIN',
   'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ENOTSOCK', 'ERR_STREAM_PREMATURE_CLOSE',

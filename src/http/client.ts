@@ -14,6 +14,7 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type https from 'node:https';
 import { createRequire } from 'node:module';
+import { formatBytes } from '../util/format-bytes.js';
 
 const requireBuiltin = createRequire(import.meta.url);
 /** node:https, loaded on first use (plain-HTTP callers never pay for node:tls). */
@@ -34,12 +35,6 @@ export class GetError extends Error {
 
 /** The default cap: /healthz answers a few hundred bytes. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-
-function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
-  return `${n} bytes`;
-}
 
 export interface OpenOptions {
   method?: string;
