@@ -867,7 +867,7 @@ export class Healer {
       if (d.multipleFailures) {
         this.journalAppend(t, {
           kind: 'multiple_failures',
-          message: `Multiple restart failures: restart ${d.attempt} in a row without recovery (${reason})`,
+          message: multipleFailuresMessage(d.attempt, reason),
           details: { reason, attempt: d.attempt },
         });
       }
@@ -948,7 +948,7 @@ export class Healer {
     const base = { reason: m.reason, attempt: m.attempt };
     const entries: Omit<JournalEntryInput, 'container' | 'atMs'>[] = [];
     if (m.multipleFailures) {
-      entries.push({ kind: 'multiple_failures', message: `Multiple restart failures: restart ${m.attempt} in a row without recovery (${m.reason})`, details: base });
+      entries.push({ kind: 'multiple_failures', message: multipleFailuresMessage(m.attempt, m.reason), details: base });
     }
     entries.push({
       kind: 'restart',
@@ -1257,6 +1257,10 @@ function clampDelay(ms: number): number {
 /** RE2 (the engine's regexp) escaping for a literal prefix. */
 export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function multipleFailuresMessage(attempt: number, reason: string): string {
+  return `Multiple restart failures: restart ${attempt} in a row without recovery (${reason})`;
 }
 
 function giveUpMessage(streak: number): string {
