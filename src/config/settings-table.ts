@@ -221,12 +221,12 @@ export const SETTINGS: readonly SettingRow[] = [
   globalRow('parallelism', {
     key: 'parallelism', switch: '--parallelism', env: ['PARALLELISM'], default: 8, ...count({ min: 1, max: 256 }),
     description: 'Restarts of different containers at once.',
-    extension: 'SPEC section 1 has no row for it; section 2.4 sets this bound (default 8)',
+    extension: 'docs/behaviour.md §2.4 sets this bound at 8; the setting keeps that default',
   }),
   globalRow('duplicateGraceSec', {
     key: 'duplicate_grace', switch: '--duplicate-grace', env: ['DUPLICATE_GRACE'], default: 60, ...seconds(),
     description: 'A hash-prefixed duplicate younger than this is left alone (docker-compose may be mid-way).',
-    extension: 'SPEC section 4 fixes this grace at 60 seconds; the setting keeps that default',
+    extension: 'docs/behaviour.md §4 fixes this grace at 60 seconds; the setting keeps that default',
   }),
   externalRow({
     key: 'tz', env: ['TZ'], default: '', defaultText: 'system', parse: parseAnyText, show: (v) => v || 'system',
