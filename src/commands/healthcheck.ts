@@ -2,9 +2,9 @@
 // 200, 1 otherwise (SPEC 7). Made for an image HEALTHCHECK: no engine access, one short request, and
 // only exit codes 0 and 1 (Docker reserves 2), even for a configuration error.
 import { loadSettings, formatConfigErrors } from '../config/load.js';
-import { commandSwitches } from '../config/commands.js';
+import { commandSwitches } from './command-table.js';
 import { instanceRootUrl } from '../http/address.js';
-import { httpGet } from '../http/client.js';
+import { httpGet } from '../http-client/client.js';
 import { errorMessage } from '../errors.js';
 import type { CommandRun } from './types.js';
 

@@ -2,12 +2,12 @@
 // (--url, else from --http-address/--http-port/--http-prefix), printed as a table with times in TZ,
 // or as JSON with --json. Sources are tried in order (STATUS_SOURCES), so a reader of --db-path can
 // be added after the HTTP one for when no instance answers.
-import { commandSwitches } from '../config/commands.js';
+import { commandSwitches } from './command-table.js';
 import { formatConfigErrors, loadSettings } from '../config/load.js';
 import type { GlobalSettings } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { instanceRootUrl } from '../http/address.js';
-import { httpGet } from '../http/client.js';
+import { httpGet } from '../http-client/client.js';
 import { pageView } from '../http/page-view.js';
 import { isConstantlyFailing, type ContainersPayload } from '../http/payloads.js';
 import { resolveTimeZone } from '../http/time-zone.js';

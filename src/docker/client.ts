@@ -11,7 +11,7 @@ import type https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { RepairmanError, type ErrorCode } from '../errors.js';
-import { loadHttps } from '../http/client.js';
+import { loadHttps } from '../http-client/client.js';
 import { silentLogger, type Logger } from '../log.js';
 import { logsFromMultiplexed, logsFromRaw, MultiplexError } from './demux.js';
 import { resolveEndpoint, sshArgs, type Endpoint } from './endpoint.js';

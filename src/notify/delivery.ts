@@ -1,7 +1,7 @@
 // One delivery attempt (a POST with a timeout) and the retry policy around it. The URL is a secret:
 // nothing here returns or logs it except masked (scheme and host).
 import { maskUrlsInText } from '../util/mask.js';
-import { GetError, openRequest, type OpenedRequest } from '../http/client.js';
+import { GetError, openRequest, type OpenedRequest } from '../http-client/client.js';
 import type { PreparedRequest } from './format.js';
 import type { NotifyTarget } from './targets.js';
 
