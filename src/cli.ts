@@ -3,7 +3,7 @@
 // Each command lives in src/commands/<command>.ts (loaded lazily: `run` should not pay for the
 // others) and returns an exit code (SPEC section 7): 0 success and after SIGTERM/SIGINT, 1 an
 // unexpected failure, 2 a configuration or usage error.
-import { dispatch } from './config/dispatch.js';
+import { dispatch } from './commands/dispatch.js';
 import type { CommandRun } from './commands/types.js';
 import { createLogger, type Logger } from './log.js';
 

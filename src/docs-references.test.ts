@@ -4,8 +4,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { COMMANDS } from './config/commands.js';
-import { renderHelp } from './config/render.js';
+import { COMMANDS } from './commands/command-table.js';
+import { renderHelp } from './commands/render.js';
 
 const CONTRACT = 'docs/behaviour.md';
 

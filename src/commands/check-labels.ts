@@ -1,7 +1,7 @@
 // `repairman check-labels [NAME...] [--json]`: decode the org.riotkit.repairman.* labels of the engine's
 // containers (all states; under --namespace; or only the NAMEs) and print each one's settings and
 // problems. Exit 1 when there is any problem (or a NAME matches no container), 0 otherwise.
-import { commandSwitches } from '../config/commands.js';
+import { commandSwitches } from './command-table.js';
 import { decodeLabels } from '../config/labels.js';
 import { formatConfigErrors, loadSettings } from '../config/load.js';
 import { POLICY_ROWS } from '../config/settings-table.js';

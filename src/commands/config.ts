@@ -1,5 +1,5 @@
 // `repairman config [--json]`: the effective settings and where each one came from, secrets masked.
-import { commandSwitches } from '../config/commands.js';
+import { commandSwitches } from './command-table.js';
 import { formatConfigErrors, loadSettings, type SourceInfo } from '../config/load.js';
 import { SETTINGS, type SettingRow } from '../config/settings-table.js';
 import type { GlobalSettings } from '../config/types.js';

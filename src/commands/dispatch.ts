@@ -1,8 +1,8 @@
 // Which command `repairman [COMMAND] [SWITCHES]` asks for (used by src/cli.ts; separate so it can be
 // tested without starting the program).
-import { COMMAND_BY_NAME } from './commands.js';
-import { ROW_BY_SWITCH } from './settings-table.js';
-import { closest } from './suggest.js';
+import { COMMAND_BY_NAME } from './command-table.js';
+import { ROW_BY_SWITCH } from '../config/settings-table.js';
+import { closest } from '../util/suggest.js';
 
 export type Dispatch = { command: string; argv: string[] } | { error: string };
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { regenerateReadme } from './render.js';
 
 test('README.md settings and error tables match the code (run `npm run docs` to fix)', () => {
-  // dist/src/config/docs.test.js -> repository root
+  // dist/src/commands/docs.test.js -> repository root
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   const expected = regenerateReadme(readme);
   if (expected !== readme) {

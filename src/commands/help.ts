@@ -1,8 +1,8 @@
 // `repairman --help`, `repairman help [COMMAND]` and `repairman COMMAND --help`: generated from the
 // settings table and the command list, so it cannot drift from what the program accepts.
-import { COMMAND_BY_NAME } from '../config/commands.js';
-import { closest } from '../config/suggest.js';
-import { renderHelp } from '../config/render.js';
+import { COMMAND_BY_NAME } from './command-table.js';
+import { closest } from '../util/suggest.js';
+import { renderHelp } from './render.js';
 import type { CommandRun } from './types.js';
 import { packageVersion } from './version.js';
 

@@ -1,7 +1,7 @@
 // `repairman history [NAME]`: the journal kept in --db-path, newest first, as a table (times in TZ)
 // or JSON. It opens the database read-only, so it can run beside the instance that writes it and never
 // creates or migrates a file. With ':memory:' there is nothing outside the running process to read.
-import { commandSwitches } from '../config/commands.js';
+import { commandSwitches } from './command-table.js';
 import { formatConfigErrors, loadSettings } from '../config/load.js';
 import { errorMessage, isRepairmanError } from '../errors.js';
 import { renderEntries, timeFormatter } from '../journal/format.js';

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ERROR_CATALOGUE } from '../errors.js';
-import { COMMANDS } from './commands.js';
+import { COMMANDS } from './command-table.js';
 import { renderErrorsMarkdown, renderHelp, renderSettingsMarkdown, replaceSection } from './render.js';
-import { SETTINGS } from './settings-table.js';
+import { SETTINGS } from '../config/settings-table.js';
 
 test('--help lists every command and every switch with its env names, label and default', () => {
   const help = renderHelp('1.2.3');

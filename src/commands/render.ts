@@ -1,10 +1,10 @@
 // Text derived from the settings table and the error catalogue: `--help` and the README's reference
 // tables. README.md holds the generated copies between markers; `npm run docs` rewrites them and
-// src/config/docs.test.ts fails when they drift.
+// src/commands/docs.test.ts fails when they drift.
 import { ERROR_CATALOGUE } from '../errors.js';
-import { COMMANDS, COMMAND_BY_NAME } from './commands.js';
-import { BOOLEAN_EXPECTED } from './parsers.js';
-import { LABEL_PREFIX, SETTINGS, type SettingRow } from './settings-table.js';
+import { COMMANDS, COMMAND_BY_NAME } from './command-table.js';
+import { BOOLEAN_EXPECTED } from '../config/parsers.js';
+import { LABEL_PREFIX, SETTINGS, type SettingRow } from '../config/settings-table.js';
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (text: string): string => (text === '' ? '' : `\`${text}\``);

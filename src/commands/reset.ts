@@ -2,7 +2,7 @@
 // in --db-path and journals a `reset` entry. A running instance on the same file notices it before
 // its next decision for NAME (Journal.resetsAfter) and starts that container's budget afresh.
 import { formatConfigErrors, loadSettings } from '../config/load.js';
-import { closest } from '../config/suggest.js';
+import { closest } from '../util/suggest.js';
 import { errorMessage, isRepairmanError } from '../errors.js';
 import { oneLine } from '../journal/format.js';
 import { openJournal } from '../journal/journal.js';

@@ -5,7 +5,7 @@
 // containers without our labels cost one prefix test per label.
 import { maskUrlList, maskUrlsInText } from '../util/mask.js';
 import { CROSS_CHECKS } from './cross-checks.js';
-import { closest } from './suggest.js';
+import { closest } from '../util/suggest.js';
 import {
   LABEL_PREFIX,
   POLICY_ROW_BY_KEY,

@@ -4,7 +4,7 @@ import { RepairmanError } from '../errors.js';
 import { maskUrlList, maskUrlsInText } from '../util/mask.js';
 import { CROSS_CHECKS } from './cross-checks.js';
 import { BOOLEAN_EXPECTED, parseBoolean } from './parsers.js';
-import { closest } from './suggest.js';
+import { closest } from '../util/suggest.js';
 import {
   POLICY_ROWS,
   ROW_BY_SWITCH,
