@@ -11,7 +11,6 @@ import type { JournalEntryInput } from '../journal/types.js';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import type { NotifyEvent } from '../notify/types.js';
-import type { DuplicateView } from '../state/types.js';
 import type { KeyedSerializer } from '../util/keyed-queue.js';
 import { composeLabelsDiffer, DEFAULT_DUPLICATE_GRACE_SEC, findDuplicates, splitPrefixes, type DuplicateMatch } from './matcher.js';
 
@@ -52,6 +51,17 @@ function trimSlash(name: string): string {
   return name.replace(/^\//, '');
 }
 
+/** A duplicate found by the last check, as the status view shows it (state/ re-exports it as DuplicateView). */
+export interface FoundDuplicate {
+  name: string;
+  id: string;
+  duplicateOf: string;
+  /** Why it is a duplicate. */
+  reason: string;
+  /** Null when it will be (or was) removed; otherwise why it is held back. */
+  heldBack: string | null;
+}
+
 export class DuplicateCleaner {
   private readonly o: DuplicateCleanerOptions;
   private readonly graceSec: number;
@@ -60,7 +70,7 @@ export class DuplicateCleaner {
   private readonly debounceMs: number;
   private readonly abort = new AbortController();
 
-  private view: DuplicateView[] = [];
+  private view: FoundDuplicate[] = [];
   /** Duplicates whose removal is queued or running (by id): a second check must not queue it again. */
   private readonly inFlight = new Set<string>();
   /** Kinds of hold last logged per duplicate id, so a held-back duplicate is logged once, not every cycle. */
@@ -140,7 +150,7 @@ export class DuplicateCleaner {
   }
 
   /** Found duplicates of the last check, with why each is held back (null: removed or about to be). */
-  duplicates(): DuplicateView[] {
+  duplicates(): FoundDuplicate[] {
     return this.view.map((v) => ({ ...v }));
   }
 
@@ -247,7 +257,7 @@ export class DuplicateCleaner {
     }
   }
 
-  private toView(m: DuplicateMatch): DuplicateView {
+  private toView(m: DuplicateMatch): FoundDuplicate {
     let heldBack = m.heldBack;
     const failure = this.failures.get(m.id);
     if (heldBack === null && failure !== undefined) heldBack = `removal failed (retried on the next check): ${failure}`;

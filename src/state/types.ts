@@ -1,6 +1,7 @@
 // The read-only view of Repairman's state that the HTTP server, the status page and the `status`
 // command show. The running app (src/app.ts) implements it from the healer, the journal and dedupe.
 import type { LabelProblem } from '../config/types.js';
+import type { FoundDuplicate } from '../dedupe/cleaner.js';
 import type { JournalEntry } from '../journal/types.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 
@@ -28,15 +29,8 @@ export interface ContainerView {
   labelProblems: LabelProblem[];
 }
 
-export interface DuplicateView {
-  name: string;
-  id: string;
-  duplicateOf: string;
-  /** Why it is a duplicate. */
-  reason: string;
-  /** Null when it will be (or was) removed; otherwise why it is held back. */
-  heldBack: string | null;
-}
+/** Found by dedupe/: the view is the cleaner's own report. */
+export type DuplicateView = FoundDuplicate;
 
 export interface HealthView {
   ok: boolean;
