@@ -8,9 +8,10 @@
 // or when no URL is configured at all; 2 on a configuration error. An unreachable engine is reported
 // on stderr and the global URLs are still tested (the exit code then reflects those alone).
 import { hostname } from 'node:os';
-import { commandSwitches } from '../config/commands.js';
+import { commandSwitches } from './command-table.js';
 import { decodeLabels } from '../config/labels.js';
 import { formatConfigErrors, loadSettings } from '../config/load.js';
+import { LABEL_PREFIX } from '../config/settings-table.js';
 import type { GlobalSettings, LabelProblem } from '../config/types.js';
 import { createDockerClient } from '../docker/client.js';
 import type { ContainerSummary, EngineApi } from '../docker/types.js';
@@ -23,7 +24,7 @@ import type { NotifyEvent } from '../notify/types.js';
 import { maskUrl, maskUrlsInText } from '../util/mask.js';
 import type { CommandRun } from './types.js';
 
-const NOTIFY_URL_LABEL = 'org.riotkit.repairman.notify_url';
+const NOTIFY_URL_LABEL = `${LABEL_PREFIX}notify_url`;
 /** Listing the containers must not make a diagnosis hang on a dead engine. */
 const ENGINE_TIMEOUT_MS = 5000;
 

@@ -2,8 +2,8 @@
 // a bad value is a result, so label decoding (which runs for every container on every re-check) stays
 // cheap and total. Every regular expression is compiled once, here.
 import { isIP } from 'node:net';
+import { normalizeLevel, type NotifyLevel } from '../notify/levels.js';
 import { parseNotifyTarget, splitNotifyUrls } from '../notify/targets.js';
-import type { NotifyLevel } from './types.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason?: string };
 export type Parser<T> = (raw: string) => Parsed<T>;
@@ -81,17 +81,9 @@ export function countExpected(opts: RangeOpts = {}): string {
   return `a whole number from ${opts.min ?? 0} to ${opts.max ?? MAX_COUNT}`;
 }
 
-const LEVELS: ReadonlyMap<string, NotifyLevel> = new Map<string, NotifyLevel>([
-  ['debug', 'DEBUG'],
-  ['info', 'INFO'],
-  ['warning', 'WARNING'],
-  ['warn', 'WARNING'],
-  // The seed documented ERROR nowhere, but people write it; it is the highest level we send at.
-  ['error', 'WARNING'],
-]);
-
+/** The notifier's own level words (src/notify/levels.ts), so configuration and sending never disagree. */
 export const parseNotifyLevel: Parser<NotifyLevel> = (raw) => {
-  const level = LEVELS.get(raw.trim().toLowerCase());
+  const level = normalizeLevel(raw);
   return level ? { ok: true, value: level } : { ok: false };
 };
 

@@ -2,6 +2,7 @@
 // label decoding, validation, `--help` and the README's reference table are all derived from it, so a
 // setting is added or changed here and nowhere else.
 import { DEFAULT_DOCKER_HOST } from '../docker/endpoint.js';
+import { DEFAULT_NOTIFY_LEVEL } from '../notify/levels.js';
 import { maskUrl } from '../util/mask.js';
 import {
   BOOLEAN_EXPECTED,
@@ -191,7 +192,7 @@ export const SETTINGS: readonly SettingRow[] = [
     description: 'Where notifications go (Slack, Mattermost, Discord or JSON webhooks). Secret: shown as scheme and host only.',
   }),
   policyRow('notifyLevel', {
-    key: 'notify_level', switch: '--notify-level', env: ['DEFAULT_NOTIFY_LEVEL'], default: 'INFO', parse: parseNotifyLevel,
+    key: 'notify_level', switch: '--notify-level', env: ['DEFAULT_NOTIFY_LEVEL'], default: DEFAULT_NOTIFY_LEVEL, parse: parseNotifyLevel,
     valueName: '<level>', expected: 'DEBUG, INFO or WARNING, any case (ERROR is accepted as WARNING)',
     description: 'Least severity notified.',
   }),

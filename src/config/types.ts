@@ -1,6 +1,5 @@
 // The effective settings, after parsing (see settings-table.ts for the one table they come from).
-
-export type NotifyLevel = 'DEBUG' | 'INFO' | 'WARNING';
+import type { NotifyLevel } from '../notify/levels.js';
 
 /** Settings that a container may override with an org.riotkit.repairman.<key> label. */
 export interface ContainerPolicy {

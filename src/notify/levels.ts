@@ -1,7 +1,6 @@
 // Which events are sent at which level (SPEC section 5). Pure: the healer asks severityOf(kind) when it
 // builds an event, and the notifier asks shouldSend(severity, level) with the level in force for that
 // container (label notify_level over the global one, already resolved into NotifyEvent.level).
-import type { NotifyLevel } from '../config/types.js';
 import type { JournalKind, Severity } from '../journal/types.js';
 
 /**
@@ -30,6 +29,9 @@ export function severityOf(kind: JournalKind | 'test'): Severity {
   return SEVERITY_OF_KIND[kind];
 }
 
+/** The level a notification target is set to (DEFAULT_NOTIFY_LEVEL, the notify_level label). */
+export type NotifyLevel = 'DEBUG' | 'INFO' | 'WARNING';
+
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { debug: 0, info: 1, warning: 2 };
 const LEVEL_RANK: Readonly<Record<NotifyLevel, number>> = { DEBUG: 0, INFO: 1, WARNING: 2 };
 
@@ -42,7 +44,7 @@ const LEVEL_WORDS: ReadonlyMap<string, NotifyLevel> = new Map<string, NotifyLeve
   ['error', 'WARNING'],
 ]);
 
-/** "debug", " Info ", "ERROR" -> the level; anything else -> undefined. Same words as the config parser. */
+/** "debug", " Info ", "ERROR" -> the level; anything else -> undefined. The settings' parser uses these words too. */
 export function normalizeLevel(raw: string): NotifyLevel | undefined {
   return LEVEL_WORDS.get(raw.trim().toLowerCase());
 }

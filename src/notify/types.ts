@@ -1,4 +1,4 @@
-import type { NotifyLevel } from '../config/types.js';
+import type { NotifyLevel } from './levels.js';
 import type { JournalKind, Severity } from '../journal/types.js';
 
 /** Everything a notification needs; built by healing, dedupe and label checks. */

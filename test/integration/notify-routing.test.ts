@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeLabels } from '../../src/config/labels.js';
 import { loadSettings } from '../../src/config/load.js';
-import type { NotifyLevel } from '../../src/config/types.js';
+import type { NotifyLevel } from '../../src/notify/levels.js';
 import type { JournalKind } from '../../src/journal/types.js';
 import { silentLogger } from '../../src/log.js';
 import { MetricsRegistry } from '../../src/metrics/registry.js';
