@@ -1,9 +1,7 @@
 // `repairman check-labels [NAME...] [--json]`: decode the org.riotkit.repairman.* labels of the engine's
 // containers (all states; under --namespace; or only the NAMEs) and print each one's settings and
 // problems. Exit 1 when there is any problem (or a NAME matches no container), 0 otherwise.
-import { commandSwitches } from './command-table.js';
 import { decodeLabels } from '../config/labels.js';
-import { formatConfigErrors, loadSettings } from '../config/load.js';
 import { POLICY_ROWS } from '../config/settings-table.js';
 import type { ContainerPolicy, LabelProblem } from '../config/types.js';
 import { createDockerClient } from '../docker/client.js';
@@ -11,6 +9,7 @@ import type { ContainerSummary, EngineApi } from '../docker/types.js';
 import { errorMessage } from '../errors.js';
 import { maskUrl, maskUrlsInText } from '../util/mask.js';
 import type { CommandRun } from './types.js';
+import { openSettings } from './open-settings.js';
 
 export interface ContainerReport {
   name: string;
@@ -94,11 +93,8 @@ export function reportJson(report: LabelReport): string {
 }
 
 export const run: CommandRun = async (ctx) => {
-  const loaded = loadSettings(ctx.argv, ctx.env, { commandSwitches: commandSwitches('check-labels') });
-  if (!loaded.ok) {
-    ctx.stderr.write(formatConfigErrors(loaded.errors));
-    return 2;
-  }
+  const loaded = openSettings(ctx, 'check-labels');
+  if (typeof loaded === 'number') return loaded;
   let engine;
   try {
     engine = createDockerClient(ctx.env);

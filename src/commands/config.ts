@@ -1,10 +1,10 @@
 // `repairman config [--json]`: the effective settings and where each one came from, secrets masked.
-import { commandSwitches } from './command-table.js';
-import { formatConfigErrors, loadSettings, type SourceInfo } from '../config/load.js';
+import type { SourceInfo } from '../config/load.js';
 import { SETTINGS, type SettingRow } from '../config/settings-table.js';
 import type { GlobalSettings } from '../config/types.js';
 import { maskUrl } from '../util/mask.js';
 import type { CommandRun } from './types.js';
+import { openSettings } from './open-settings.js';
 
 export interface ConfigEntry {
   key: string;
@@ -41,11 +41,8 @@ export function describeSettings(settings: GlobalSettings, sources: Record<strin
 }
 
 export const run: CommandRun = async (ctx) => {
-  const loaded = loadSettings(ctx.argv, ctx.env, { commandSwitches: commandSwitches('config') });
-  if (!loaded.ok) {
-    ctx.stderr.write(formatConfigErrors(loaded.errors));
-    return 2;
-  }
+  const loaded = openSettings(ctx, 'config');
+  if (typeof loaded === 'number') return loaded;
   if (loaded.positionals.length) {
     ctx.stderr.write(`repairman config: unexpected argument "${loaded.positionals[0]}" (boolean switches take their value as --name=false) [RM_USAGE]\n`);
     return 2;

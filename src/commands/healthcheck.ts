@@ -1,22 +1,18 @@
 // `repairman healthcheck`: GET <prefix>/healthz of the instance these settings describe and exit 0 on
 // 200, 1 otherwise (SPEC 7). Made for an image HEALTHCHECK: no engine access, one short request, and
 // only exit codes 0 and 1 (Docker reserves 2), even for a configuration error.
-import { loadSettings, formatConfigErrors } from '../config/load.js';
-import { commandSwitches } from './command-table.js';
 import { instanceRootUrl } from '../http/address.js';
 import { httpGet } from '../http-client/client.js';
 import { errorMessage } from '../errors.js';
 import type { CommandRun } from './types.js';
+import { openSettings } from './open-settings.js';
 
 /** Under the image HEALTHCHECK's --timeout (3 s) with Node's start-up, so the failure is ours and says why. */
 export const HEALTHCHECK_TIMEOUT_MS = 2000;
 
 export const run: CommandRun = async (ctx) => {
-  const loaded = loadSettings(ctx.argv, ctx.env, { commandSwitches: commandSwitches('healthcheck') });
-  if (!loaded.ok) {
-    ctx.stderr.write(formatConfigErrors(loaded.errors));
-    return 1;
-  }
+  const loaded = openSettings(ctx, 'healthcheck', { errorExit: 1 });
+  if (typeof loaded === 'number') return loaded;
   const { settings } = loaded;
   if (settings.httpPort === 0) {
     ctx.stderr.write('repairman healthcheck: the HTTP server is disabled (--http-port 0 / HTTP_PORT=0), so there is no /healthz to ask\n');

@@ -1,12 +1,11 @@
 // `repairman history [NAME]`: the journal kept in --db-path, newest first, as a table (times in TZ)
 // or JSON. It opens the database read-only, so it can run beside the instance that writes it and never
 // creates or migrates a file. With ':memory:' there is nothing outside the running process to read.
-import { commandSwitches } from './command-table.js';
-import { formatConfigErrors, loadSettings } from '../config/load.js';
 import { errorMessage, isRepairmanError } from '../errors.js';
 import { renderEntries, timeFormatter } from '../journal/format.js';
 import { openJournal } from '../journal/journal.js';
 import type { CommandRun } from './types.js';
+import { openSettings } from './open-settings.js';
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 10_000;
@@ -25,11 +24,8 @@ export function apiHint(httpAddress: string, httpPort: number, httpPrefix: strin
 }
 
 export const run: CommandRun = async (ctx) => {
-  const loaded = loadSettings(ctx.argv, ctx.env, { commandSwitches: commandSwitches('history') });
-  if (!loaded.ok) {
-    ctx.stderr.write(formatConfigErrors(loaded.errors));
-    return 2;
-  }
+  const loaded = openSettings(ctx, 'history');
+  if (typeof loaded === 'number') return loaded;
   const { settings, positionals, options } = loaded;
   const usage: string[] = [];
   if (positionals.length > 1) usage.push(`history takes at most one container NAME (got ${positionals.length}: ${positionals.join(', ')})`);

@@ -8,9 +8,7 @@
 // or when no URL is configured at all; 2 on a configuration error. An unreachable engine is reported
 // on stderr and the global URLs are still tested (the exit code then reflects those alone).
 import { hostname } from 'node:os';
-import { commandSwitches } from './command-table.js';
 import { decodeLabels } from '../config/labels.js';
-import { formatConfigErrors, loadSettings } from '../config/load.js';
 import { LABEL_PREFIX } from '../config/settings-table.js';
 import type { GlobalSettings, LabelProblem } from '../config/types.js';
 import { createDockerClient } from '../docker/client.js';
@@ -23,6 +21,7 @@ import { parseNotifyTarget, type NotifyFormat } from '../notify/targets.js';
 import type { NotifyEvent } from '../notify/types.js';
 import { maskUrl, maskUrlsInText } from '../util/mask.js';
 import type { CommandRun } from './types.js';
+import { openSettings } from './open-settings.js';
 
 const NOTIFY_URL_LABEL = `${LABEL_PREFIX}notify_url`;
 /** Listing the containers must not make a diagnosis hang on a dead engine. */
@@ -148,11 +147,8 @@ async function listContainers(engine: Pick<EngineApi, 'listContainers'>, signal:
 }
 
 export const run: CommandRun = async (ctx) => {
-  const loaded = loadSettings(ctx.argv, ctx.env, { commandSwitches: commandSwitches('notify-test') });
-  if (!loaded.ok) {
-    ctx.stderr.write(formatConfigErrors(loaded.errors));
-    return 2;
-  }
+  const loaded = openSettings(ctx, 'notify-test');
+  if (typeof loaded === 'number') return loaded;
   const { settings } = loaded;
   const src = loaded.sources.notify_url;
   const globalFrom = src && src.source !== 'default' ? (src.name ?? src.source) : 'the global setting';

@@ -1,19 +1,16 @@
 // `repairman reset NAME`: clears the restart budget of one container (give-up, waits, streak, frame)
 // in --db-path and journals a `reset` entry. A running instance on the same file notices it before
 // its next decision for NAME (Journal.resetsAfter) and starts that container's budget afresh.
-import { formatConfigErrors, loadSettings } from '../config/load.js';
 import { closest } from '../util/suggest.js';
 import { errorMessage, isRepairmanError } from '../errors.js';
 import { oneLine } from '../journal/format.js';
 import { openJournal } from '../journal/journal.js';
 import type { CommandRun } from './types.js';
+import { openSettings } from './open-settings.js';
 
 export const run: CommandRun = async (ctx) => {
-  const loaded = loadSettings(ctx.argv, ctx.env);
-  if (!loaded.ok) {
-    ctx.stderr.write(formatConfigErrors(loaded.errors));
-    return 2;
-  }
+  const loaded = openSettings(ctx, 'reset');
+  if (typeof loaded === 'number') return loaded;
   const { settings, positionals } = loaded;
   if (positionals.length !== 1 || !positionals[0]?.replace(/^\//, '')) {
     ctx.stderr.write(

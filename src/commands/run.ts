@@ -3,17 +3,15 @@
 // stopping cleanly (timers cleared, event stream closed, in-flight work finished or abandoned,
 // journal closed) within a second.
 import { startApp } from '../app.js';
-import { formatConfigErrors, loadSettings } from '../config/load.js';
+import { formatConfigErrors } from '../config/load.js';
 import { errorMessage, isRepairmanError, RepairmanError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { CommandRun } from './types.js';
+import { openSettings } from './open-settings.js';
 
 export const run: CommandRun = async (ctx) => {
-  const loaded = loadSettings(ctx.argv, ctx.env);
-  if (!loaded.ok) {
-    ctx.stderr.write(formatConfigErrors(loaded.errors));
-    return 2;
-  }
+  const loaded = openSettings(ctx, 'run');
+  if (typeof loaded === 'number') return loaded;
   if (loaded.positionals.length > 0) {
     ctx.stderr.write(formatConfigErrors([new RepairmanError('RM_USAGE', `run takes no arguments, got: ${loaded.positionals.join(' ')}`)]));
     return 2;

@@ -2,8 +2,6 @@
 // (--url, else from --http-address/--http-port/--http-prefix), printed as a table with times in TZ,
 // or as JSON with --json. Sources are tried in order (STATUS_SOURCES), so a reader of --db-path can
 // be added after the HTTP one for when no instance answers.
-import { commandSwitches } from './command-table.js';
-import { formatConfigErrors, loadSettings } from '../config/load.js';
 import type { GlobalSettings } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { instanceRootUrl } from '../http/address.js';
@@ -13,6 +11,7 @@ import { isConstantlyFailing, type ContainersPayload } from '../http/payloads.js
 import { resolveTimeZone } from '../http/time-zone.js';
 import type { ContainerView } from '../state/types.js';
 import type { CommandContext, CommandRun } from './types.js';
+import { openSettings } from './open-settings.js';
 
 export const STATUS_TIMEOUT_MS = 5000;
 /** /api/containers takes 1-2 KB per container. */
@@ -146,11 +145,8 @@ export function renderStatus(p: ContainersPayload, opts: { timeZone: string; fro
 }
 
 export const run: CommandRun = async (ctx) => {
-  const loaded = loadSettings(ctx.argv, ctx.env, { commandSwitches: commandSwitches('status') });
-  if (!loaded.ok) {
-    ctx.stderr.write(formatConfigErrors(loaded.errors));
-    return 2;
-  }
+  const loaded = openSettings(ctx, 'status');
+  if (typeof loaded === 'number') return loaded;
   if (loaded.positionals.length) {
     ctx.stderr.write(`repairman status: takes no arguments (got ${loaded.positionals.map((a) => JSON.stringify(a)).join(' ')}) [RM_USAGE]\n`);
     return 2;
