@@ -2,7 +2,6 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultSettings } from '../config/settings-table.js';
 import type { ContainerPolicy } from '../config/types.js';
-import type { ContainerInspect, ContainerSummary, EngineApi } from '../docker/types.js';
 import { RepairmanError } from '../errors.js';
 import type { JournalEntryInput } from '../journal/types.js';
 import type { Logger, LogFields } from '../log.js';
@@ -10,114 +9,10 @@ import { MetricsRegistry } from '../metrics/registry.js';
 import type { NotifyEvent } from '../notify/types.js';
 import { KeyedSerializer } from '../util/keyed-queue.js';
 import { DuplicateCleaner, type DuplicateCleanerOptions } from './cleaner.js';
+import { FAKE_CREATED_SEC, FakeEngine } from '../../test/helpers/fake-engine.js';
 
-const BASE_SEC = Date.UTC(2024, 0, 1) / 1000;
+const BASE_SEC = FAKE_CREATED_SEC;
 const HEX = '0123456789ab';
-
-interface FakeCtr {
-  id: string;
-  name: string;
-  state: string;
-  created: number;
-  labels: Record<string, string>;
-}
-
-type Call = { op: string; id: string; name?: string; opts?: unknown };
-
-/** An engine in memory: enough of EngineApi for the cleaner, with error injection. */
-class FakeEngine implements EngineApi {
-  ctrs = new Map<string, FakeCtr>();
-  calls: Call[] = [];
-  failNext: Partial<Record<'inspect' | 'stop' | 'remove', RepairmanError>> = {};
-  /** Called before a stop completes (a container restarting meanwhile, a slow engine...). */
-  onStop: ((c: FakeCtr) => Promise<void> | void) | null = null;
-  private seq = 0;
-  callCount = 0;
-
-  add(name: string, opts: Partial<Omit<FakeCtr, 'name'>> = {}): FakeCtr {
-    this.seq++;
-    const c: FakeCtr = {
-      id: opts.id ?? `${this.seq.toString(16).padStart(4, '0')}${'e'.repeat(60)}`,
-      name,
-      state: opts.state ?? 'running',
-      created: opts.created ?? BASE_SEC,
-      labels: opts.labels ?? {},
-    };
-    this.ctrs.set(c.id, c);
-    return c;
-  }
-  find(idOrName: string): FakeCtr | undefined {
-    return this.ctrs.get(idOrName) ?? [...this.ctrs.values()].find((c) => c.name === idOrName);
-  }
-  summaries(): ContainerSummary[] {
-    return [...this.ctrs.values()].map((c) => ({ Id: c.id, Names: [`/${c.name}`], Image: 'i', Created: c.created, State: c.state, Status: '', Labels: { ...c.labels } }));
-  }
-  private take(op: 'inspect' | 'stop' | 'remove'): void {
-    const err = this.failNext[op];
-    if (err) {
-      delete this.failNext[op];
-      throw err;
-    }
-  }
-  private notFound(id: string): RepairmanError {
-    return new RepairmanError('RM_ENGINE_NOT_FOUND', `No such container: ${id}`);
-  }
-
-  async ping(): Promise<void> {}
-  async version(): Promise<never> {
-    throw new Error('not used');
-  }
-  async listContainers(): Promise<ContainerSummary[]> {
-    this.calls.push({ op: 'list', id: '' });
-    return this.summaries();
-  }
-  async inspect(id: string): Promise<ContainerInspect> {
-    this.calls.push({ op: 'inspect', id });
-    this.take('inspect');
-    const c = this.find(id);
-    if (!c) throw this.notFound(id);
-    return {
-      Id: c.id,
-      Name: `/${c.name}`,
-      Created: new Date(c.created * 1000).toISOString(),
-      State: {
-        Status: c.state, Running: c.state === 'running', Paused: c.state === 'paused', Restarting: false, OOMKilled: false,
-        Dead: false, Pid: 1, ExitCode: 0, Error: '', StartedAt: '', FinishedAt: '',
-      },
-      RestartCount: 0,
-      Config: { Image: 'i', Hostname: 'h', Labels: { ...c.labels } },
-      HostConfig: { RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false },
-    };
-  }
-  async start(): Promise<void> {}
-  async stop(id: string, opts?: { stopTimeoutSec?: number }): Promise<void> {
-    this.calls.push({ op: 'stop', id, name: this.find(id)?.name, opts: { stopTimeoutSec: opts?.stopTimeoutSec } });
-    this.take('stop');
-    const c = this.find(id);
-    if (!c) throw this.notFound(id);
-    c.state = 'exited';
-    await this.onStop?.(c);
-  }
-  async restart(): Promise<void> {}
-  async remove(id: string, opts?: { force?: boolean }): Promise<void> {
-    this.calls.push({ op: 'remove', id, name: this.find(id)?.name, opts: { force: opts?.force === true } });
-    this.take('remove');
-    const c = this.find(id);
-    if (!c) throw this.notFound(id);
-    if (c.state === 'running' && !opts?.force) throw new RepairmanError('RM_ENGINE_CONFLICT', 'You cannot remove a running container');
-    this.ctrs.delete(c.id);
-  }
-  async logs(): Promise<never> {
-    throw new Error('not used');
-  }
-  // eslint-disable-next-line require-yield
-  async *events(): AsyncIterable<never> {
-    return;
-  }
-  ops(): string[] {
-    return this.calls.filter((c) => c.op !== 'inspect' && c.op !== 'list').map((c) => `${c.op} ${c.name ?? c.id}${c.op === 'remove' ? ` force=${String((c.opts as { force: boolean }).force)}` : ''}${c.op === 'stop' ? ` t=${String((c.opts as { stopTimeoutSec?: number }).stopTimeoutSec)}` : ''}`);
-  }
-}
 
 class RecordingLogger implements Logger {
   lines: { level: string; msg: string; fields: LogFields }[] = [];
@@ -174,8 +69,8 @@ function setup(over: Partial<DuplicateCleanerOptions> = {}) {
 describe('DuplicateCleaner: removal', () => {
   it('stops a running duplicate with ITS stop_timeout, removes it, keeps the real one, journals and notifies', async () => {
     const s = setup();
-    const real = s.engine.add('p_web_1', { labels: { 'test.level': 'INFO' } });
-    const dup = s.engine.add(`${HEX}_p_web_1`, { labels: { [STOP]: '3' } });
+    const real = s.engine.add({ name: 'p_web_1', labels: { 'test.level': 'INFO' } });
+    const dup = s.engine.add({ name: `${HEX}_p_web_1`, labels: { [STOP]: '3' } });
     await s.check();
     assert.deepEqual(s.engine.ops(), [`stop ${HEX}_p_web_1 t=3`, `remove ${HEX}_p_web_1 force=false`]);
     assert.ok(s.engine.find(real.id), 'the real container is kept');
@@ -207,32 +102,32 @@ describe('DuplicateCleaner: removal', () => {
 
   it('removes an exited duplicate without stopping it; the global stop_timeout applies when no label', async () => {
     const s = setup();
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`, { state: 'exited' });
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w`, status: 'exited' });
     await s.check();
     assert.deepEqual(s.engine.ops(), [`remove ${HEX}_w force=false`]);
     const t = setup();
-    t.engine.add('w');
-    t.engine.add(`${HEX}_w`);
+    t.engine.add({ name: 'w' });
+    t.engine.add({ name: `${HEX}_w` });
     await t.check();
     assert.deepEqual(t.engine.ops(), [`stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`]);
   });
 
   it('removes stacked duplicates too', async () => {
     const s = setup();
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`, { state: 'exited' });
-    s.engine.add(`fedcba987654_${HEX}_w`, { state: 'exited' });
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w`, status: 'exited' });
+    s.engine.add({ name: `fedcba987654_${HEX}_w`, status: 'exited' });
     await s.check();
-    assert.deepEqual([...s.engine.ctrs.values()].map((c) => c.name), ['w']);
+    assert.deepEqual([...s.engine.containers.values()].map((c) => c.name), ['w']);
     assert.equal(s.metrics.get('repairman_duplicates_removed_total'), 2);
   });
 
   it('forces the removal when the duplicate started again after the stop', async () => {
     const s = setup();
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`);
-    s.engine.onStop = (c) => { c.state = 'running'; };
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w` });
+    s.engine.onStop = (c) => { c.status = 'running'; };
     await s.check();
     assert.deepEqual(s.engine.ops(), [`stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`, `remove ${HEX}_w force=true`]);
     assert.equal(s.journal[0]?.entry.details?.forced, true);
@@ -242,10 +137,10 @@ describe('DuplicateCleaner: removal', () => {
 describe('DuplicateCleaner: re-inspection just before acting', () => {
   it('does nothing when the duplicate is gone', async () => {
     const s = setup();
-    s.engine.add('w');
-    const dup = s.engine.add(`${HEX}_w`);
+    s.engine.add({ name: 'w' });
+    const dup = s.engine.add({ name: `${HEX}_w` });
     const listing = s.engine.summaries();
-    s.engine.ctrs.delete(dup.id);
+    s.engine.containers.delete(dup.name);
     await s.cleaner.check(listing);
     assert.deepEqual(s.engine.ops(), []);
     assert.equal(s.journal.length, 0);
@@ -254,8 +149,8 @@ describe('DuplicateCleaner: re-inspection just before acting', () => {
 
   it('does nothing when compose finished meanwhile (the prefixed one was renamed)', async () => {
     const s = setup();
-    s.engine.add('w');
-    const dup = s.engine.add(`${HEX}_w`);
+    s.engine.add({ name: 'w' });
+    const dup = s.engine.add({ name: `${HEX}_w` });
     const listing = s.engine.summaries();
     dup.name = 'w-renamed';
     await s.cleaner.check(listing);
@@ -266,11 +161,11 @@ describe('DuplicateCleaner: re-inspection just before acting', () => {
   it('does nothing when the real container is gone or was re-created', async () => {
     for (const change of ['gone', 'recreated'] as const) {
       const s = setup();
-      const real = s.engine.add('w');
-      s.engine.add(`${HEX}_w`);
+      const real = s.engine.add({ name: 'w' });
+      s.engine.add({ name: `${HEX}_w` });
       const listing = s.engine.summaries();
-      s.engine.ctrs.delete(real.id);
-      if (change === 'recreated') s.engine.add('w');
+      s.engine.containers.delete(real.name);
+      if (change === 'recreated') s.engine.add({ name: 'w' });
       await s.cleaner.check(listing);
       assert.deepEqual(s.engine.ops(), [], change);
       assert.equal(s.journal.length, 0, change);
@@ -279,8 +174,8 @@ describe('DuplicateCleaner: re-inspection just before acting', () => {
 
   it('does nothing when the compose labels now differ', async () => {
     const s = setup();
-    s.engine.add('w', { labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'w' } });
-    const dup = s.engine.add(`${HEX}_w`, { labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'w' } });
+    s.engine.add({ name: 'w', labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'w' } });
+    const dup = s.engine.add({ name: `${HEX}_w`, labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'w' } });
     const listing = s.engine.summaries();
     dup.labels = {};
     await s.cleaner.check(listing);
@@ -289,9 +184,9 @@ describe('DuplicateCleaner: re-inspection just before acting', () => {
 
   it('a duplicate that disappears during the stop is not a failure', async () => {
     const s = setup();
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`);
-    s.engine.onStop = (c) => { s.engine.ctrs.delete(c.id); };
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w` });
+    s.engine.onStop = (c) => { s.engine.containers.delete(c.name); };
     await s.check();
     assert.equal(s.metrics.get('repairman_duplicates_failed_total'), undefined);
     assert.equal(s.journal.length, 0);
@@ -301,10 +196,10 @@ describe('DuplicateCleaner: re-inspection just before acting', () => {
 describe('DuplicateCleaner: holds, dry run, failures', () => {
   it('leaves held-back duplicates alone, counts them, shows why, logs each once', async () => {
     const s = setup({ policyFor: policyFor(false) });
-    s.engine.add('a');
-    s.engine.add(`${HEX}_a`);
-    s.engine.add('b', { labels: { [CLEAN]: 'true' } });
-    const bDup = s.engine.add(`${HEX}_b`, { state: 'exited' });
+    s.engine.add({ name: 'a' });
+    s.engine.add({ name: `${HEX}_a` });
+    s.engine.add({ name: 'b', labels: { [CLEAN]: 'true' } });
+    const bDup = s.engine.add({ name: `${HEX}_b`, status: 'exited' });
     await s.check();
     await s.check();
     assert.deepEqual(s.engine.ops(), [`remove ${HEX}_b force=false`]);
@@ -320,8 +215,8 @@ describe('DuplicateCleaner: holds, dry run, failures', () => {
   it('a young duplicate waits for the grace, then goes', async () => {
     const s = setup({ graceSec: 60 });
     const created = BASE_SEC + 7200;
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`, { created });
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w`, created });
     s.setNow((created + 59) * 1000);
     await s.check();
     assert.deepEqual(s.engine.ops(), []);
@@ -333,12 +228,12 @@ describe('DuplicateCleaner: holds, dry run, failures', () => {
 
   it('--dry-run changes nothing, journals and notifies "would remove" once per duplicate', async () => {
     const s = setup({ dryRun: true });
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`);
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w` });
     await s.check();
     await s.check();
     assert.deepEqual(s.engine.ops(), []);
-    assert.equal(s.engine.ctrs.size, 2);
+    assert.equal(s.engine.containers.size, 2);
     assert.equal(s.journal.length, 1);
     assert.match(s.journal[0]?.entry.message ?? '', /^Dry run: would remove 0123456789ab_w/);
     assert.equal(s.notes.length, 1);
@@ -348,8 +243,8 @@ describe('DuplicateCleaner: holds, dry run, failures', () => {
 
   it('an engine error is logged and counted, never thrown, shown in the view, and retried next time', async () => {
     const s = setup();
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`);
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w` });
     s.engine.failNext.stop = new RepairmanError('RM_ENGINE_ERROR', 'engine said 500');
     await s.check();
     assert.equal(s.metrics.get('repairman_duplicates_failed_total'), 1);
@@ -357,15 +252,15 @@ describe('DuplicateCleaner: holds, dry run, failures', () => {
     assert.equal(s.journal.length, 0);
     assert.match(s.cleaner.duplicates()[0]?.heldBack ?? '', /removal failed .*engine said 500/);
     await s.check();
-    assert.equal(s.engine.ctrs.size, 1);
+    assert.equal(s.engine.containers.size, 1);
     assert.equal(s.metrics.get('repairman_duplicates_removed_total'), 1);
     assert.equal(s.cleaner.duplicates()[0]?.heldBack, null);
   });
 
   it('a policy function that throws means no removal, not a crash', async () => {
     const s = setup({ policyFor: () => { throw new Error('boom'); } });
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`);
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w` });
     await s.check();
     assert.deepEqual(s.engine.ops(), []);
     assert.match(s.cleaner.duplicates()[0]?.heldBack ?? '', /off for w/);
@@ -373,10 +268,10 @@ describe('DuplicateCleaner: holds, dry run, failures', () => {
 
   it('a journal or notifier that throws does not stop the cleaner', async () => {
     const s = setup({ journal: () => { throw new Error('disk full'); }, notify: () => { throw new Error('nope'); } });
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`, { state: 'exited' });
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w`, status: 'exited' });
     await s.check();
-    assert.equal(s.engine.ctrs.size, 1);
+    assert.equal(s.engine.containers.size, 1);
     assert.equal(s.log.count('journal write failed'), 1);
   });
 });
@@ -384,8 +279,8 @@ describe('DuplicateCleaner: holds, dry run, failures', () => {
 describe('DuplicateCleaner: serialization and concurrency', () => {
   it('waits while the REAL container is being acted on (shared serializer, real name as key)', async () => {
     const s = setup();
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`, { state: 'exited' });
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w`, status: 'exited' });
     let release!: () => void;
     const healing = s.serializer.run('w', () => new Promise<void>((r) => { release = r; }));
     const checking = s.check();
@@ -399,8 +294,8 @@ describe('DuplicateCleaner: serialization and concurrency', () => {
 
   it('two overlapping checks remove a duplicate once', async () => {
     const s = setup();
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`);
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w` });
     await Promise.all([s.check(), s.check(), s.check()]);
     assert.deepEqual(s.engine.ops(), [`stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`]);
     assert.equal(s.journal.length, 1);
@@ -411,25 +306,25 @@ describe('DuplicateCleaner: trigger', () => {
   it('a burst of triggers makes one listing', async () => {
     let lists = 0;
     const s = setup({ debounceMs: 30, list: async () => { lists++; return s.engine.summaries(); } });
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`, { state: 'exited' });
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w`, status: 'exited' });
     for (let i = 0; i < 10; i++) s.cleaner.trigger();
     await s.cleaner.settled();
     assert.equal(lists, 1);
-    assert.equal(s.engine.ctrs.size, 1);
+    assert.equal(s.engine.containers.size, 1);
     s.cleaner.close();
   });
 
   it('wakes up by itself when a young duplicate leaves its grace', async () => {
     let lists = 0;
     const s = setup({ graceSec: 1, now: Date.now, debounceMs: 10, list: async () => { lists++; return s.engine.summaries(); } });
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`, { state: 'exited', created: Date.now() / 1000 });
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w`, status: 'exited', created: Date.now() / 1000 });
     await s.check();
-    assert.equal(s.engine.ctrs.size, 2, 'held back while young');
+    assert.equal(s.engine.containers.size, 2, 'held back while young');
     const deadline = Date.now() + 5000;
-    while (s.engine.ctrs.size > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(s.engine.ctrs.size, 1, 'removed after the grace without an outside check');
+    while (s.engine.containers.size > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(s.engine.containers.size, 1, 'removed after the grace without an outside check');
     assert.ok(lists >= 1);
     s.cleaner.close();
   });
@@ -442,8 +337,8 @@ describe('DuplicateCleaner: trigger', () => {
     s.cleaner.trigger();
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(lists, 0);
-    s.engine.add('w');
-    s.engine.add(`${HEX}_w`);
+    s.engine.add({ name: 'w' });
+    s.engine.add({ name: `${HEX}_w` });
     await s.check();
     assert.deepEqual(s.engine.ops(), []);
     const t = setup({ debounceMs: 5 });

@@ -13,13 +13,13 @@ import { decodeLabels } from '../../src/config/labels.js';
 import { defaultSettings } from '../../src/config/settings-table.js';
 import { JsonLineSplitter, tryParseJson } from '../../src/docker/json-lines.js';
 import { parseEvent } from '../../src/docker/shape.js';
-import type { ContainerInspect, ContainerSummary, DockerEvent, EngineApi, LogsResult } from '../../src/docker/types.js';
-import { RepairmanError } from '../../src/errors.js';
+import type { DockerEvent } from '../../src/docker/types.js';
 import { Healer } from '../../src/heal/healer.js';
 import { createHealMetrics } from '../../src/heal/metrics.js';
 import type { Logger, LogFields } from '../../src/log.js';
 import { MetricsRegistry } from '../../src/metrics/registry.js';
 import { KeyedSerializer, Limiter } from '../../src/util/keyed-queue.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 import { check, checkAsync, FUZZ_RUNS as RUNS } from './helpers/fuzz.js';
 
 // ---- 1. the splitter ----------------------------------------------------------------------------
@@ -125,60 +125,10 @@ const NAMES = ['ns-web', 'ns-db', 'ns-worker', 'other'];
 const idOf = (name: string): string => Buffer.from(name).toString('hex').padEnd(64, '0').slice(0, 64);
 
 /** An engine where every container is running and healthy, and which records every call. */
-class HealthyEngine implements EngineApi {
-  readonly calls: string[] = [];
-  get callCount(): number {
-    return this.calls.length;
-  }
-  private find(idOrName: string): string {
-    const name = NAMES.find((n) => n === idOrName || idOf(n) === idOrName);
-    if (!name) throw new RepairmanError('RM_ENGINE_NOT_FOUND', `no such container: ${idOrName}`);
-    return name;
-  }
-  async ping(): Promise<void> {}
-  async version(): Promise<never> {
-    throw new Error('unused');
-  }
-  async listContainers(): Promise<ContainerSummary[]> {
-    this.calls.push('list');
-    return NAMES.map((n) => ({ Id: idOf(n), Names: [`/${n}`], Image: 'busybox', Created: 0, State: 'running', Status: 'Up 1 hour (healthy)', Labels: {} }));
-  }
-  async inspect(id: string): Promise<ContainerInspect> {
-    const name = this.find(id);
-    this.calls.push(`inspect ${name}`);
-    return {
-      Id: idOf(name),
-      Name: `/${name}`,
-      Created: '',
-      State: {
-        Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 1, ExitCode: 0, Error: '',
-        StartedAt: new Date(0).toISOString(), FinishedAt: '',
-        Health: { Status: 'healthy', FailingStreak: 0, Log: [] },
-      },
-      RestartCount: 0,
-      Config: { Image: 'busybox', Hostname: 'x', Labels: {} },
-      HostConfig: { RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false },
-    };
-  }
-  async start(id: string): Promise<void> {
-    this.calls.push(`start ${id}`);
-  }
-  async stop(id: string): Promise<void> {
-    this.calls.push(`stop ${id}`);
-  }
-  async restart(id: string): Promise<void> {
-    this.calls.push(`restart ${id}`);
-  }
-  async remove(id: string): Promise<void> {
-    this.calls.push(`remove ${id}`);
-  }
-  async logs(): Promise<LogsResult> {
-    return { stdout: '', stderr: '', lines: [] };
-  }
-  // eslint-disable-next-line require-yield
-  async *events(): AsyncIterable<DockerEvent> {
-    return;
-  }
+function healthyEngine(): FakeEngine {
+  const engine = new FakeEngine();
+  for (const name of NAMES) engine.add({ name, id: idOf(name), health: 'healthy' });
+  return engine;
 }
 
 function recordingLogger(into: { level: string; msg: string; fields?: LogFields }[]): Logger {
@@ -220,7 +170,7 @@ describe('reliability: fuzzed events fed to the healer', () => {
   it('never restarts a healthy running container and never lets an error escape', async () => {
     await checkAsync(
       fc.asyncProperty(events, async (evs) => {
-        const engine = new HealthyEngine();
+        const engine = healthyEngine();
         const logged: { level: string; msg: string; fields?: LogFields }[] = [];
         const base = defaultSettings();
         const healer = new Healer({
