@@ -1,6 +1,6 @@
 // The Docker Engine API client: node:http / node:https over a unix socket, tcp (optionally TLS) or
-// ssh (docker system dial-stdio), with keep-alive connections. No dockerode: it costs ~25 MB of RSS
-// at import and Repairman's container is capped at 80 MB.
+// ssh (docker system dial-stdio), with keep-alive connections. No dockerode: its import alone costs
+// too much of the container's 80 MB cap (BENCHMARKS.md, "Figures behind the code").
 //
 // Every call but the event stream has a deadline (restart/stop: the stop timeout plus a margin) and
 // accepts an AbortSignal; an aborted call rejects with the signal's reason (an AbortError by
@@ -22,8 +22,8 @@ import { createSshConnection } from './ssh-connection.js';
 import type { ContainerInspect, ContainerSummary, DockerEvent, EngineApi, EngineVersion, Filters, LogsResult } from './types.js';
 import { formatBytes } from '../util/format-bytes.js';
 
-// node:https (and with it node:tls) costs ~0.8 MB of RSS; most engines are on a unix socket, so it
-// is loaded (loadHttps) only for tcp+TLS endpoints.
+// node:https (and with it node:tls) is loaded (loadHttps) only for tcp+TLS endpoints: most engines
+// are on a unix socket and should not pay for it (BENCHMARKS.md, "Client footprint").
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 /** restart/stop wait for the engine's own stop timeout; this is on top, for the kill and the start. */
@@ -32,14 +32,13 @@ export const STOP_MARGIN_MS = 15_000;
 export const ENGINE_DEFAULT_STOP_TIMEOUT_SEC = 10;
 const MIB = 1024 * 1024;
 // A broken engine, or a proxy in front of it, must not exhaust memory: Repairman's container is capped
-// at 80 MB and Repairman itself takes 55-65 of them. Each reply is capped by what its call can really
+// at 80 MB and Repairman itself needs most of them. Each reply is capped by what its call can really
 // need, a reply that announces more (Content-Length) is refused before a byte of it is read, and the
 // replies being read at once share one budget (a quick re-check lists up to three times while the
 // duplicate check lists and events cause inspects), held until the reply is parsed. What counts is
 // the bytes read, not how they are kept: Node frees socket chunks only at a GC and the allocator keeps
-// the pages, so RSS grows with every MB read before a refusal. An engine answering every listing with
-// 100 MB sent without a length took RSS from 56 to 93 MB with an 8 MB budget, 110 MB with 16 MB, and
-// 217 MB before (32 MB per reply, nothing shared); announced, such bodies cost nothing now.
+// the pages, so RSS grows with every MB read before a refusal (measured: RELIABILITY.md,
+// faulty-engine-replies).
 /** A container listing: 1000 containers take 1-4 MB (the engine never announces their length). */
 export const DEFAULT_MAX_LIST_BODY_BYTES = 8 * MIB;
 /** Every other reply: an inspect is 10-30 KB, logs are asked for tail=10, errors are a line. */

@@ -1,12 +1,12 @@
-// Outgoing HTTP requests over node:http / node:https, without fetch: undici (Node's fetch) grows RSS
-// by ~18 MB at its first requests, against ~3 MB for node:http, and Repairman's container is capped
-// at 80 MB. Used by `repairman healthcheck` and `repairman status` (httpGet) and by notification
-// delivery (openRequest, src/notify/delivery.ts).
+// Outgoing HTTP requests over node:http / node:https, without fetch: undici (Node's fetch) costs
+// several times more RSS at its first requests, too much under the container's 80 MB cap
+// (BENCHMARKS.md, "Notification footprint"). Used by `repairman healthcheck` and `repairman status`
+// (httpGet) and by notification delivery (openRequest, src/notify/delivery.ts).
 //
 // openRequest: one request on a connection of its own (no keep-alive: nothing idle keeps the process
 // alive at shutdown, and nothing is pooled), one deadline for connect, headers and body, and an
-// AbortSignal. Redirects are never followed. node:https (with node:tls, ~0.8 MB) is loaded only for
-// https:// URLs.
+// AbortSignal. Redirects are never followed. node:https (with node:tls) is loaded only for https://
+// URLs.
 //
 // httpGet: a GET whose body is buffered once, with a cap. Both commands often run inside Repairman's
 // own container (`docker exec`, the image's HEALTHCHECK): an answer larger than the caller's cap is

@@ -24,8 +24,8 @@ const SAFE_NAME = /^[a-z][a-z0-9-]*$/;
 
 /** Serialize a view tree; every text and attribute value is escaped, tag and attribute names checked. */
 export function toHtml(node: VNode): string {
-  // Pieces are collected and joined once: joining at every level copied the text once per level of
-  // nesting (~20 MB of garbage for a page with a full 24 h timeline, where the page itself is 1.5 MB).
+  // Pieces are collected and joined once: joining at every level copies the text once per level of
+  // nesting, many times the page's own size in garbage (BENCHMARKS.md, "Figures behind the code").
   const out: string[] = [];
   writeHtml(node, out);
   return out.join('');

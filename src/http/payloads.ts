@@ -59,8 +59,8 @@ export function sortedJson(value: unknown, indent = 2): string {
       const src = v as Record<string, unknown>;
       const keys = Object.keys(src);
       // An object whose keys are already sorted is written as it is: a sorted copy of every object
-      // made the page's 5 s refresh allocate ~14 MB per reply with a full 24 h timeline (10,000
-      // marks), enough to grow V8's young generation by tens of MB under an 80 MB memory cap.
+      // made each refresh of a full timeline grow V8's young generation (BENCHMARKS.md, "Figures
+      // behind the code").
       if (inSortedOrder(keys)) return v;
       const out: Record<string, unknown> = {};
       for (const k of keys.sort()) out[k] = src[k];

@@ -47,8 +47,8 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-// The status page (its view code, CSS, client script and node:crypto for the nonce: ~1.5 MB of RSS)
-// is loaded by the first request for it; most instances only ever answer /healthz and /metrics.
+// The status page (its view code, CSS, client script and node:crypto for the nonce) is loaded by
+// the first request for it; most instances only ever answer /healthz and /metrics.
 type PageModule = typeof import('./page.js');
 let pageModule: Promise<PageModule> | undefined;
 const loadPage = (): Promise<PageModule> => (pageModule ??= import('./page.js'));
@@ -102,8 +102,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const prefix = normalizePrefix(opts.prefix);
   const now = opts.now ?? Date.now;
   // A zone Intl does not know (TZ=garbage, POSIX forms) falls back to the process's own. Resolved on
-  // the first request that shows times: the first Intl call maps ICU's zone and locale data (~7 MB of
-  // RSS), which an instance nobody looks at never needs.
+  // the first request that shows times: the first Intl call maps ICU's zone and locale data into RSS,
+  // which an instance nobody looks at never needs.
   let resolvedZone: string | undefined;
   const zone = (): string => (resolvedZone ??= resolveTimeZone(opts.timeZone ?? process.env.TZ));
   const metrics = new HttpMetrics(state.metrics, state.version);

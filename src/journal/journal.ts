@@ -23,8 +23,8 @@ export interface OpenJournalOptions {
   busyTimeoutMs?: number;
 }
 
-// better-sqlite3 (its addon, SQLite's code and first allocations: ~7 MB of RSS) is loaded when a
-// database is really opened; an in-memory journal opens on its first write (see LazyMemoryJournal).
+// better-sqlite3 (its addon, SQLite's code and first allocations: BENCHMARKS.md, "Figures behind the
+// code") is loaded when a database is really opened; an in-memory journal opens on its first write (see LazyMemoryJournal).
 // A synchronous require keeps the Journal API synchronous.
 const requireModule = createRequire(import.meta.url);
 const loadSqlite = (): typeof Database => requireModule('better-sqlite3') as typeof Database;
@@ -411,7 +411,7 @@ class SqliteJournal implements Journal {
 /**
  * The default ':memory:' journal, opened on its first write. Until then it is empty, so every read
  * answers what an empty database would, without loading SQLite: an instance that has healed nothing
- * (most of the time, on most hosts) does not pay ~7 MB of RSS for a journal with no rows. Nothing
+ * (most of the time, on most hosts) does not pay SQLite's RSS for a journal with no rows. Nothing
  * else differs: the first write opens the same SqliteJournal and everything goes to it from then on.
  */
 class LazyMemoryJournal implements Journal {

@@ -1,6 +1,6 @@
 // A tiny Prometheus text-format registry. Counters and gauges with fixed label names; enough for
-// Repairman's dozen metrics without a dependency (prom-client costs several MB RSS at import for
-// features we do not use: default process metrics, histograms with buckets, aggregation).
+// Repairman's dozen metrics without a dependency (prom-client's import costs RSS for features we do
+// not use: default process metrics, histograms with buckets, aggregation).
 
 type Labels = Record<string, string>;
 

@@ -57,7 +57,7 @@ export class AppState implements StateView {
         lastEvent: this.lastEventOf(t.name),
         labelProblems: t.problems,
       }))
-      // Code-unit order, not localeCompare: that maps ICU's collation data (~3 MB of RSS) into a
+      // Code-unit order, not localeCompare: that maps ICU's collation data into the RSS of a
       // process that runs for months, for names that are ASCII anyway.
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
