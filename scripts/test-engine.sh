@@ -41,6 +41,8 @@ install_missing() {
   [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need+=(busybox-static)
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  # promtool and Prometheus for the examples/prometheus tests (Debian's prometheus package has both).
+  command -v promtool >/dev/null 2>&1 || need+=(prometheus)
   if [ "${REPAIRMAN_ENGINE_BROWSER:-1}" = 1 ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
@@ -49,9 +51,17 @@ install_missing() {
     fi
     log "installing ${need[*]} from Debian"
     export DEBIAN_FRONTEND=noninteractive
+    # The packages' own services (a system dockerd, a Prometheus on :9090) must not start: the tests run
+    # private instances only. policy-rc.d is how Debian's maintainer scripts are told so.
+    local policy=/usr/sbin/policy-rc.d made_policy=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; made_policy=1
+    fi
     apt-get update -qq
     # shellcheck disable=SC2068
-    apt-get install -y -qq --no-install-recommends $(printf '%s\n' ${need[@]} | sort -u) >/dev/null
+    apt-get install -y -qq --no-install-recommends $(printf '%s\n' ${need[@]} | sort -u) >/dev/null || {
+      [ "$made_policy" = 1 ] && rm -f "$policy"; exit 1; }
+    if [ "$made_policy" = 1 ]; then rm -f "$policy"; fi
   fi
 }
 

@@ -21,6 +21,7 @@ import { MetricsRegistry } from './metrics/registry.js';
 import { createNotifier } from './notify/notifier.js';
 import type { Notifier } from './notify/types.js';
 import { AppState } from './state/app-state.js';
+import { registerBudgetMetrics } from './state/budget-metrics.js';
 import type { StateView } from './state/types.js';
 import { KeyedSerializer, Limiter } from './util/keyed-queue.js';
 
@@ -147,6 +148,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     intervalSec: settings.intervalSec,
     signal: stopCtl.signal,
   });
+  registerBudgetMetrics(metrics, healer);
   const state = new AppState({
     healer,
     watcher,

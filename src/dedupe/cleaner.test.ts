@@ -144,7 +144,7 @@ describe('DuplicateCleaner: re-inspection just before acting', () => {
     await s.cleaner.check(listing);
     assert.deepEqual(s.engine.ops(), []);
     assert.equal(s.journal.length, 0);
-    assert.equal(s.metrics.get('repairman_duplicates_failed_total'), undefined);
+    assert.equal(s.metrics.get('repairman_duplicates_failed_total'), 0);
   });
 
   it('does nothing when compose finished meanwhile (the prefixed one was renamed)', async () => {
@@ -188,7 +188,7 @@ describe('DuplicateCleaner: re-inspection just before acting', () => {
     s.engine.add({ name: `${HEX}_w` });
     s.engine.onStop = (c) => { s.engine.containers.delete(c.name); };
     await s.check();
-    assert.equal(s.metrics.get('repairman_duplicates_failed_total'), undefined);
+    assert.equal(s.metrics.get('repairman_duplicates_failed_total'), 0);
     assert.equal(s.journal.length, 0);
   });
 });
@@ -237,7 +237,7 @@ describe('DuplicateCleaner: holds, dry run, failures', () => {
     assert.equal(s.journal.length, 1);
     assert.match(s.journal[0]?.entry.message ?? '', /^Dry run: would remove 0123456789ab_w/);
     assert.equal(s.notes.length, 1);
-    assert.equal(s.metrics.get('repairman_duplicates_removed_total'), undefined);
+    assert.equal(s.metrics.get('repairman_duplicates_removed_total'), 0);
     assert.match(s.cleaner.duplicates()[0]?.heldBack ?? '', /dry run/);
   });
 

@@ -99,6 +99,9 @@ export class DuplicateCleaner {
     this.removedTotal = opts.metrics.counter('repairman_duplicates_removed_total', 'docker-compose duplicates removed');
     this.failedTotal = opts.metrics.counter('repairman_duplicates_failed_total', 'docker-compose duplicates whose removal failed');
     this.heldBackGauge = opts.metrics.gauge('repairman_duplicates_held_back', 'docker-compose duplicates found but held back (see repairman status)');
+    // At 0 from the start, like every counter: a dashboard or an increase() sees them before the first removal.
+    this.removedTotal.inc({}, 0);
+    this.failedTotal.inc({}, 0);
     this.heldBackGauge.set(0);
     if (opts.signal) {
       if (opts.signal.aborted) this.close();

@@ -57,12 +57,14 @@ export class MetricsRegistry {
     };
   }
 
-  gauge(name: string, help: string): { set(value: number, labels?: Labels): void } {
+  /** clear() drops every series: for gauges rebuilt at each scrape, so a series that no longer applies disappears. */
+  gauge(name: string, help: string): { set(value: number, labels?: Labels): void; clear(): void } {
     const f = this.family(name, help, 'gauge');
     return {
       set: (value: number, labels: Labels = {}) => {
         f.values.set(key(labels), { labels: { ...labels }, value });
       },
+      clear: () => f.values.clear(),
     };
   }
 
