@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { decide, initialBudget, recordRestart, type BudgetPolicy } from '../heal/budget.js';
+import { decide, initialBudget, recordRestart, type BudgetPolicy } from '../budget/budget.js';
 import { openJournal } from '../journal/journal.js';
 import { run } from './reset.js';
 

@@ -7,7 +7,8 @@
 import type { DockerEvent, EngineApi, Filters } from '../docker/types.js';
 import { errorMessage, isRepairmanError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { systemClock, type Clock, type Healer } from './healer.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { Healer } from './healer.js';
 import type { HealMetrics } from './metrics.js';
 
 /** The container events healing reacts to (SPEC 2), plus `create` for the duplicate cleaner (SPEC 4). */

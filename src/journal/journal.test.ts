@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isRepairmanError } from '../errors.js';
-import { decide, initialBudget, recordRestart, type BudgetPolicy } from '../heal/budget.js';
+import { decide, initialBudget, recordRestart, type BudgetPolicy } from '../budget/budget.js';
 import { openJournal, PAGE_CACHE_KIB } from './journal.js';
 import { SCHEMA_VERSION, migrate } from './migrations.js';
 import type { JournalEntryInput } from './types.js';
@@ -291,7 +291,7 @@ describe('journal: files', () => {
   it('survives a SIGKILL right after an append', () => {
     const path = tempDb();
     const journalUrl = new URL('./journal.js', import.meta.url).href;
-    const budgetUrl = new URL('../heal/budget.js', import.meta.url).href;
+    const budgetUrl = new URL('../budget/budget.js', import.meta.url).href;
     const script = `
       const { openJournal } = await import(${JSON.stringify(journalUrl)});
       const { initialBudget } = await import(${JSON.stringify(budgetUrl)});

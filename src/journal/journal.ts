@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { RepairmanError, errorMessage } from '../errors.js';
-import { parseBudgetState, type BudgetState } from '../heal/budget.js';
+import { parseBudgetState, type BudgetState } from '../budget/budget.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import type { Journal, JournalEntry, JournalEntryInput, JournalKind, ResetMark, RestartMark } from './types.js';
 

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { isRepairmanError } from '../errors.js';
-import { initialBudget, recordRestart, type BudgetPolicy } from '../heal/budget.js';
+import { initialBudget, recordRestart, type BudgetPolicy } from '../budget/budget.js';
 import { openJournal } from './journal.js';
 
 const requireCache = createRequire(import.meta.url).cache;

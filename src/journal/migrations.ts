@@ -27,7 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX journal_container_num ON journal (container, num);
       CREATE TABLE budgets (
         container TEXT PRIMARY KEY,
-        state TEXT NOT NULL, -- BudgetState as JSON (src/heal/budget.ts)
+        state TEXT NOT NULL, -- BudgetState as JSON (src/budget/budget.ts)
         updated_at_ms INTEGER NOT NULL
       ) WITHOUT ROWID;
     `,

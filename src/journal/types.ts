@@ -1,5 +1,5 @@
 // The journal: what happened to which container, newest kept per container.
-import type { BudgetState } from '../heal/budget.js';
+import type { BudgetState } from '../budget/budget.js';
 
 export type JournalKind =
   | 'restart' // a restart (or start of a crashed container) was done

@@ -1,21 +1,13 @@
 // The read-only view of Repairman's state that the HTTP server, the status page and the `status`
 // command show. The running app (src/app.ts) implements it from the healer, the journal and dedupe.
+import type { BudgetView } from '../budget/budget.js';
 import type { LabelProblem } from '../config/types.js';
 import type { FoundDuplicate } from '../dedupe/cleaner.js';
 import type { JournalEntry } from '../journal/types.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 
-export type BudgetStateName = 'ok' | 'waiting' | 'longer_wait' | 'given_up';
-
-export interface BudgetView {
-  state: BudgetStateName;
-  /** For waiting / longer_wait: when the wait ends (UTC epoch ms). */
-  untilMs: number | null;
-  restartsInFrame: number;
-  reachedMaxInPreviousFrame: boolean;
-  /** Restarts in a row without recovery. */
-  streak: number;
-}
+// The budget's view is the budget's own type (src/budget/budget.ts): re-exported for the view's readers.
+export type { BudgetStateName, BudgetView } from '../budget/budget.js';
 
 export interface ContainerView {
   id: string;

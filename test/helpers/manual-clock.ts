@@ -1,6 +1,6 @@
 // A manual clock for the pure-logic unit tests of src/heal: time moves only in advance(), which
 // fires due timers in order and lets the promises they start settle in between.
-import type { Clock } from '../../src/heal/healer.js';
+import type { Clock } from '../../src/util/clock.js';
 
 export class ManualClock implements Clock {
   t: number;

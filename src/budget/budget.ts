@@ -45,13 +45,25 @@
 //   pruned to the frame and capped at MAX_KEPT_RESTARTS.
 
 import type { ContainerPolicy } from '../config/types.js';
-import type { BudgetView } from '../state/types.js';
 
 /** The five numbers of a ContainerPolicy that the budget uses (a whole ContainerPolicy fits). */
 export type BudgetPolicy = Pick<
   ContainerPolicy,
   'secondsBetweenRestarts' | 'frameSizeSec' | 'maxRestartsInFrame' | 'secondsBetweenNextFrame' | 'maxChecksToGiveUp'
 >;
+
+export type BudgetStateName = 'ok' | 'waiting' | 'longer_wait' | 'given_up';
+
+/** The budget as people read it (budgetView): the status page, the HTTP report and `repairman status`. */
+export interface BudgetView {
+  state: BudgetStateName;
+  /** For waiting / longer_wait: when the wait ends (UTC epoch ms). */
+  untilMs: number | null;
+  restartsInFrame: number;
+  reachedMaxInPreviousFrame: boolean;
+  /** Restarts in a row without recovery. */
+  streak: number;
+}
 
 /** Plain JSON; persisted as is by the journal. Treat as immutable. */
 export interface BudgetState {

@@ -1,0 +1,262 @@
+// What to journal and whom to notify after a healing decision or its result, as one pure function:
+// given the container (its name and policy), what happened, the host and the time, it returns the
+// journal entries to append and the notifications to send. No I/O: the healer applies the result
+// (reporter.ts), so every message is decided, and tested, here (outcomes.test.ts).
+import type { ContainerPolicy, LabelProblem } from '../config/types.js';
+import type { BudgetState, InFlightRestart } from '../budget/budget.js';
+import type { JournalEntryInput, JournalKind } from '../journal/types.js';
+import { severityOf, shouldSend } from '../notify/levels.js';
+import type { NotifyEvent } from '../notify/types.js';
+import { maskUrlsInText } from '../util/mask.js';
+import { formatDuration, formatWhen } from './messages.js';
+
+/** The container an outcome is about (a TrackedContainer fits). */
+export interface OutcomeSubject {
+  name: string;
+  policy: ContainerPolicy;
+}
+
+/** Where and when: the host shown in notifications, the zone for times people read, now (UTC ms). */
+export interface OutcomeContext {
+  host: string;
+  timeZone?: string;
+  nowMs: number;
+}
+
+/** Which wait a container removed (or renamed) during a wait was in (see goneWait). */
+export type GoneWait = 'longer' | 'gap' | 'retry';
+
+/** Everything the healer decides or finds out that is journaled or notified. */
+export type HealOutcome =
+  /** A label with a bad value or an unknown label (reported once per container and value). */
+  | { kind: 'label_problem'; problem: LabelProblem }
+  /** decide() -> wait, the first time this wait was decided. */
+  | { kind: 'wait'; reason: string; untilMs: number }
+  /** decide() -> longer_wait, the moment the frame limit was reached. */
+  | { kind: 'longer_wait'; reason: string; untilMs: number; restartsInFrame: number; healthOutput?: string }
+  /** decide() -> restart, and what the engine call (or the dry run) did. */
+  | {
+      kind: 'restart';
+      verb: 'restart' | 'start';
+      reason: string;
+      exitCode?: number;
+      attempt: number;
+      multipleFailures: boolean;
+      dryRun: boolean;
+      /** null: it succeeded; otherwise the failure's message (URLs are masked here) and code. */
+      failure: { message: string; code?: string } | null;
+      /** The restart made the streak reach the give-up limit. */
+      gaveUp: boolean;
+      streak: number;
+      healthOutput?: string;
+    }
+  /** A restart whose end Repairman did not handle as usual, from its marker (BudgetState.inFlight). */
+  | { kind: 'interrupted_restart'; marker: InFlightRestart; how: 'done' | 'stopped' | 'killed'; notify: boolean }
+  /** Healthy again, or ran a whole frame without a healthcheck. */
+  | { kind: 'recovered'; how: 'healthy' | 'ran_whole_frame'; wasLimited: boolean; streak: number; wasGivenUp: boolean }
+  /** Removed (or renamed, then renamedTo) while a wait before its next restart was in progress. */
+  | { kind: 'gone'; wait: GoneWait; untilMs: number | null; renamedTo?: string };
+
+export type OutcomeKind = HealOutcome['kind'];
+
+export interface PlannedNotification {
+  event: NotifyEvent;
+  /** The container's last log lines belong in it (fetched by the healer). */
+  withLogs: boolean;
+}
+
+export interface OutcomeRecord {
+  /** To append in this order (for a restart: in one transaction with its budget). */
+  entries: JournalEntryInput[];
+  /** Only those the container's notify level and URLs let through, in sending order. */
+  notifications: PlannedNotification[];
+}
+
+type NotifyFields = Pick<NotifyEvent, 'summary'> & Partial<Pick<NotifyEvent, 'reason' | 'next' | 'healthOutput' | 'dedupeKey' | 'atMs'>>;
+
+/** Whether a notification of this kind would be sent for this container. */
+export function wouldNotify(subject: OutcomeSubject, kind: JournalKind): boolean {
+  return subject.policy.notifyUrls.length > 0 && shouldSend(severityOf(kind), subject.policy.notifyLevel);
+}
+
+/** The journal entries and notifications of one outcome. Pure. */
+export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx: OutcomeContext): OutcomeRecord {
+  const name = subject.name;
+  const entries: JournalEntryInput[] = [];
+  const notifications: PlannedNotification[] = [];
+  const journal = (kind: JournalKind, message: string, details: Record<string, unknown>, atMs = ctx.nowMs): void => {
+    entries.push({ container: name, kind, atMs, message, details });
+  };
+  // Fields are built only for notifications that are sent: formatting a time is often an instance's
+  // first use of Intl, which maps ICU's data (~7 MB of RSS).
+  const notify = (kind: JournalKind, fields: () => NotifyFields, withLogs: boolean): void => {
+    if (!wouldNotify(subject, kind)) return;
+    const event: NotifyEvent = {
+      kind,
+      severity: severityOf(kind),
+      container: name,
+      host: ctx.host,
+      atMs: ctx.nowMs,
+      urls: subject.policy.notifyUrls,
+      level: subject.policy.notifyLevel,
+      ...fields(),
+    };
+    notifications.push({ event, withLogs });
+  };
+  const frame = (): string => formatDuration(subject.policy.frameSizeSec * 1000);
+  const giveUpNext = `nothing until it is healthy again or someone runs \`repairman reset ${name}\``;
+
+  switch (outcome.kind) {
+    case 'label_problem': {
+      const p = outcome.problem;
+      const what = p.code === 'RM_LABEL_UNKNOWN' ? 'unknown label' : 'invalid label';
+      const message = `${what} ${p.label}=${JSON.stringify(p.value)}: expected ${p.expected}; using ${p.fallback}`;
+      journal('config_error', message, { label: p.label, value: p.value, code: p.code });
+      notify('config_error', () => ({ summary: `Configuration error on ${name}: ${message}`, reason: `${what} (${p.code})`, dedupeKey: p.label }), false);
+      break;
+    }
+    case 'wait': {
+      const when = formatWhen(outcome.untilMs, ctx.timeZone);
+      journal('wait', `Waiting until ${when} before restarting again (${outcome.reason})`, { reason: outcome.reason, untilMs: outcome.untilMs });
+      break;
+    }
+    case 'longer_wait': {
+      const { reason, untilMs, restartsInFrame } = outcome;
+      const when = formatWhen(untilMs, ctx.timeZone);
+      journal('longer_wait', `Maximum restarts reached (${restartsInFrame} in ${frame()}): waiting until ${when}`, { reason, untilMs, restartsInFrame });
+      notify('longer_wait', () => ({
+        summary: `${name} reached its maximum of ${subject.policy.maxRestartsInFrame} restarts in ${frame()}; waiting longer`,
+        reason,
+        next: `next restart not before ${when}`,
+        healthOutput: outcome.healthOutput,
+      }), true);
+      break;
+    }
+    case 'restart':
+      restartRecord(subject, outcome, ctx, journal, notify, giveUpNext);
+      break;
+    case 'interrupted_restart': {
+      const m = outcome.marker;
+      const how = outcome.how;
+      const Verb = m.verb === 'restart' ? 'Restart' : 'Start';
+      const message =
+        how === 'done'
+          ? `${m.verb === 'restart' ? 'Restarted' : 'Started'} (${m.reason}), as Repairman stopped`
+          : how === 'stopped'
+            ? `${Verb} requested (${m.reason}) and handed to the engine when Repairman stopped; the engine finishes it`
+            : `${Verb} requested (${m.reason}) before Repairman was stopped or killed; left to the engine to finish`;
+      const base = { reason: m.reason, attempt: m.attempt };
+      if (m.multipleFailures) journal('multiple_failures', multipleFailuresMessage(m.attempt, m.reason), base, m.atMs);
+      journal('restart', message, { ...base, exitCode: m.exitCode, interrupted: how === 'done' ? undefined : how, requestedAtMs: m.atMs }, m.atMs);
+      if (m.gaveUp) journal('give_up', giveUpMessage(m.attempt), { reason: m.reason, streak: m.attempt }, m.atMs);
+      if (!outcome.notify) break;
+      const next = m.gaveUp ? 'no more restarts: given up' : 'watching it again';
+      if (m.multipleFailures) {
+        notify('multiple_failures', () => ({ summary: `${name} keeps failing: restart ${m.attempt} in a row without recovery`, reason: m.reason, next, atMs: m.atMs }), false);
+      }
+      notify('restart', () => ({
+        summary: `${name}: ${Verb.toLowerCase()} requested at ${formatWhen(m.atMs, ctx.timeZone)}, before Repairman stopped; left to the engine to finish`,
+        reason: m.reason,
+        next,
+        atMs: m.atMs,
+      }), false);
+      if (m.gaveUp) notify('give_up', () => ({ summary: `${name}: ${giveUpMessage(m.attempt)}`, reason: m.reason, next: giveUpNext, atMs: m.atMs }), false);
+      break;
+    }
+    case 'recovered': {
+      const { how, wasLimited, streak } = outcome;
+      const why = how === 'healthy' ? 'healthy again' : `running for a whole frame (${frame()})`;
+      journal('recovered', `Recovered: ${why}`, { how, wasLimited, streak });
+      if (wasLimited) {
+        notify('recovered', () => ({
+          summary: `${name} is healthy again`,
+          reason: why,
+          next: outcome.wasGivenUp ? 'watching it again (it had been given up)' : 'watching it as usual; its restart budget is restored',
+        }), false);
+      }
+      break;
+    }
+    case 'gone': {
+      // Journaled, never notified (like the wait itself).
+      const { wait, untilMs, renamedTo } = outcome;
+      const what = wait === 'longer' ? 'its longer wait' : wait === 'gap' ? 'the wait before its next restart' : 'the wait before its next try';
+      const when = untilMs === null ? '' : ` (until ${formatWhen(untilMs, ctx.timeZone)})`;
+      if (renamedTo !== undefined) {
+        journal('gone', `Renamed to ${renamedTo} during ${what}${when}: nothing left to restart under this name; the new name has a budget of its own`, { wait, untilMs, renamedTo });
+      } else {
+        journal('gone', `Removed during ${what}${when}: nothing left to restart`, { wait, untilMs });
+      }
+      break;
+    }
+  }
+  return { entries, notifications };
+}
+
+function restartRecord(
+  subject: OutcomeSubject,
+  o: Extract<HealOutcome, { kind: 'restart' }>,
+  ctx: OutcomeContext,
+  journal: (kind: JournalKind, message: string, details: Record<string, unknown>) => void,
+  notify: (kind: JournalKind, fields: () => NotifyFields, withLogs: boolean) => void,
+  giveUpNext: string,
+): void {
+  const name = subject.name;
+  const { verb, reason, attempt, dryRun, gaveUp, healthOutput } = o;
+  const ok = o.failure === null;
+  const error = o.failure === null ? '' : maskUrlsInText(o.failure.message);
+  // Only notifications say when the next restart may come.
+  const nextGap = (): string => formatWhen(ctx.nowMs + subject.policy.secondsBetweenRestarts * 1000, ctx.timeZone);
+  if (o.multipleFailures) journal('multiple_failures', multipleFailuresMessage(attempt, reason), { reason, attempt });
+  if (ok) {
+    const message = dryRun ? `Dry run: would have ${verb === 'restart' ? 'restarted' : 'started'} it (${reason})` : `${verb === 'restart' ? 'Restarted' : 'Started'} (${reason})`;
+    journal('restart', message, { reason, exitCode: o.exitCode, attempt, dryRun });
+  } else {
+    journal('restart_failed', `${verb === 'restart' ? 'Restart' : 'Start'} failed (${reason}): ${error}`, { reason, error, code: o.failure?.code });
+  }
+  if (gaveUp) journal('give_up', giveUpMessage(o.streak), { reason, streak: o.streak });
+
+  if (o.multipleFailures) {
+    notify('multiple_failures', () => ({
+      summary: `${name} keeps failing: restart ${attempt} in a row without recovery`,
+      reason,
+      next: gaveUp ? 'no more restarts: given up' : `restarted again${dryRun ? ' (dry run)' : ''}; the next restart, if needed, not before ${nextGap()}`,
+      healthOutput,
+    }), true);
+  }
+  if (ok) {
+    notify('restart', () => ({
+      summary: dryRun ? `Dry run: ${name} would have been ${verb === 'restart' ? 'restarted' : 'started'}` : `${name} was ${verb === 'restart' ? 'restarted' : 'started again'}`,
+      reason,
+      next: gaveUp ? 'no more restarts: given up' : `watching it; the next restart, if needed, not before ${nextGap()}`,
+      healthOutput,
+    }), true);
+  } else {
+    notify('restart_failed', () => ({
+      summary: `${name} could not be ${verb === 'restart' ? 'restarted' : 'started'}: ${error}`,
+      reason,
+      next: gaveUp ? 'no more restarts: given up' : `another try not before ${nextGap()}`,
+      healthOutput,
+    }), true);
+  }
+  if (gaveUp) notify('give_up', () => ({ summary: `${name}: ${giveUpMessage(o.streak)}`, reason, next: giveUpNext, healthOutput }), true);
+}
+
+/**
+ * Which wait a container removed during a wait was in, and until when: the pending timer's end when
+ * there is one, else the budget's.
+ */
+export function goneWait(budget: BudgetState | undefined, policy: Pick<ContainerPolicy, 'secondsBetweenNextFrame'>, wakeUntilMs: number | null): { wait: GoneWait; untilMs: number | null } {
+  const wait: GoneWait = budget?.longerWaitStartedMs != null ? 'longer' : budget?.waitUntilMs != null ? 'gap' : 'retry';
+  const untilMs =
+    wakeUntilMs ??
+    (wait === 'longer' ? budget!.longerWaitStartedMs! + policy.secondsBetweenNextFrame * 1000 : wait === 'gap' ? budget!.waitUntilMs : null);
+  return { wait, untilMs };
+}
+
+export function multipleFailuresMessage(attempt: number, reason: string): string {
+  return `Multiple restart failures: restart ${attempt} in a row without recovery (${reason})`;
+}
+
+export function giveUpMessage(streak: number): string {
+  return `Admin, help: not touching this container any more (${streak} restarts in a row without recovery)`;
+}

@@ -1,0 +1,234 @@
+// Deciding and acting on a container that needs a restart (unhealthy) or a start (crashed): the budget
+// decides (wait, longer wait, given up, or restart); a restart waits for a free slot (Limiter), looks
+// again when that took a while, counts and persists the restart with a marker BEFORE the engine call
+// (so a kill mid-call loses nothing), then journals, counts and notifies the result.
+import { decide, recordRestart, type Decision, type InFlightRestart } from '../budget/budget.js';
+import type { ContainerInspect } from '../docker/types.js';
+import { errorMessage } from '../errors.js';
+import { maskUrlsInText } from '../util/mask.js';
+import type { BudgetBook } from './budget-book.js';
+import { describeCandidate, type Classification } from './classify.js';
+import { errorCode, inspectContainer, type HealContext, type Trigger } from './context.js';
+import { withoutInFlight, type InterruptedRestarts } from './interrupted-restarts.js';
+import { lastHealthOutput } from './messages.js';
+import { wouldNotify } from './outcomes.js';
+import type { Recovery } from './recovery.js';
+import type { OutcomeReporter } from './reporter.js';
+import type { HealTimers } from './timers.js';
+import type { ContainerTracker, TrackedContainer } from './tracking.js';
+
+/** A container that needs a restart or a start. */
+export type Candidate = Extract<Classification, { kind: 'unhealthy' | 'crashed' }>;
+
+/** An inspect older than this when a restart slot frees up is repeated (the container may have changed). */
+const FRESH_INSPECT_MS = 250;
+/** Never look again sooner than this after a dry run or a failed restart (no hot loop with a 0 s gap). */
+const MIN_RELOOK_MS = 1_000;
+
+export class Restarter {
+  /** Containers Repairman is restarting right now: their kill/die events are its own doing. */
+  private readonly actingOnNames = new Set<string>();
+  /**
+   * The same, by container id: a container renamed while Repairman restarts it must not be restarted
+   * again under its new name (the serializer and actingOnNames are keyed by name).
+   */
+  private readonly actingOnIds = new Set<string>();
+
+  constructor(
+    private readonly ctx: HealContext,
+    private readonly tracker: ContainerTracker,
+    private readonly budgets: BudgetBook,
+    private readonly timers: HealTimers,
+    private readonly reporter: OutcomeReporter,
+    private readonly recovery: Recovery,
+    private readonly interrupted: InterruptedRestarts,
+    /** A wait is over: evaluate the container again. */
+    private readonly onWake: (name: string) => void,
+  ) {}
+
+  isActingOn(name: string): boolean {
+    return this.actingOnNames.has(name);
+  }
+
+  isActingOnId(id: string): boolean {
+    return this.actingOnIds.has(id);
+  }
+
+  private scheduleWake(name: string, untilMs: number): void {
+    this.timers.scheduleWake(name, untilMs, () => this.onWake(name));
+  }
+
+  /** The budget's decision for a candidate, and what follows from it. */
+  async decideAndAct(t: TrackedContainer, info: ContainerInspect, c: Candidate, inspectedAt: number, trigger: Trigger): Promise<void> {
+    const name = t.name;
+    const now = this.ctx.clock.now();
+    const d = decide(this.budgets.of(name), t.policy, now);
+    this.budgets.set(name, d.state);
+    const reason = describeCandidate(c);
+    switch (d.kind) {
+      case 'given_up':
+        this.ctx.metrics.skips.inc({ reason: 'given_up' });
+        this.ctx.log.debug('given up: not touching it', { container: name, reason, trigger });
+        return;
+      case 'longer_wait':
+        this.scheduleWake(name, d.untilMs);
+        if (d.startsNow) {
+          this.ctx.metrics.waits.inc({ kind: 'longer' });
+          this.ctx.log.warn('maximum restarts reached, waiting longer', { container: name, reason, restartsInFrame: d.restartsInFrame, untilMs: d.untilMs });
+          this.reporter.report(t, { kind: 'longer_wait', reason, untilMs: d.untilMs, restartsInFrame: d.restartsInFrame, healthOutput: lastHealthOutput(info) }, info.Id);
+        }
+        return;
+      case 'wait':
+        this.scheduleWake(name, d.untilMs);
+        if (d.startsNow) {
+          this.ctx.metrics.waits.inc({ kind: 'gap' });
+          this.ctx.log.info('waiting before the next restart', { container: name, reason, untilMs: d.untilMs });
+          this.reporter.report(t, { kind: 'wait', reason, untilMs: d.untilMs });
+        }
+        return;
+      case 'restart':
+        await this.restartInTurn(t, info, c, d, inspectedAt);
+        return;
+    }
+  }
+
+  /** Waits for a free restart slot, then acts if the container (looked at again if need be) still needs it. */
+  private async restartInTurn(t0: TrackedContainer, info0: ContainerInspect, c0: Candidate, d: Extract<Decision, { kind: 'restart' }>, inspectedAt: number): Promise<void> {
+    const name = t0.name;
+    await this.ctx.limiter.run(async () => {
+      if (this.ctx.work.stopped) return;
+      let t = t0;
+      let info = info0;
+      let c: Classification = c0;
+      // Waiting for a free slot took a while: look again just before acting.
+      if (this.ctx.clock.now() - inspectedAt > FRESH_INSPECT_MS) {
+        const fresh = await inspectContainer(this.ctx, name);
+        if (fresh === 'failed' || this.ctx.work.stopped) return;
+        if (fresh === null) {
+          this.ctx.log.info('gone before it could be restarted', { container: name });
+          return;
+        }
+        info = fresh;
+        t = this.tracker.fromInspect(fresh);
+        c = this.tracker.classify(t, fresh);
+      }
+      if (c.kind !== 'unhealthy' && c.kind !== 'crashed') {
+        this.ctx.log.info('no longer needs a restart', { container: name, now: c.detail });
+        return;
+      }
+      if (this.actingOnIds.has(info.Id)) {
+        this.ctx.log.debug('already being restarted under another name', { container: name, id: info.Id.slice(0, 12) });
+        return;
+      }
+      await this.act(t, info, c, d);
+    });
+  }
+
+  private async act(t: TrackedContainer, info: ContainerInspect, c: Candidate, d: Extract<Decision, { kind: 'restart' }>): Promise<void> {
+    const name = t.name;
+    const policy = t.policy;
+    const reason = describeCandidate(c);
+    const dryRun = this.ctx.settings.dryRun;
+    const verb = c.kind === 'unhealthy' ? 'restart' : 'start';
+    const giveUpNow = policy.maxChecksToGiveUp > 0 && d.attempt >= policy.maxChecksToGiveUp;
+    // Logs go only into notifications that will be sent; they are fetched beside the restart call,
+    // never before it, so they never delay the repair.
+    const logsWanted =
+      wouldNotify(t, 'restart') || (d.multipleFailures && wouldNotify(t, 'multiple_failures')) || (giveUpNow && wouldNotify(t, 'give_up'));
+    let logs: Promise<string[] | undefined> | null = null;
+    let error: unknown = null;
+    let ok = true;
+    const startedMs = this.ctx.clock.now();
+    // The budget before this restart: the outcome below is recorded on it.
+    const budgetBefore = this.budgets.of(name);
+    let marker: InFlightRestart | null = null;
+    if (!dryRun) {
+      // Counted (and persisted) before the call: if Repairman dies while the engine restarts the
+      // container, the engine finishes the restart without us, and the next instance must still find
+      // it in the budget (or a SIGKILL at the wrong moment would reset the budget early). The marker
+      // saved with it tells the next instance to journal it (see interrupted-restarts.ts).
+      const counted = recordRestart(budgetBefore, policy, startedMs, true);
+      marker = {
+        atMs: startedMs,
+        verb,
+        reason,
+        ...(c.kind === 'crashed' ? { exitCode: c.exitCode } : {}),
+        attempt: d.attempt,
+        multipleFailures: d.multipleFailures,
+        gaveUp: counted.gaveUp,
+        maxHistoricEntries: policy.maxHistoricEntries,
+      };
+      this.budgets.set(name, { ...counted.state, inFlight: marker });
+    }
+    // Logged once the marker is saved: a "restarting" line always has its journal entry.
+    this.ctx.log.info(dryRun ? `dry run: would ${verb}` : `${verb}ing`, { container: name, reason, attempt: d.attempt, stopTimeoutSec: policy.stopTimeoutSec });
+    if (marker) {
+      this.actingOnNames.add(name);
+      this.actingOnIds.add(info.Id);
+      try {
+        const signal = this.ctx.work.signal;
+        const call = c.kind === 'unhealthy' ? this.ctx.engine.restart(info.Id, { stopTimeoutSec: policy.stopTimeoutSec, signal }) : this.ctx.engine.start(info.Id, { signal });
+        if (logsWanted) logs = this.reporter.fetchLogs(info.Id);
+        await call;
+      } catch (err) {
+        ok = false;
+        error = err;
+      } finally {
+        this.actingOnNames.delete(name);
+        this.actingOnIds.delete(info.Id);
+      }
+      if (this.ctx.work.stopped) {
+        // Repairman is stopping: the call was abandoned (aborted; the engine finishes the restart) or
+        // returned just now. Journal it while the journal is still open (app.ts closes it after
+        // healer.stop), with no notification (the notifier is closing) and no timers.
+        this.interrupted.journal(t, marker, ok ? 'done' : 'stopped', false);
+        return;
+      }
+    } else if (logsWanted) {
+      logs = this.reporter.fetchLogs(info.Id);
+    }
+    if (this.ctx.work.stopped) return;
+    const now = this.ctx.clock.now();
+    const r = recordRestart(budgetBefore, policy, now, ok);
+    const failure = ok ? null : { message: errorMessage(error), code: errorCode(error) };
+    const record = this.reporter.recordOf(t, {
+      kind: 'restart',
+      verb,
+      reason,
+      ...(c.kind === 'crashed' ? { exitCode: c.exitCode } : {}),
+      attempt: d.attempt,
+      multipleFailures: d.multipleFailures,
+      dryRun,
+      failure,
+      gaveUp: r.gaveUp,
+      streak: r.state.streak,
+      healthOutput: lastHealthOutput(info),
+    }, now);
+
+    // The budget (without the marker) and the journal entries in one transaction: a SIGKILL between
+    // them would leave a restart either journaled twice or not at all.
+    this.reporter.atomically(name, () => {
+      this.budgets.set(name, withoutInFlight(r.state));
+      this.reporter.append(t, record.entries);
+    });
+    for (const n of record.notifications) {
+      // A failure's own notification fetches the log when nothing else wanted it.
+      this.reporter.notify(n, n.event.kind === 'restart_failed' && logs === null ? info.Id : logs);
+    }
+
+    if (ok) {
+      this.ctx.metrics.restarts.inc({ reason: c.kind });
+      this.ctx.log.info(dryRun ? 'dry run: not restarted' : verb === 'restart' ? 'restarted' : 'started', { container: name, reason, attempt: d.attempt, ms: now - startedMs });
+      if (!dryRun && !info.State?.Health) this.recovery.scheduleProbe(name, now + policy.frameSizeSec * 1000);
+    } else {
+      this.ctx.metrics.restartFailures.inc();
+      this.ctx.log.warn(`${verb} failed`, { container: name, reason, error: maskUrlsInText(errorMessage(error)), code: failure?.code });
+    }
+    // No engine event will follow a dry run or a failed call: look again when the gap is over.
+    if ((dryRun || !ok) && !r.gaveUp) this.scheduleWake(name, now + Math.max(MIN_RELOOK_MS, policy.secondsBetweenRestarts * 1000));
+    if (r.gaveUp) {
+      this.ctx.metrics.giveUps.inc();
+      this.ctx.log.warn('gave up', { container: name, reason, streak: r.state.streak });
+    }
+  }
+}

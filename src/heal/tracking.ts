@@ -1,0 +1,217 @@
+// What the healer knows about each container, by name (a name survives restarts and re-creation):
+// kept up to date from listings, inspects and events; labels decoded once per container id; bad labels
+// reported once; exits already judged not crashed remembered, so re-checks do not inspect them again.
+import type { ContainerPolicy, LabelProblem } from '../config/types.js';
+import type { ContainerInspect, ContainerSummary } from '../docker/types.js';
+import type { BudgetBook } from './budget-book.js';
+import { bareName, classify, healthFromStatus, staticExclusion, summaryName, type Classification, type SkipReason } from './classify.js';
+import type { DecodeLabels, HealContext } from './context.js';
+import { goneWait } from './outcomes.js';
+import type { OutcomeReporter } from './reporter.js';
+import { isSelfContainer } from './self-id.js';
+import type { HealTimers } from './timers.js';
+
+/** What the healer knows about one container. */
+export interface TrackedContainer {
+  id: string;
+  name: string;
+  state: string;
+  health: string | null;
+  labels: Record<string, string>;
+  policy: ContainerPolicy;
+  problems: LabelProblem[];
+  excluded: { reason: SkipReason; detail: string } | null;
+  /** A kill/stop seen since the last start: the next die is not a crash. */
+  deliberate: { atMs: number; action: string; signal: string | null } | null;
+}
+
+// Signals that mean "stop": a kill with another signal (HUP to reload...) marks a deliberate stop
+// only for a short while, so a crash hours after a reload is still a crash.
+const STOPPING_SIGNALS = new Set(['2', '3', '9', '15', 'SIGINT', 'SIGQUIT', 'SIGKILL', 'SIGTERM', 'INT', 'QUIT', 'KILL', 'TERM']);
+const OTHER_SIGNAL_MARK_MS = 60_000;
+// Event attributes that are not labels (the engine mixes both in Actor.Attributes).
+const NON_LABEL_ATTRIBUTES = new Set(['name', 'image', 'exitCode', 'signal', 'oldName', 'execDuration', 'container']);
+
+export class ContainerTracker {
+  private readonly tracked = new Map<string, TrackedContainer>();
+  /** Exited containers already judged not crashed, by id -> exit code. */
+  private readonly settledExits = new Map<string, number>();
+  /** Label problems already reported: container|label|value. */
+  private readonly reportedProblems = new Set<string>();
+
+  constructor(
+    private readonly ctx: HealContext,
+    private readonly decodeLabels: DecodeLabels,
+    private readonly budgets: BudgetBook,
+    private readonly timers: HealTimers,
+    private readonly reporter: OutcomeReporter,
+    /** Called with every new or refreshed record (restarts left in flight wait for their container's labels). */
+    private readonly onRecord: (t: TrackedContainer) => void,
+  ) {}
+
+  get(name: string): TrackedContainer | undefined {
+    return this.tracked.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.tracked.has(name);
+  }
+
+  get size(): number {
+    return this.tracked.size;
+  }
+
+  all(): TrackedContainer[] {
+    return [...this.tracked.values()];
+  }
+
+  inNamespace(name: string): boolean {
+    return !this.ctx.settings.namespace || name.startsWith(this.ctx.settings.namespace);
+  }
+
+  /** The exit code this container was judged not crashed with (undefined when not judged). */
+  settledExitCode(id: string): number | undefined {
+    return this.settledExits.get(id);
+  }
+
+  settle(id: string, exitCode: number): void {
+    this.settledExits.set(id, exitCode);
+  }
+
+  unsettle(id: string): void {
+    this.settledExits.delete(id);
+  }
+
+  fromSummary(c: ContainerSummary): TrackedContainer {
+    const name = summaryName(c);
+    const t = this.track(name, c.Id, c.Labels ?? {});
+    t.state = c.State;
+    t.health = healthFromStatus(c.Status);
+    return t;
+  }
+
+  fromInspect(info: ContainerInspect): TrackedContainer {
+    const t = this.track(bareName(info.Name), info.Id, info.Config?.Labels ?? {});
+    t.state = info.State?.Status ?? t.state;
+    t.health = info.State?.Health?.Status ?? null;
+    return t;
+  }
+
+  fromEvent(name: string, id: string, attrs: Record<string, string>): TrackedContainer {
+    const known = this.tracked.get(name);
+    if (known && (known.id === id || !id)) return known;
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(attrs)) if (!NON_LABEL_ATTRIBUTES.has(k)) labels[k] = v;
+    return this.track(name, id, labels);
+  }
+
+  /** Create or refresh a container's record; labels are decoded once per container id. */
+  private track(name: string, id: string, labels: Record<string, string>): TrackedContainer {
+    const known = this.tracked.get(name);
+    if (known && known.id === id && sameLabels(known.labels, labels)) return known;
+    const decoded = this.decodeLabels(name, labels, this.ctx.settings.defaults);
+    const excluded = staticExclusion(name, labels, decoded.policy, {
+      namespace: this.ctx.settings.namespace,
+      isSelf: isSelfContainer(this.ctx.self, id),
+    });
+    const t: TrackedContainer = {
+      id,
+      name,
+      state: known?.state ?? 'unknown',
+      health: known?.health ?? null,
+      labels,
+      policy: decoded.policy,
+      problems: decoded.problems,
+      excluded,
+      deliberate: known && known.id === id ? known.deliberate : null,
+    };
+    this.tracked.set(name, t);
+    if (known && known.id !== id) this.settledExits.delete(known.id);
+    this.reportProblems(t);
+    this.onRecord(t);
+    return t;
+  }
+
+  /** The container is gone (destroyed, not listed, or not found). */
+  forget(name: string, id: string): void {
+    const t = this.tracked.get(name);
+    const wakeUntilMs = this.timers.wakeUntilMs(name);
+    const waiting = this.timers.isWaiting(name);
+    this.tracked.delete(name);
+    this.settledExits.delete(id);
+    this.timers.cancel(name);
+    this.updateGauges();
+    if (t && waiting) this.journalGone(t, wakeUntilMs);
+  }
+
+  /** Renamed: the old name's record, wait and timers go (the budget stays with the old name); null when not tracked. */
+  forgetRenamed(oldName: string, id: string, newName: string): TrackedContainer | null {
+    const before = oldName ? this.tracked.get(oldName) : undefined;
+    if (!before || (before.id !== id && id)) return before ?? null;
+    const wakeUntilMs = this.timers.wakeUntilMs(oldName);
+    const waiting = this.timers.isWaiting(oldName);
+    this.tracked.delete(oldName);
+    this.timers.cancel(oldName);
+    // The wait belongs to the old name (budgets are keyed by name, SPEC 3): say where it went.
+    if (waiting) this.journalGone(before, wakeUntilMs, newName || '?');
+    return before;
+  }
+
+  /**
+   * Removed while a wait before its next restart was in progress: the wait is dropped (nothing is
+   * left to restart), and said so. Journaled, not notified (like the wait itself). The budget stays
+   * with the name (SPEC 3): a container re-created under it goes on from there.
+   */
+  private journalGone(t: TrackedContainer, wakeUntilMs: number | null, renamedTo?: string): void {
+    const { wait, untilMs } = goneWait(this.budgets.stored(t.name), t.policy, wakeUntilMs);
+    if (renamedTo !== undefined) this.ctx.log.info('renamed while waiting', { container: t.name, newName: renamedTo, wait, untilMs });
+    else this.ctx.log.info('removed while waiting', { container: t.name, wait, untilMs });
+    this.reporter.report(t, { kind: 'gone', wait, untilMs, ...(renamedTo !== undefined ? { renamedTo } : {}) });
+  }
+
+  updateGauges(): void {
+    let watched = 0;
+    let problems = 0;
+    for (const t of this.tracked.values()) {
+      if (!t.excluded) watched++;
+      problems += t.problems.length;
+    }
+    this.ctx.metrics.watchedContainers.set(watched);
+    this.ctx.metrics.labelProblems.set(problems);
+  }
+
+  /** Bad labels: logged, journaled and notified once per container and value (SPEC 1). */
+  private reportProblems(t: TrackedContainer): void {
+    for (const p of t.problems) {
+      const key = `${t.name}|${p.label}|${p.value}`;
+      if (this.reportedProblems.has(key)) continue;
+      this.reportedProblems.add(key);
+      this.ctx.log.warn('label problem', { container: t.name, label: p.label, value: p.value, expected: p.expected, fallback: p.fallback, code: p.code });
+      this.reporter.report(t, { kind: 'label_problem', problem: p });
+    }
+    this.updateGauges();
+  }
+
+  /** The candidate rules (classify.ts) on a fresh inspect, with what the events said about a stop. */
+  classify(t: TrackedContainer, info: ContainerInspect): Classification {
+    return classify(info, t.policy, {
+      namespace: this.ctx.settings.namespace,
+      isSelf: isSelfContainer(this.ctx.self, info.Id),
+      deliberateStop: this.isDeliberate(t),
+    });
+  }
+
+  private isDeliberate(t: TrackedContainer): boolean {
+    const d = t.deliberate;
+    if (!d) return false;
+    if (d.action === 'stop' || d.signal === null || STOPPING_SIGNALS.has(d.signal.toUpperCase())) return true;
+    return this.ctx.clock.now() - d.atMs <= OTHER_SIGNAL_MARK_MS;
+  }
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
