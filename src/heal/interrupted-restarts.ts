@@ -15,31 +15,31 @@ export class InterruptedRestarts {
    * them. Journaled when the container is first tracked (its labels decide trimming and
    * notifications), or after the first full listing when it is gone.
    */
-  private readonly leftovers = new Set<string>();
+  private readonly markersFromLastRun = new Set<string>();
 
   constructor(
     private readonly ctx: HealContext,
     private readonly budgets: BudgetBook,
     private readonly reporter: OutcomeReporter,
   ) {
-    for (const name of budgets.names()) if (budgets.stored(name)?.inFlight) this.leftovers.add(name);
+    for (const name of budgets.names()) if (budgets.stored(name)?.inFlight) this.markersFromLastRun.add(name);
   }
 
   /** A container is tracked (with its labels): journal a marker the previous instance left for it. */
   onTracked(t: TrackedContainer): void {
-    if (this.leftovers.size > 0) this.journalLeftover(t.name, t);
+    if (this.markersFromLastRun.size > 0) this.journalLeftover(t.name, t);
   }
 
   /** After a full listing: markers of containers that are gone by now. */
   journalGoneLeftovers(isTracked: (name: string) => boolean): void {
-    for (const name of [...this.leftovers]) if (!isTracked(name)) this.journalLeftover(name, null);
+    for (const name of [...this.markersFromLastRun]) if (!isTracked(name)) this.journalLeftover(name, null);
   }
 
   private journalLeftover(name: string, t: TrackedContainer | null): void {
-    if (!this.leftovers.delete(name)) return;
-    const m = this.budgets.stored(name)?.inFlight;
-    if (!m) return;
-    this.journal(t ?? untracked(name, this.ctx.settings), m, 'killed', true);
+    if (!this.markersFromLastRun.delete(name)) return;
+    const marker = this.budgets.stored(name)?.inFlight;
+    if (!marker) return;
+    this.journal(t ?? untracked(name, this.ctx.settings), marker, 'killed', true);
   }
 
   /**
@@ -51,12 +51,12 @@ export class InterruptedRestarts {
    *   Notified like a restart would have been when `notify` (never while stopping).
    * When the transaction fails the marker stays, and the next start journals it.
    */
-  journal(t: TrackedContainer, m: InFlightRestart, how: 'done' | 'stopped' | 'killed', notify: boolean): void {
+  journal(t: TrackedContainer, marker: InFlightRestart, how: 'done' | 'stopped' | 'killed', notify: boolean): void {
     const name = t.name;
-    const record = this.reporter.recordOf(t, { kind: 'interrupted_restart', marker: m, how, notify });
+    const record = this.reporter.recordOf(t, { kind: 'interrupted_restart', marker: marker, how, notify });
     const before = this.budgets.stored(name);
-    const after = before?.inFlight?.atMs === m.atMs ? withoutInFlight(before) : before;
-    const max = t.id ? t.policy.maxHistoricEntries : m.maxHistoricEntries;
+    const after = before?.inFlight?.atMs === marker.atMs ? withoutInFlight(before) : before;
+    const max = t.id ? t.policy.maxHistoricEntries : marker.maxHistoricEntries;
     // Written while stopping too (the journal closes after the healer), so not reporter.append().
     const written = this.reporter.atomically(name, () => {
       for (const e of record.entries) this.ctx.journal.append(e, max);
@@ -64,8 +64,8 @@ export class InterruptedRestarts {
     });
     if (!written) return;
     if (after && after !== before) this.budgets.setWritten(name, after);
-    if (how === 'killed') this.ctx.log.info('restart journaled from before this start', { container: name, reason: m.reason, requestedAtMs: m.atMs, gaveUp: m.gaveUp });
-    else if (how === 'stopped') this.ctx.log.info(`${m.verb} left to the engine`, { container: name, reason: m.reason });
+    if (how === 'killed') this.ctx.log.info('restart journaled from before this start', { container: name, reason: marker.reason, requestedAtMs: marker.atMs, gaveUp: marker.gaveUp });
+    else if (how === 'stopped') this.ctx.log.info(`${marker.verb} left to the engine`, { container: name, reason: marker.reason });
     for (const n of record.notifications) this.reporter.notify(n, null);
   }
 }

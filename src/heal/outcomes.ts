@@ -136,31 +136,31 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
       restartRecord(subject, outcome, ctx, journal, notify, giveUpNext);
       break;
     case 'interrupted_restart': {
-      const m = outcome.marker;
+      const marker = outcome.marker;
       const how = outcome.how;
-      const Verb = m.verb === 'restart' ? 'Restart' : 'Start';
+      const Verb = marker.verb === 'restart' ? 'Restart' : 'Start';
       const message =
         how === 'done'
-          ? `${m.verb === 'restart' ? 'Restarted' : 'Started'} (${m.reason}), as Repairman stopped`
+          ? `${marker.verb === 'restart' ? 'Restarted' : 'Started'} (${marker.reason}), as Repairman stopped`
           : how === 'stopped'
-            ? `${Verb} requested (${m.reason}) and handed to the engine when Repairman stopped; the engine finishes it`
-            : `${Verb} requested (${m.reason}) before Repairman was stopped or killed; left to the engine to finish`;
-      const base = { reason: m.reason, attempt: m.attempt };
-      if (m.multipleFailures) journal('multiple_failures', multipleFailuresMessage(m.attempt, m.reason), base, m.atMs);
-      journal('restart', message, { ...base, exitCode: m.exitCode, interrupted: how === 'done' ? undefined : how, requestedAtMs: m.atMs }, m.atMs);
-      if (m.gaveUp) journal('give_up', giveUpMessage(m.attempt), { reason: m.reason, streak: m.attempt }, m.atMs);
+            ? `${Verb} requested (${marker.reason}) and handed to the engine when Repairman stopped; the engine finishes it`
+            : `${Verb} requested (${marker.reason}) before Repairman was stopped or killed; left to the engine to finish`;
+      const base = { reason: marker.reason, attempt: marker.attempt };
+      if (marker.multipleFailures) journal('multiple_failures', multipleFailuresMessage(marker.attempt, marker.reason), base, marker.atMs);
+      journal('restart', message, { ...base, exitCode: marker.exitCode, interrupted: how === 'done' ? undefined : how, requestedAtMs: marker.atMs }, marker.atMs);
+      if (marker.gaveUp) journal('give_up', giveUpMessage(marker.attempt), { reason: marker.reason, streak: marker.attempt }, marker.atMs);
       if (!outcome.notify) break;
-      const next = m.gaveUp ? 'no more restarts: given up' : 'watching it again';
-      if (m.multipleFailures) {
-        notify('multiple_failures', () => ({ summary: `${name} keeps failing: restart ${m.attempt} in a row without recovery`, reason: m.reason, next, atMs: m.atMs }), false);
+      const next = marker.gaveUp ? 'no more restarts: given up' : 'watching it again';
+      if (marker.multipleFailures) {
+        notify('multiple_failures', () => ({ summary: `${name} keeps failing: restart ${marker.attempt} in a row without recovery`, reason: marker.reason, next, atMs: marker.atMs }), false);
       }
       notify('restart', () => ({
-        summary: `${name}: ${Verb.toLowerCase()} requested at ${formatWhen(m.atMs, ctx.timeZone)}, before Repairman stopped; left to the engine to finish`,
-        reason: m.reason,
+        summary: `${name}: ${Verb.toLowerCase()} requested at ${formatWhen(marker.atMs, ctx.timeZone)}, before Repairman stopped; left to the engine to finish`,
+        reason: marker.reason,
         next,
-        atMs: m.atMs,
+        atMs: marker.atMs,
       }), false);
-      if (m.gaveUp) notify('give_up', () => ({ summary: `${name}: ${giveUpMessage(m.attempt)}`, reason: m.reason, next: giveUpNext, atMs: m.atMs }), false);
+      if (marker.gaveUp) notify('give_up', () => ({ summary: `${name}: ${giveUpMessage(marker.attempt)}`, reason: marker.reason, next: giveUpNext, atMs: marker.atMs }), false);
       break;
     }
     case 'recovered': {
@@ -194,28 +194,28 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
 
 function restartRecord(
   subject: OutcomeSubject,
-  o: Extract<HealOutcome, { kind: 'restart' }>,
+  restart: Extract<HealOutcome, { kind: 'restart' }>,
   ctx: OutcomeContext,
   journal: (kind: JournalKind, message: string, details: Record<string, unknown>) => void,
   notify: (kind: JournalKind, fields: () => NotifyFields, withLogs: boolean) => void,
   giveUpNext: string,
 ): void {
   const name = subject.name;
-  const { verb, reason, attempt, dryRun, gaveUp, healthOutput } = o;
-  const ok = o.failure === null;
-  const error = o.failure === null ? '' : maskUrlsInText(o.failure.message);
+  const { verb, reason, attempt, dryRun, gaveUp, healthOutput } = restart;
+  const ok = restart.failure === null;
+  const error = restart.failure === null ? '' : maskUrlsInText(restart.failure.message);
   // Only notifications say when the next restart may come.
   const nextGap = (): string => formatWhen(ctx.nowMs + subject.policy.secondsBetweenRestarts * 1000, ctx.timeZone);
-  if (o.multipleFailures) journal('multiple_failures', multipleFailuresMessage(attempt, reason), { reason, attempt });
+  if (restart.multipleFailures) journal('multiple_failures', multipleFailuresMessage(attempt, reason), { reason, attempt });
   if (ok) {
     const message = dryRun ? `Dry run: would have ${verb === 'restart' ? 'restarted' : 'started'} it (${reason})` : `${verb === 'restart' ? 'Restarted' : 'Started'} (${reason})`;
-    journal('restart', message, { reason, exitCode: o.exitCode, attempt, dryRun });
+    journal('restart', message, { reason, exitCode: restart.exitCode, attempt, dryRun });
   } else {
-    journal('restart_failed', `${verb === 'restart' ? 'Restart' : 'Start'} failed (${reason}): ${error}`, { reason, error, code: o.failure?.code });
+    journal('restart_failed', `${verb === 'restart' ? 'Restart' : 'Start'} failed (${reason}): ${error}`, { reason, error, code: restart.failure?.code });
   }
-  if (gaveUp) journal('give_up', giveUpMessage(o.streak), { reason, streak: o.streak });
+  if (gaveUp) journal('give_up', giveUpMessage(restart.streak), { reason, streak: restart.streak });
 
-  if (o.multipleFailures) {
+  if (restart.multipleFailures) {
     notify('multiple_failures', () => ({
       summary: `${name} keeps failing: restart ${attempt} in a row without recovery`,
       reason,
@@ -238,7 +238,7 @@ function restartRecord(
       healthOutput,
     }), true);
   }
-  if (gaveUp) notify('give_up', () => ({ summary: `${name}: ${giveUpMessage(o.streak)}`, reason, next: giveUpNext, healthOutput }), true);
+  if (gaveUp) notify('give_up', () => ({ summary: `${name}: ${giveUpMessage(restart.streak)}`, reason, next: giveUpNext, healthOutput }), true);
 }
 
 /**

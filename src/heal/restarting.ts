@@ -59,47 +59,47 @@ export class Restarter {
   }
 
   /** The budget's decision for a candidate, and what follows from it. */
-  async decideAndAct(t: TrackedContainer, info: ContainerInspect, c: Candidate, inspectedAt: number, trigger: Trigger): Promise<void> {
+  async decideAndAct(t: TrackedContainer, info: ContainerInspect, candidate: Candidate, inspectedAt: number, trigger: Trigger): Promise<void> {
     const name = t.name;
     const now = this.ctx.clock.now();
-    const d = decide(this.budgets.of(name), t.policy, now);
-    this.budgets.set(name, d.state);
-    const reason = describeCandidate(c);
-    switch (d.kind) {
+    const decision = decide(this.budgets.of(name), t.policy, now);
+    this.budgets.set(name, decision.state);
+    const reason = describeCandidate(candidate);
+    switch (decision.kind) {
       case 'given_up':
         this.ctx.metrics.skips.inc({ reason: 'given_up' });
         this.ctx.log.debug('given up: not touching it', { container: name, reason, trigger });
         return;
       case 'longer_wait':
-        this.scheduleWake(name, d.untilMs);
-        if (d.startsNow) {
+        this.scheduleWake(name, decision.untilMs);
+        if (decision.startsNow) {
           this.ctx.metrics.waits.inc({ kind: 'longer' });
-          this.ctx.log.warn('maximum restarts reached, waiting longer', { container: name, reason, restartsInFrame: d.restartsInFrame, untilMs: d.untilMs });
-          this.reporter.report(t, { kind: 'longer_wait', reason, untilMs: d.untilMs, restartsInFrame: d.restartsInFrame, healthOutput: lastHealthOutput(info) }, info.Id);
+          this.ctx.log.warn('maximum restarts reached, waiting longer', { container: name, reason, restartsInFrame: decision.restartsInFrame, untilMs: decision.untilMs });
+          this.reporter.report(t, { kind: 'longer_wait', reason, untilMs: decision.untilMs, restartsInFrame: decision.restartsInFrame, healthOutput: lastHealthOutput(info) }, info.Id);
         }
         return;
       case 'wait':
-        this.scheduleWake(name, d.untilMs);
-        if (d.startsNow) {
+        this.scheduleWake(name, decision.untilMs);
+        if (decision.startsNow) {
           this.ctx.metrics.waits.inc({ kind: 'gap' });
-          this.ctx.log.info('waiting before the next restart', { container: name, reason, untilMs: d.untilMs });
-          this.reporter.report(t, { kind: 'wait', reason, untilMs: d.untilMs });
+          this.ctx.log.info('waiting before the next restart', { container: name, reason, untilMs: decision.untilMs });
+          this.reporter.report(t, { kind: 'wait', reason, untilMs: decision.untilMs });
         }
         return;
       case 'restart':
-        await this.restartInTurn(t, info, c, d, inspectedAt);
+        await this.restartInTurn(t, info, candidate, decision, inspectedAt);
         return;
     }
   }
 
   /** Waits for a free restart slot, then acts if the container (looked at again if need be) still needs it. */
-  private async restartInTurn(t0: TrackedContainer, info0: ContainerInspect, c0: Candidate, d: Extract<Decision, { kind: 'restart' }>, inspectedAt: number): Promise<void> {
+  private async restartInTurn(t0: TrackedContainer, info0: ContainerInspect, candidate0: Candidate, decision: Extract<Decision, { kind: 'restart' }>, inspectedAt: number): Promise<void> {
     const name = t0.name;
     await this.ctx.limiter.run(async () => {
       if (this.ctx.work.stopped) return;
       let t = t0;
       let info = info0;
-      let c: Classification = c0;
+      let classification: Classification = candidate0;
       // Waiting for a free slot took a while: look again just before acting.
       if (this.ctx.clock.now() - inspectedAt > FRESH_INSPECT_MS) {
         const fresh = await inspectContainer(this.ctx, name);
@@ -110,31 +110,31 @@ export class Restarter {
         }
         info = fresh;
         t = this.tracker.fromInspect(fresh);
-        c = this.tracker.classify(t, fresh);
+        classification = this.tracker.classify(t, fresh);
       }
-      if (c.kind !== 'unhealthy' && c.kind !== 'crashed') {
-        this.ctx.log.info('no longer needs a restart', { container: name, now: c.detail });
+      if (classification.kind !== 'unhealthy' && classification.kind !== 'crashed') {
+        this.ctx.log.info('no longer needs a restart', { container: name, now: classification.detail });
         return;
       }
       if (this.actingOnIds.has(info.Id)) {
         this.ctx.log.debug('already being restarted under another name', { container: name, id: info.Id.slice(0, 12) });
         return;
       }
-      await this.act(t, info, c, d);
+      await this.act(t, info, classification, decision);
     });
   }
 
-  private async act(t: TrackedContainer, info: ContainerInspect, c: Candidate, d: Extract<Decision, { kind: 'restart' }>): Promise<void> {
+  private async act(t: TrackedContainer, info: ContainerInspect, candidate: Candidate, decision: Extract<Decision, { kind: 'restart' }>): Promise<void> {
     const name = t.name;
     const policy = t.policy;
-    const reason = describeCandidate(c);
+    const reason = describeCandidate(candidate);
     const dryRun = this.ctx.settings.dryRun;
-    const verb = c.kind === 'unhealthy' ? 'restart' : 'start';
-    const giveUpNow = policy.maxChecksToGiveUp > 0 && d.attempt >= policy.maxChecksToGiveUp;
+    const verb = candidate.kind === 'unhealthy' ? 'restart' : 'start';
+    const giveUpNow = policy.maxChecksToGiveUp > 0 && decision.attempt >= policy.maxChecksToGiveUp;
     // Logs go only into notifications that will be sent; they are fetched beside the restart call,
     // never before it, so they never delay the repair.
     const logsWanted =
-      wouldNotify(t, 'restart') || (d.multipleFailures && wouldNotify(t, 'multiple_failures')) || (giveUpNow && wouldNotify(t, 'give_up'));
+      wouldNotify(t, 'restart') || (decision.multipleFailures && wouldNotify(t, 'multiple_failures')) || (giveUpNow && wouldNotify(t, 'give_up'));
     let logs: Promise<string[] | undefined> | null = null;
     let error: unknown = null;
     let ok = true;
@@ -152,22 +152,22 @@ export class Restarter {
         atMs: startedMs,
         verb,
         reason,
-        ...(c.kind === 'crashed' ? { exitCode: c.exitCode } : {}),
-        attempt: d.attempt,
-        multipleFailures: d.multipleFailures,
+        ...(candidate.kind === 'crashed' ? { exitCode: candidate.exitCode } : {}),
+        attempt: decision.attempt,
+        multipleFailures: decision.multipleFailures,
         gaveUp: counted.gaveUp,
         maxHistoricEntries: policy.maxHistoricEntries,
       };
       this.budgets.set(name, { ...counted.state, inFlight: marker });
     }
     // Logged once the marker is saved: a "restarting" line always has its journal entry.
-    this.ctx.log.info(dryRun ? `dry run: would ${verb}` : `${verb}ing`, { container: name, reason, attempt: d.attempt, stopTimeoutSec: policy.stopTimeoutSec });
+    this.ctx.log.info(dryRun ? `dry run: would ${verb}` : `${verb}ing`, { container: name, reason, attempt: decision.attempt, stopTimeoutSec: policy.stopTimeoutSec });
     if (marker) {
       this.actingOnNames.add(name);
       this.actingOnIds.add(info.Id);
       try {
         const signal = this.ctx.work.signal;
-        const call = c.kind === 'unhealthy' ? this.ctx.engine.restart(info.Id, { stopTimeoutSec: policy.stopTimeoutSec, signal }) : this.ctx.engine.start(info.Id, { signal });
+        const call = candidate.kind === 'unhealthy' ? this.ctx.engine.restart(info.Id, { stopTimeoutSec: policy.stopTimeoutSec, signal }) : this.ctx.engine.start(info.Id, { signal });
         if (logsWanted) logs = this.reporter.fetchLogs(info.Id);
         await call;
       } catch (err) {
@@ -189,26 +189,26 @@ export class Restarter {
     }
     if (this.ctx.work.stopped) return;
     const now = this.ctx.clock.now();
-    const r = recordRestart(budgetBefore, policy, now, ok);
+    const recorded = recordRestart(budgetBefore, policy, now, ok);
     const failure = ok ? null : { message: errorMessage(error), code: errorCode(error) };
     const record = this.reporter.recordOf(t, {
       kind: 'restart',
       verb,
       reason,
-      ...(c.kind === 'crashed' ? { exitCode: c.exitCode } : {}),
-      attempt: d.attempt,
-      multipleFailures: d.multipleFailures,
+      ...(candidate.kind === 'crashed' ? { exitCode: candidate.exitCode } : {}),
+      attempt: decision.attempt,
+      multipleFailures: decision.multipleFailures,
       dryRun,
       failure,
-      gaveUp: r.gaveUp,
-      streak: r.state.streak,
+      gaveUp: recorded.gaveUp,
+      streak: recorded.state.streak,
       healthOutput: lastHealthOutput(info),
     }, now);
 
     // The budget (without the marker) and the journal entries in one transaction: a SIGKILL between
     // them would leave a restart either journaled twice or not at all.
     this.reporter.atomically(name, () => {
-      this.budgets.set(name, withoutInFlight(r.state));
+      this.budgets.set(name, withoutInFlight(recorded.state));
       this.reporter.append(t, record.entries);
     });
     for (const n of record.notifications) {
@@ -217,18 +217,18 @@ export class Restarter {
     }
 
     if (ok) {
-      this.ctx.metrics.restarts.inc({ reason: c.kind });
-      this.ctx.log.info(dryRun ? 'dry run: not restarted' : verb === 'restart' ? 'restarted' : 'started', { container: name, reason, attempt: d.attempt, ms: now - startedMs });
+      this.ctx.metrics.restarts.inc({ reason: candidate.kind });
+      this.ctx.log.info(dryRun ? 'dry run: not restarted' : verb === 'restart' ? 'restarted' : 'started', { container: name, reason, attempt: decision.attempt, ms: now - startedMs });
       if (!dryRun && !info.State?.Health) this.recovery.scheduleProbe(name, now + policy.frameSizeSec * 1000);
     } else {
       this.ctx.metrics.restartFailures.inc();
       this.ctx.log.warn(`${verb} failed`, { container: name, reason, error: maskUrlsInText(errorMessage(error)), code: failure?.code });
     }
     // No engine event will follow a dry run or a failed call: look again when the gap is over.
-    if ((dryRun || !ok) && !r.gaveUp) this.scheduleWake(name, now + Math.max(MIN_RELOOK_MS, policy.secondsBetweenRestarts * 1000));
-    if (r.gaveUp) {
+    if ((dryRun || !ok) && !recorded.gaveUp) this.scheduleWake(name, now + Math.max(MIN_RELOOK_MS, policy.secondsBetweenRestarts * 1000));
+    if (recorded.gaveUp) {
       this.ctx.metrics.giveUps.inc();
-      this.ctx.log.warn('gave up', { container: name, reason, streak: r.state.streak });
+      this.ctx.log.warn('gave up', { container: name, reason, streak: recorded.state.streak });
     }
   }
 }
