@@ -44,13 +44,19 @@
 // - With maxRestartsInFrame = 0 the restart list is still kept (it is shown on the status page),
 //   pruned to the frame and capped at MAX_KEPT_RESTARTS.
 
-import type { ContainerPolicy } from '../config/types.js';
-
-/** The five numbers of a ContainerPolicy that the budget uses (a whole ContainerPolicy fits). */
-export type BudgetPolicy = Pick<
-  ContainerPolicy,
-  'secondsBetweenRestarts' | 'frameSizeSec' | 'maxRestartsInFrame' | 'secondsBetweenNextFrame' | 'maxChecksToGiveUp'
->;
+/**
+ * The five numbers of a container's policy that the budget uses (a whole ContainerPolicy fits). Its
+ * own type, so the budget (below config and journal) imports nothing.
+ */
+export interface BudgetPolicy {
+  secondsBetweenRestarts: number;
+  frameSizeSec: number;
+  /** 0 = no limit. */
+  maxRestartsInFrame: number;
+  secondsBetweenNextFrame: number;
+  /** 0 = never. */
+  maxChecksToGiveUp: number;
+}
 
 export type BudgetStateName = 'ok' | 'waiting' | 'longer_wait' | 'given_up';
 

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { defaultSettings } from '../config/settings-table.js';
-import type { ContainerPolicy, NotifyLevel } from '../config/types.js';
+import type { ContainerPolicy } from '../config/types.js';
+import type { NotifyLevel } from '../notify/levels.js';
 import { severityOf, shouldSend } from '../notify/levels.js';
 import { goneWait, outcomeRecord, wouldNotify, type HealOutcome, type OutcomeKind, type OutcomeRecord } from './outcomes.js';
 
