@@ -2,8 +2,9 @@
 // or JSON. It opens the database read-only, so it can run beside the instance that writes it and never
 // creates or migrates a file. With ':memory:' there is nothing outside the running process to read.
 import { errorMessage, isRepairmanError } from '../errors.js';
-import { renderEntries, timeFormatter } from '../journal/format.js';
+import { renderEntries } from '../journal/format.js';
 import { openJournal } from '../journal/journal.js';
+import { timeFormatter } from '../util/time-format.js';
 import type { CommandRun } from './types.js';
 import { openSettings } from './open-settings.js';
 

@@ -8,8 +8,8 @@ import { instanceRootUrl } from '../http/address.js';
 import { httpGet } from '../http-client/client.js';
 import { pageView } from '../http/page-view.js';
 import { isConstantlyFailing, type ContainersPayload } from '../http/payloads.js';
-import { resolveTimeZone } from '../http/time-zone.js';
 import type { ContainerView } from '../state/types.js';
+import { resolveTimeZone } from '../util/time-format.js';
 import type { CommandContext, CommandRun } from './types.js';
 import { openSettings } from './open-settings.js';
 

@@ -8,7 +8,8 @@ import type { JournalEntryInput, JournalKind } from '../journal/types.js';
 import { severityOf, shouldSend } from '../notify/levels.js';
 import type { NotifyEvent } from '../notify/types.js';
 import { maskUrlsInText } from '../util/mask.js';
-import { formatDuration, formatWhen } from './messages.js';
+import { formatTime } from '../util/time-format.js';
+import { formatDuration } from './messages.js';
 
 /** The container an outcome is about (a TrackedContainer fits). */
 export interface OutcomeSubject {
@@ -116,13 +117,13 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
       break;
     }
     case 'wait': {
-      const when = formatWhen(outcome.untilMs, ctx.timeZone);
+      const when = formatTime(outcome.untilMs, ctx.timeZone);
       journal('wait', `Waiting until ${when} before restarting again (${outcome.reason})`, { reason: outcome.reason, untilMs: outcome.untilMs });
       break;
     }
     case 'longer_wait': {
       const { reason, untilMs, restartsInFrame } = outcome;
-      const when = formatWhen(untilMs, ctx.timeZone);
+      const when = formatTime(untilMs, ctx.timeZone);
       journal('longer_wait', `Maximum restarts reached (${restartsInFrame} in ${frame()}): waiting until ${when}`, { reason, untilMs, restartsInFrame });
       notify('longer_wait', () => ({
         summary: `${name} reached its maximum of ${subject.policy.maxRestartsInFrame} restarts in ${frame()}; waiting longer`,
@@ -155,7 +156,7 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
         notify('multiple_failures', () => ({ summary: `${name} keeps failing: restart ${marker.attempt} in a row without recovery`, reason: marker.reason, next, atMs: marker.atMs }), false);
       }
       notify('restart', () => ({
-        summary: `${name}: ${Verb.toLowerCase()} requested at ${formatWhen(marker.atMs, ctx.timeZone)}, before Repairman stopped; left to the engine to finish`,
+        summary: `${name}: ${Verb.toLowerCase()} requested at ${formatTime(marker.atMs, ctx.timeZone)}, before Repairman stopped; left to the engine to finish`,
         reason: marker.reason,
         next,
         atMs: marker.atMs,
@@ -180,7 +181,7 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
       // Journaled, never notified (like the wait itself).
       const { wait, untilMs, renamedTo } = outcome;
       const what = wait === 'longer' ? 'its longer wait' : wait === 'gap' ? 'the wait before its next restart' : 'the wait before its next try';
-      const when = untilMs === null ? '' : ` (until ${formatWhen(untilMs, ctx.timeZone)})`;
+      const when = untilMs === null ? '' : ` (until ${formatTime(untilMs, ctx.timeZone)})`;
       if (renamedTo !== undefined) {
         journal('gone', `Renamed to ${renamedTo} during ${what}${when}: nothing left to restart under this name; the new name has a budget of its own`, { wait, untilMs, renamedTo });
       } else {
@@ -205,7 +206,7 @@ function restartRecord(
   const ok = restart.failure === null;
   const error = restart.failure === null ? '' : maskUrlsInText(restart.failure.message);
   // Only notifications say when the next restart may come.
-  const nextGap = (): string => formatWhen(ctx.nowMs + subject.policy.secondsBetweenRestarts * 1000, ctx.timeZone);
+  const nextGap = (): string => formatTime(ctx.nowMs + subject.policy.secondsBetweenRestarts * 1000, ctx.timeZone);
   if (restart.multipleFailures) journal('multiple_failures', multipleFailuresMessage(attempt, reason), { reason, attempt });
   if (ok) {
     const message = dryRun ? `Dry run: would have ${verb === 'restart' ? 'restarted' : 'started'} it (${reason})` : `${verb === 'restart' ? 'Restarted' : 'Started'} (${reason})`;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connectHost, instanceRootUrl } from './address.js';
-import { canonicalTimeZone, resolveTimeZone } from './time-zone.js';
 
 describe('connectHost', () => {
   it('reaches wildcard binds over loopback and brackets IPv6', () => {
@@ -22,18 +21,5 @@ describe('instanceRootUrl', () => {
     assert.equal(instanceRootUrl({ httpAddress: '::', httpPort: 1, httpPrefix: 'a.b(c)+' }), 'http://[::1]:1/a.b(c)+/');
     assert.equal(instanceRootUrl({ httpAddress: '127.0.0.1', httpPort: 1, httpPrefix: '/a b/?#%' }), 'http://127.0.0.1:1/a%20b/%3F%23%25/');
     assert.equal(new URL(instanceRootUrl({ httpAddress: '127.0.0.1', httpPort: 1, httpPrefix: '/x:y@z' })).pathname, '/x:y@z/');
-  });
-});
-
-describe('time zones', () => {
-  it('uses TZ when Intl knows it, canonical; else the process zone, else UTC', () => {
-    assert.equal(resolveTimeZone('Europe/Warsaw'), 'Europe/Warsaw');
-    assert.equal(resolveTimeZone(' europe/warsaw '), 'Europe/Warsaw');
-    assert.equal(canonicalTimeZone('Not/AZone'), null);
-    const fallback = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-    assert.equal(resolveTimeZone('Not/AZone'), fallback);
-    assert.equal(resolveTimeZone(':/etc/localtime'), fallback);
-    assert.equal(resolveTimeZone(undefined), fallback);
-    assert.equal(resolveTimeZone(''), fallback);
   });
 });

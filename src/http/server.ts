@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { StateView } from '../state/types.js';
 import { errorMessage, type ErrorCode } from '../errors.js';
 import { maskUrlsInText } from '../util/mask.js';
+import { resolveTimeZone } from '../util/time-format.js';
 import { instanceRootUrl } from './address.js';
 import { HttpMetrics, type RouteLabel } from './http-metrics.js';
 import {
@@ -14,7 +15,6 @@ import {
 } from './payloads.js';
 import { normalizePrefix, relativeBase, routeInPrefix } from './prefix.js';
 import { intParam, parseTarget, QueryError, single, type ParsedTarget } from './request-url.js';
-import { resolveTimeZone } from './time-zone.js';
 
 /** Longest request target served; longer ones get 414 (Node itself refuses heads over 16 KiB). */
 export const MAX_URL_LENGTH = 4096;

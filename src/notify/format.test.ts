@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  appriseType, buildRequest, formatTime, LIMITS, MAX_TEXT_CHARS, neutralizeFences, prepareLogs, renderMessage, sanitize,
+  appriseType, buildRequest, LIMITS, MAX_TEXT_CHARS, neutralizeFences, prepareLogs, renderMessage, sanitize,
 } from './format.js';
 import type { NotifyEvent } from './types.js';
 
@@ -158,13 +158,6 @@ test('Discord content never exceeds 2000 characters and keeps the newest log lin
   // A typical message is not cut at all.
   const normal = (JSON.parse(buildRequest({ format: 'discord' }, event(), opts).body) as { content: string }).content;
   assert.ok(normal.includes('listening on :80'));
-});
-
-test('times are shown in the requested zone; bad zones and times do not throw', () => {
-  assert.equal(formatTime(AT, 'UTC'), '2024-05-01 12:03:04 UTC');
-  assert.match(formatTime(AT, 'Europe/Warsaw'), /^2024-05-01 14:03:04 (CEST|GMT\+2)$/);
-  assert.equal(formatTime(AT, 'Not/AZone'), '2024-05-01 12:03:04 UTC');
-  assert.equal(formatTime(Number.NaN, 'UTC'), 'unknown time');
 });
 
 test('each kind has a title a person understands', () => {

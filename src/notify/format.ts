@@ -6,6 +6,7 @@
 // (``` inside is broken with zero-width spaces), and cannot ping people (Slack: & < > escaped as Slack
 // requires, which also defuses <!channel>; everywhere: @word and <! get a zero-width space; Discord: no
 // mentions allowed at all through allowed_mentions).
+import { formatTime } from '../util/time-format.js';
 import type { NotifyEvent } from './types.js';
 import type { NotifyFormat, NotifyTarget } from './targets.js';
 
@@ -153,38 +154,6 @@ function titleFor(event: NotifyEvent, name: string): string {
     case 'test': return 'Test notification from Repairman';
     default: return `Event "${String(event.kind)}" for container ${name}`;
   }
-}
-
-// Building an Intl.DateTimeFormat costs far more than formatting with one: keep one per zone.
-const formatters = new Map<string, Intl.DateTimeFormat | null>();
-
-function formatterFor(timeZone: string | undefined): Intl.DateTimeFormat | null {
-  const key = timeZone ?? '';
-  let fmt = formatters.get(key);
-  if (fmt === undefined) {
-    try {
-      fmt = new Intl.DateTimeFormat('en-GB', {
-        timeZone, year: 'numeric', month: '2-digit', day: '2-digit',
-        hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short',
-      });
-    } catch {
-      fmt = null; // a zone the runtime does not know
-    }
-    if (formatters.size >= 50) formatters.clear();
-    formatters.set(key, fmt);
-  }
-  return fmt;
-}
-
-/** "2024-05-01 12:03:04 UTC" in the given zone (default: the process's TZ). */
-export function formatTime(atMs: number, timeZone?: string): string {
-  if (!Number.isFinite(atMs)) return 'unknown time';
-  const fmt = formatterFor(timeZone);
-  // A TZ the runtime does not know: UTC, said so, rather than no time at all.
-  if (!fmt) return new Date(atMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  const p: Record<string, string> = {};
-  for (const part of fmt.formatToParts(new Date(atMs))) p[part.type] = part.value;
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${p.timeZoneName ?? ''}`.trim();
 }
 
 /** The plain one-line title (Apprise's title, the JSON body's title). */

@@ -13,7 +13,7 @@ export interface NotifyEvent {
   summary: string;
   /** Why: "unhealthy", "crashed with exit code 3", "OOM killed", a label problem... */
   reason?: string;
-  /** What happens next and when, e.g. "next restart not before 12:05:30 (Europe/Warsaw)". */
+  /** What happens next and when, e.g. "next restart not before 2024-05-01 12:05:30 +02:00". */
   next?: string;
   healthOutput?: string;
   logLines?: string[];
