@@ -101,7 +101,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const { state, log } = opts;
   const prefix = normalizePrefix(opts.prefix);
   const now = opts.now ?? Date.now;
-  // A zone Intl does not know (TZ=garbage, POSIX forms) falls back to the process's own. Resolved on
+  // A zone Intl does not know (TZ=garbage, POSIX forms) means UTC (src/util/time-format.ts). Resolved on
   // the first request that shows times: the first Intl call maps ICU's zone and locale data into RSS,
   // which an instance nobody looks at never needs.
   let resolvedZone: string | undefined;
