@@ -1,11 +1,11 @@
 // Which containers are candidates for healing (SPEC 2.1-2.3), as pure functions of what the engine
 // reports and what Repairman has seen. No I/O: the healer passes in an inspect result, the decoded
 // policy and the facts only it knows (namespace, its own container id, a kill/stop seen before a die).
+import { LABEL_PREFIX } from '../config/settings-table.js';
 import type { ContainerPolicy } from '../config/types.js';
 import { splitPrefixes } from '../dedupe/matcher.js';
 import type { ContainerInspect, ContainerSummary } from '../docker/types.js';
 
-export const LABEL_PREFIX = 'org.riotkit.repairman.';
 export const SWARM_TASK_LABEL = 'com.docker.swarm.task.id';
 export const COMPOSE_ONEOFF_LABEL = 'com.docker.compose.oneoff';
 

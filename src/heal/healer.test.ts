@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { decodeLabels } from '../config/labels.js';
 import { defaultSettings } from '../config/settings-table.js';
 import type { ContainerPolicy, GlobalSettings } from '../config/types.js';
-import type { ContainerInspect, ContainerSummary, DockerEvent, EngineApi, Filters, LogsResult } from '../docker/types.js';
+import type { ContainerSummary, DockerEvent, Filters, LogsResult } from '../docker/types.js';
 import { RepairmanError } from '../errors.js';
 import { openJournal } from '../journal/journal.js';
 import type { Journal } from '../journal/types.js';
@@ -14,127 +14,12 @@ import { MetricsRegistry } from '../metrics/registry.js';
 import type { Notifier, NotifyEvent } from '../notify/types.js';
 import { KeyedSerializer, Limiter } from '../util/keyed-queue.js';
 import { Healer } from './healer.js';
+import { FakeEngine, type FakeContainer } from '../../test/helpers/fake-engine.js';
 import { ManualClock } from '../../test/helpers/manual-clock.js';
 import { createHealMetrics } from './metrics.js';
 import { Watcher } from './watcher.js';
 
-
-// ---- a fake engine ----------------------------------------------------------------------------
-
-interface FakeContainer {
-  id: string;
-  name: string;
-  status: string;
-  health?: string;
-  exitCode?: number;
-  oom?: boolean;
-  restartPolicy?: string;
-  labels?: Record<string, string>;
-  startedAt?: string;
-}
-
-class FakeEngine implements EngineApi {
-  readonly containers = new Map<string, FakeContainer>();
-  readonly calls: string[] = [];
-  restartHook: ((c: FakeContainer, signal?: AbortSignal) => Promise<void>) | null = null;
-  failRestart: RepairmanError | null = null;
-  onRestart: ((c: FakeContainer) => void) | null = null;
-  get callCount(): number {
-    return this.calls.length;
-  }
-  add(c: Partial<FakeContainer> & { name: string }): FakeContainer {
-    const full: FakeContainer = { id: `${c.name.replace(/[^a-f0-9]/g, '').padEnd(8, '0')}${String(this.containers.size).padStart(56, '0')}`, status: 'running', ...c };
-    this.containers.set(c.name, full);
-    return full;
-  }
-  private find(idOrName: string): FakeContainer {
-    const c = this.containers.get(idOrName) ?? [...this.containers.values()].find((x) => x.id === idOrName);
-    if (!c) throw new RepairmanError('RM_ENGINE_NOT_FOUND', `no such container: ${idOrName}`);
-    return c;
-  }
-  async ping(): Promise<void> {
-    this.calls.push('ping');
-  }
-  async version(): Promise<never> {
-    throw new Error('unused');
-  }
-  async listContainers(opts: { all?: boolean; filters?: Filters } = {}): Promise<ContainerSummary[]> {
-    this.calls.push(`list ${JSON.stringify(opts.filters ?? {})}`);
-    const f = opts.filters ?? {};
-    return [...this.containers.values()]
-      .filter((c) => !f.health || (c.health && f.health.includes(c.health)))
-      .filter((c) => !f.status || f.status.includes(c.status))
-      .filter((c) => !f.name || f.name.every((re) => new RegExp(re).test(`/${c.name}`)))
-      .map((c) => ({
-        Id: c.id,
-        Names: [`/${c.name}`],
-        Image: 'busybox',
-        Created: 0,
-        State: c.status,
-        Status: c.status === 'exited' ? `Exited (${c.exitCode ?? 0}) 1 second ago` : `Up 1 second${c.health ? ` (${c.health === 'starting' ? 'health: starting' : c.health})` : ''}`,
-        Labels: c.labels ?? {},
-      }));
-  }
-  async inspect(id: string): Promise<ContainerInspect> {
-    this.calls.push(`inspect ${id}`);
-    const c = this.find(id);
-    return {
-      Id: c.id,
-      Name: `/${c.name}`,
-      Created: '',
-      State: {
-        Status: c.status,
-        Running: c.status === 'running',
-        Paused: c.status === 'paused',
-        Restarting: false,
-        OOMKilled: c.oom ?? false,
-        Dead: false,
-        Pid: 1,
-        ExitCode: c.exitCode ?? 0,
-        Error: '',
-        StartedAt: c.startedAt ?? new Date(0).toISOString(),
-        FinishedAt: '',
-        ...(c.health ? { Health: { Status: c.health, FailingStreak: 1, Log: [{ Start: '', End: '', ExitCode: 1, Output: 'boom' }] } } : {}),
-      },
-      RestartCount: 0,
-      Config: { Image: 'busybox', Hostname: 'x', Labels: c.labels ?? {} },
-      HostConfig: { RestartPolicy: { Name: c.restartPolicy ?? 'no', MaximumRetryCount: 0 }, AutoRemove: false },
-    };
-  }
-  async start(id: string): Promise<void> {
-    this.calls.push(`start ${this.find(id).name}`);
-    const c = this.find(id);
-    if (this.failRestart) throw this.failRestart;
-    c.status = 'running';
-    this.onRestart?.(c);
-  }
-  async stop(): Promise<void> {
-    throw new Error('unused');
-  }
-  async restart(id: string, opts: { stopTimeoutSec?: number; signal?: AbortSignal } = {}): Promise<void> {
-    const c = this.find(id);
-    this.calls.push(`restart ${c.name} t=${opts.stopTimeoutSec}`);
-    if (this.restartHook) await this.restartHook(c, opts.signal);
-    if (this.failRestart) throw this.failRestart;
-    c.status = 'running';
-    if (c.health) c.health = 'starting';
-    this.onRestart?.(c);
-  }
-  async remove(): Promise<void> {
-    throw new Error('unused');
-  }
-  async logs(id: string): Promise<LogsResult> {
-    this.calls.push(`logs ${this.find(id).name}`);
-    return { stdout: 'a\nb\n', stderr: '', lines: [{ stream: 'stdout', text: 'a' }, { stream: 'stdout', text: 'b' }] };
-  }
-  // eslint-disable-next-line require-yield
-  async *events(): AsyncIterable<DockerEvent> {
-    return;
-  }
-  count(prefix: string): number {
-    return this.calls.filter((c) => c.startsWith(prefix)).length;
-  }
-}
+// ---- the fake engine's events and slow listings -------------------------------------------------
 
 function ev(action: string, c: FakeContainer, attrs: Record<string, string> = {}): DockerEvent {
   return { Type: 'container', Action: action, Actor: { ID: c.id, Attributes: { name: c.name, ...(c.labels ?? {}), ...attrs } }, time: 0, timeNano: 0 };
