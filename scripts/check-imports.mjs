@@ -1,4 +1,4 @@
-// The import-direction check, run by `npm run lint` and scripts/run-tests.sh: every arrow points
+// The import-direction check, run by `npm run lint` and scripts/run-tests.sh (npm test, test:unit): every arrow points
 // down and no file imports itself back. Fails (exit 1) naming each offending import.
 //
 // (a) Cycles: no import cycle between any two files of src/, test/ and bench/ (type-only imports

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 unit_only=0
 [ "${1:-}" = "--unit" ] && unit_only=1
 
-echo "== lint"; npx eslint .
+echo "== lint"; npx eslint .; node scripts/check-imports.mjs
 echo "== type-check and build"; rm -rf dist; npx tsc -p tsconfig.json
 
 files=$(find dist/src -name '*.test.js' | sort)
