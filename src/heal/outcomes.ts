@@ -89,7 +89,7 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
     entries.push({ container: name, kind, atMs, message, details });
   };
   // Fields are built only for notifications that are sent: formatting a time is often an instance's
-  // first use of Intl, which maps ICU's data (~7 MB of RSS).
+  // first use of Intl, which maps ICU's data into RSS (BENCHMARKS.md, "Figures behind the code").
   const notify = (kind: JournalKind, fields: () => NotifyFields, withLogs: boolean): void => {
     if (!wouldNotify(subject, kind)) return;
     const event: NotifyEvent = {
