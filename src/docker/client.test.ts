@@ -169,7 +169,7 @@ test('bad replies: not JSON, wrong shape, oversized', async (t) => {
     res.end(body);
   });
   t.after(() => fake.close());
-  const c = fake.client({ maxBodyBytes: 4096, maxListBodyBytes: 4096 });
+  const c = fake.client({ maxBodyBytes: 4096, maxListRecordBytes: 4096 });
   reply = () => [200, '<html>proxy error</html>'];
   await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /not JSON/);
   reply = () => [200, '{"Id":"x"}'];
@@ -179,14 +179,28 @@ test('bad replies: not JSON, wrong shape, oversized', async (t) => {
   reply = () => [200, '{"Id":"x","Name":"/x"}'];
   await rejectsCode(c.inspect('x'), 'RM_ENGINE_BAD_REPLY', /State/);
   reply = () => [200, JSON.stringify([{ Id: 'x'.repeat(10_000), State: 'running' }])];
-  await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /^GET \/containers\/json: the reply is larger than 4 KB, the most accepted for a container listing \(1000 containers take 1-4 MB\); refusing to buffer it: is a proxy, or something other than dockerd, answering at unix:\/\/\S+\?$/);
+  await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /^GET \/containers\/json: containers\[0\] takes more than 4 KB of the listing, the most accepted for one container; refusing to read more: is a proxy, or something other than dockerd, answering at unix:\/\/\S+\?$/);
+  reply = () => [200, '[' + ' '.repeat(10_000) + ']'];
+  await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /containers\[0\] takes more than 4 KB/); // blanks between entries count too
+  reply = () => [200, '[{"Id":"x","State":"running"},'];
+  await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /not JSON \(the document ends in the middle/);
   reply = () => [200, '[]'];
   assert.deepEqual(await c.listContainers(), [], 'the client still works after a refused reply');
   assert.equal(c.bufferedReplyBytes, 0);
 });
 
-test('reply caps: listings 8 MB, everything else 1 MB; a Content-Length above the cap is refused before its body', async (t) => {
-  const big = JSON.stringify([{ Id: 'a', Names: ['/a'], State: 'running', Status: 'Up', Labels: { pad: 'x'.repeat(2 * 1024 * 1024) } }]);
+test('listings are streamed: 3000 containers with 3 KB of labels (10 MB) are read, only the labels Repairman reads kept; one entry over 1 MB is refused', async (t) => {
+  const labels = (i: number): Record<string, string> => ({
+    'com.docker.compose.project': 'p', 'com.docker.compose.service': `s${i}`, 'org.riotkit.repairman.max_restarts_in_frame': '3',
+    autoheal: 'true', 'autoheal.stop.timeout': '5', 'deunhealth.restart.on.unhealthy': 'true', 'com.docker.swarm.task.id': 't',
+    'org.opencontainers.image.description': 'x'.repeat(3000), autoheal2: 'no',
+  });
+  const many = JSON.stringify(Array.from({ length: 3000 }, (_, i) => ({
+    Id: `id${i}`, Names: [`/c${i}`, `/other/alias${i}`], Image: 'img', Created: i, State: 'exited', Status: 'Exited (1) 2 hours ago',
+    Labels: labels(i), Mounts: [{ Type: 'volume' }], NetworkSettings: { Networks: { bridge: { IPAddress: '' } } },
+  })));
+  const huge = JSON.stringify([{ Id: 'a', Names: ['/a'], State: 'running', Status: 'Up', Labels: { pad: 'x'.repeat(2 * 1024 * 1024) } }]);
+  let body = many;
   let announced = 0;
   const fake = await fakeEngine((_req, res, url) => {
     if (url.pathname === '/_ping') return;
@@ -198,8 +212,8 @@ test('reply caps: listings 8 MB, everything else 1 MB; a Content-Length above th
       return;
     }
     if (url.pathname.endsWith('/containers/json')) {
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(big)) });
-      res.end(big);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(body);
       return;
     }
     // An inspect of 2 MB, chunked (no Content-Length): refused once 1 MB has come.
@@ -209,27 +223,43 @@ test('reply caps: listings 8 MB, everything else 1 MB; a Content-Length above th
   });
   t.after(() => fake.close());
   const c = fake.client();
-  assert.equal((await c.listContainers())[0]?.Labels.pad?.length, 2 * 1024 * 1024, 'a 2 MB listing is fine');
+  assert.ok(Buffer.byteLength(many) > 8 * 1024 * 1024, `the listing is ${Buffer.byteLength(many)} bytes`);
+  const list = await c.listContainers();
+  assert.equal(list.length, 3000);
+  assert.deepEqual(list[7], {
+    Id: 'id7', Names: ['/c7'], Created: 7, State: 'exited', Status: 'Exited (1) 2 hours ago',
+    Labels: {
+      'com.docker.compose.project': 'p', 'com.docker.compose.service': 's7', 'org.riotkit.repairman.max_restarts_in_frame': '3',
+      autoheal: 'true', 'autoheal.stop.timeout': '5', 'deunhealth.restart.on.unhealthy': 'true', 'com.docker.swarm.task.id': 't',
+    },
+  });
+  body = huge;
+  await rejectsCode(c.listContainers(), 'RM_ENGINE_BAD_REPLY', /^GET \/containers\/json: containers\[0\] takes more than 1 MB of the listing/);
   await rejectsCode(c.inspect('a'), 'RM_ENGINE_BAD_REPLY', /^GET \/containers\/a\/json: the reply is larger than 1 MB, the most accepted for an inspect \(usually 10-30 KB\); refusing to buffer it: is a proxy/);
   const t0 = Date.now();
   await rejectsCode(c.inspect('huge'), 'RM_ENGINE_BAD_REPLY', /the engine announced a reply of 100 MB, more than the 1 MB accepted for an inspect/);
   assert.ok(Date.now() - t0 < 1000, 'refused on its header, not at the deadline');
   assert.equal(announced, 1);
   assert.equal(c.bufferedReplyBytes, 0);
-  assert.equal((await c.listContainers()).length, 1, 'still works');
+  body = many;
+  assert.equal((await c.listContainers()).length, 3000, 'still works');
+  const few = fake.client({ maxListRecords: 100 });
+  await rejectsCode(few.listContainers(), 'RM_ENGINE_BAD_REPLY', /the listing has more than 100 containers; refusing to read more/);
+  const extra = fake.client({ extraLabels: ['autoheal2'] });
+  assert.equal((await extra.listContainers())[0]?.Labels.autoheal2, 'no', 'a configured label name is kept too');
 });
 
 test('reply budget: the replies read at once share maxBufferedBytes; what is refused says so, and the budget is given back', async (t) => {
   const chunk = Buffer.alloc(256 * 1024, 0x20);
   const fake = await fakeEngine((_req, res, url) => {
     if (url.pathname === '/_ping') return;
-    // Chunked, slowly: 600 KB each, the closing bracket last.
+    // Chunked, slowly: 600 KB each, the closing brace last.
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.write('[');
+    res.write('{"Id":"a","Name":"/a","State":{"Status":"running","Running":true},"Config":{}');
     let sent = 0;
     const more = (): void => {
       if (res.destroyed) return;
-      if (sent >= 600 * 1024) return void res.end(']');
+      if (sent >= 600 * 1024) return void res.end('}');
       sent += chunk.length;
       res.write(chunk);
       setTimeout(more, 20);
@@ -238,14 +268,14 @@ test('reply budget: the replies read at once share maxBufferedBytes; what is ref
   });
   t.after(() => fake.close());
   const c = fake.client({ maxBufferedBytes: 1024 * 1024 });
-  const results = await Promise.allSettled([c.listContainers(), c.listContainers()]);
+  const results = await Promise.allSettled([c.inspect('a'), c.inspect('a')]);
   const refused = results.filter((r) => r.status === 'rejected');
   assert.equal(refused.length, 1, JSON.stringify(results.map((r) => r.status)));
   const err = (refused[0] as PromiseRejectedResult).reason as Error;
   assert.ok(isRepairmanError(err, 'RM_ENGINE_BAD_REPLY'));
-  assert.match(err.message, /^GET \/containers\/json: the replies being read at once would take more than 1 MB; refusing to buffer this one \(tried again at the next re-check\)$/);
+  assert.match(err.message, /^GET \/containers\/a\/json: the replies being read at once would take more than 1 MB; refusing to buffer this one \(tried again at the next re-check\)$/);
   assert.equal(c.bufferedReplyBytes, 0);
-  assert.deepEqual(await c.listContainers(), [], 'alone, the same reply fits');
+  assert.equal((await c.inspect('a')).Id, 'a', 'alone, the same reply fits');
   assert.equal(c.bufferedReplyBytes, 0);
 });
 

@@ -17,7 +17,9 @@ import { logsFromMultiplexed, logsFromRaw, MultiplexError } from './demux.js';
 import { resolveEndpoint, sshArgs, type Endpoint } from './endpoint.js';
 import { JsonLineSplitter, tryParseJson } from './json-lines.js';
 import { CLIENT_MAX_API_VERSION, negotiateApiVersion } from './negotiate.js';
-import { parseContainerList, parseEvent, parseInspect, parseVersion, ShapeError } from './shape.js';
+import { JsonSyntaxError } from './json-stream.js';
+import { ListingParser, ListingTooLargeError } from './listing.js';
+import { parseEvent, parseInspect, parseVersion, ShapeError } from './shape.js';
 import { createSshConnection } from './ssh-connection.js';
 import type { ContainerInspect, ContainerSummary, DockerEvent, EngineApi, EngineVersion, Filters, LogsResult } from './types.js';
 import { formatBytes } from '../util/format-bytes.js';
@@ -32,29 +34,34 @@ export const STOP_MARGIN_MS = 15_000;
 export const ENGINE_DEFAULT_STOP_TIMEOUT_SEC = 10;
 const MIB = 1024 * 1024;
 // A broken engine, or a proxy in front of it, must not exhaust memory: Repairman's container is capped
-// at 80 MB and Repairman itself needs most of them. Each reply is capped by what its call can really
-// need, a reply that announces more (Content-Length) is refused before a byte of it is read, and the
-// replies being read at once share one budget (a quick re-check lists up to three times while the
-// duplicate check lists and events cause inspects), held until the reply is parsed. What counts is
-// the bytes read, not how they are kept: Node frees socket chunks only at a GC and the allocator keeps
-// the pages, so RSS grows with every MB read before a refusal (measured: RELIABILITY.md,
+// at 80 MB. Listings are read as a stream and reduced container by container (listing.ts), so only one
+// container's entry is capped. Every other reply is capped by what its call can really need, a reply
+// that announces more (Content-Length) is refused before a byte of it is read, and the buffered replies
+// being read at once share one budget, held until the reply is parsed. What counts is the bytes read,
+// not how they are kept: Node frees socket chunks only at a GC (measured: RELIABILITY.md,
 // faulty-engine-replies).
-/** A container listing: 1000 containers take 1-4 MB (the engine never announces their length). */
-export const DEFAULT_MAX_LIST_BODY_BYTES = 8 * MIB;
+/**
+ * One container's entry in a listing (read as a stream, so the listing itself has no cap): one is
+ * 1-5 KB with compose's labels; a megabyte is labels nobody writes by hand.
+ */
+export const DEFAULT_MAX_LIST_RECORD_BYTES = 1 * MIB;
+/** Containers in one listing: 5x the 10,000 Repairman is measured with; each kept record is ~0.5 KB. */
+export const DEFAULT_MAX_LIST_RECORDS = 50_000;
 /** Every other reply: an inspect is 10-30 KB, logs are asked for tail=10, errors are a line. */
 export const DEFAULT_MAX_BODY_BYTES = 1 * MIB;
-/**
- * All the replies being read at once. Two listings of everything (the full re-check and the duplicate
- * check, both at start) fit up to ~2000 containers; beyond that Repairman needs more than 80 MB anyway.
- */
+/** All the buffered replies being read at once (inspects, logs, errors; not listings). */
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * MIB;
 
 export interface DockerClientOptions {
   /** Deadline of every call except the event stream (default 10 s). */
   callTimeoutMs?: number;
   logger?: Logger;
-  /** Cap of a container listing's reply (default DEFAULT_MAX_LIST_BODY_BYTES). */
-  maxListBodyBytes?: number;
+  /** Cap of one container's entry in a listing (default DEFAULT_MAX_LIST_RECORD_BYTES). */
+  maxListRecordBytes?: number;
+  /** Cap of the number of containers in a listing (default DEFAULT_MAX_LIST_RECORDS). */
+  maxListRecords?: number;
+  /** Label names kept from listings besides those of isKeptLabel (e.g. AUTOHEAL_CONTAINER_LABEL). */
+  extraLabels?: readonly string[];
   /** Cap of every other reply (default DEFAULT_MAX_BODY_BYTES). */
   maxBodyBytes?: number;
   /** Cap of all the replies being read at once (default DEFAULT_MAX_BUFFERED_BYTES). */
@@ -78,6 +85,8 @@ interface CallOpts {
   versioned?: boolean;
   /** The largest reply body accepted, and what the call is for people reading the error. */
   cap?: { bytes: number; of: string };
+  /** A 2xx body goes to a new one of these as it arrives instead of being buffered (listings). */
+  consume?: () => ListingParser;
 }
 
 /** What a call's failure handlers need to tell a deadline from an abort from a transport failure. */
@@ -160,7 +169,9 @@ export class DockerClient implements EngineApi {
   private readonly transport: { request: typeof http.request };
   private readonly callTimeoutMs: number;
   private readonly maxBodyBytes: number;
-  private readonly maxListBodyBytes: number;
+  private readonly maxListRecordBytes: number;
+  private readonly maxListRecords: number;
+  private readonly extraLabels: readonly string[];
   private readonly maxBufferedBytes: number;
   /** Bytes of the replies being read or parsed right now (against maxBufferedBytes). */
   private bufferedBytes = 0;
@@ -177,7 +188,9 @@ export class DockerClient implements EngineApi {
     this.endpoint = endpoint;
     this.callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.maxListBodyBytes = opts.maxListBodyBytes ?? DEFAULT_MAX_LIST_BODY_BYTES;
+    this.maxListRecordBytes = opts.maxListRecordBytes ?? DEFAULT_MAX_LIST_RECORD_BYTES;
+    this.maxListRecords = opts.maxListRecords ?? DEFAULT_MAX_LIST_RECORDS;
+    this.extraLabels = opts.extraLabels ?? [];
     this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.clientMaxApiVersion = opts.clientMaxApiVersion ?? CLIENT_MAX_API_VERSION;
     this.log = opts.logger ?? silentLogger;
@@ -250,13 +263,22 @@ export class DockerClient implements EngineApi {
     return v;
   }
 
+  /**
+   * The containers, reduced as the listing arrives (src/docker/listing.ts): memory follows the number
+   * of containers, not the listing's size; each container's entry is capped, not the listing.
+   */
   async listContainers(opts: { all?: boolean; filters?: Filters; signal?: AbortSignal } = {}): Promise<ContainerSummary[]> {
     const query: Query = { all: opts.all ? true : undefined };
     if (opts.filters && Object.keys(opts.filters).length > 0) query.filters = JSON.stringify(opts.filters);
-    const cap = { bytes: this.maxListBodyBytes, of: 'a container listing (1000 containers take 1-4 MB)' };
-    return this.call('GET', '/containers/json', { query, signal: opts.signal, cap }, (reply) => {
+    const out: ContainerSummary[] = [];
+    // A fresh parser per attempt: a renegotiated retry starts the listing again.
+    const consume = (): ListingParser => {
+      out.length = 0;
+      return new ListingParser({ maxRecordBytes: this.maxListRecordBytes, maxRecords: this.maxListRecords, extraLabels: this.extraLabels }, (c) => out.push(c));
+    };
+    return this.call('GET', '/containers/json', { query, signal: opts.signal, consume }, (reply) => {
       this.expectOk('GET /containers/json', reply);
-      return this.shaped('GET /containers/json', reply, parseContainerList);
+      return out;
     });
   }
 
@@ -467,7 +489,10 @@ export class DockerClient implements EngineApi {
     const { res, done, state } = await this.open(method, path, opts, timeoutMs);
     const held = { bytes: 0 };
     try {
-      const body = await this.readBody(res, what, state, opts.cap ?? { bytes: this.maxBodyBytes, of: 'this call' }, held);
+      const status = res.statusCode ?? 0;
+      const body = opts.consume && status >= 200 && status < 300
+        ? await this.consumeBody(res, what, state, opts.consume())
+        : await this.readBody(res, what, state, opts.cap ?? { bytes: this.maxBodyBytes, of: 'this call' }, held);
       return use({ status: res.statusCode ?? 0, headers: res.headers, body });
     } finally {
       this.bufferedBytes -= held.bytes;
@@ -588,6 +613,57 @@ export class DockerClient implements EngineApi {
   }
 
   /**
+   * A 2xx body handed to `parser` chunk by chunk (nothing buffered); its refusal closes the connection
+   * and becomes RM_ENGINE_BAD_REPLY. Resolves with an empty body once the parser has taken the end.
+   */
+  private consumeBody(res: IncomingMessage, what: string, state: CallState, parser: ListingParser): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      let finished = false;
+      const finish = (err?: unknown): void => {
+        if (finished) return;
+        finished = true;
+        if (err === undefined) resolve(EMPTY);
+        else {
+          reject(err);
+          res.destroy();
+        }
+      };
+      const refused = (err: unknown): void => {
+        if (err instanceof ListingTooLargeError) {
+          finish(new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: ${err.message}; refusing to read more: is a proxy, or something other than dockerd, answering at ${this.endpoint.display}?`, {
+            cause: err, details: { recordLimitBytes: this.maxListRecordBytes, recordsLimit: this.maxListRecords },
+          }));
+        } else if (err instanceof JsonSyntaxError) {
+          finish(new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: the engine's reply is not JSON (${err.message})`, { cause: err }));
+        } else if (err instanceof ShapeError) {
+          finish(new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: unexpected reply: ${err.message}`, { cause: err }));
+        } else finish(err);
+      };
+      res.on('error', (err) => this.failedRead(what, state, finish, err));
+      res.on('close', () => {
+        if (!res.complete) this.failedRead(what, state, finish);
+      });
+      res.on('data', (chunk: Buffer) => {
+        if (finished) return;
+        try {
+          parser.write(chunk);
+        } catch (err) {
+          refused(err);
+        }
+      });
+      res.on('end', () => {
+        if (finished) return;
+        try {
+          parser.end();
+          finish();
+        } catch (err) {
+          refused(err);
+        }
+      });
+    });
+  }
+
+  /**
    * The body of a reply, refused (RM_ENGINE_BAD_REPLY, the connection closed) when it is larger than
    * `cap` (at once when its Content-Length says so) or would take the replies being read at once past
    * maxBufferedBytes. The bytes taken from that budget are added to `held`; the caller gives them back.
@@ -601,15 +677,7 @@ export class DockerClient implements EngineApi {
         if (err !== undefined) reject(err);
         else resolve(body!);
       };
-      const failed = (err?: unknown): void => {
-        if (state.reason === 'timeout') {
-          finish(new RepairmanError('RM_ENGINE_TIMEOUT', `${what}: the engine at ${this.endpoint.display} did not finish its reply in time`));
-        } else if (state.reason === 'abort') {
-          finish(state.abortError());
-        } else {
-          finish(this.transportError(what, err ?? Object.assign(new Error('the connection closed in the middle of the reply'), { code: 'ECONNRESET' })));
-        }
-      };
+      const failed = (err?: unknown): void => this.failedRead(what, state, finish, err);
       res.on('error', failed);
       res.on('close', () => {
         if (!res.complete) failed();
@@ -699,6 +767,17 @@ export class DockerClient implements EngineApi {
     } catch (err) {
       if (err instanceof ShapeError) throw new RepairmanError('RM_ENGINE_BAD_REPLY', `${what}: unexpected reply: ${err.message}`, { cause: err });
       throw err;
+    }
+  }
+
+  /** A reply that stopped coming: the deadline, the caller's abort, or the connection. */
+  private failedRead(what: string, state: CallState, finish: (err: unknown) => void, err?: unknown): void {
+    if (state.reason === 'timeout') {
+      finish(new RepairmanError('RM_ENGINE_TIMEOUT', `${what}: the engine at ${this.endpoint.display} did not finish its reply in time`));
+    } else if (state.reason === 'abort') {
+      finish(state.abortError());
+    } else {
+      finish(this.transportError(what, err ?? Object.assign(new Error('the connection closed in the middle of the reply'), { code: 'ECONNRESET' })));
     }
   }
 

@@ -1,26 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseContainerList, parseEvent, parseInspect, parseVersion, ShapeError } from './shape.js';
-
-const summary = { Id: 'abc', Names: ['/web'], Image: 'img', Created: 1, State: 'running', Status: 'Up', Labels: { a: 'b' }, Extra: 1 };
-
-test('container list: arrays of containers with Id and State; labels normalised', () => {
-  const [c] = parseContainerList([{ ...summary, Labels: null }]);
-  assert.equal(c!.Id, 'abc');
-  assert.deepEqual(c!.Labels, {});
-  assert.equal((c as unknown as { Extra: number }).Extra, 1, 'fields we do not read are kept');
-  assert.deepEqual(parseContainerList([]), []);
-  assert.deepEqual(parseContainerList([{ Id: 'x', State: 'exited' }])[0]!.Names, []);
-});
-
-test('container list: garbage is a ShapeError naming the spot', () => {
-  assert.throws(() => parseContainerList({}), /not an array/);
-  assert.throws(() => parseContainerList([null]), /containers\[0\] is not an object/);
-  assert.throws(() => parseContainerList([{ ...summary, Id: 5 }]), /containers\[0\]\.Id/);
-  assert.throws(() => parseContainerList([{ ...summary, State: undefined }]), /State/);
-  assert.throws(() => parseContainerList([{ ...summary, Names: '/web' }]), /Names/);
-  assert.throws(() => parseContainerList([{ ...summary, Labels: 'x' }]), ShapeError);
-});
+import { parseEvent, parseInspect, parseVersion, ShapeError } from './shape.js';
 
 const inspectReply = {
   Id: 'abc', Name: '/web', Created: '2024-01-01T00:00:00Z', RestartCount: 2,

@@ -1,8 +1,9 @@
 // Minimal checks of the engine's replies. The engine is trusted to send more than we read, but a
 // broken engine, a proxy's HTML page or a truncated body must become RM_ENGINE_BAD_REPLY here, not a
 // "cannot read properties of undefined" deep in the healer later. Fields the rest of Repairman relies
-// on are checked; optional ones are normalised (null labels become {}).
-import type { ContainerInspect, ContainerSummary, DockerEvent, EngineVersion } from './types.js';
+// on are checked; optional ones are normalised (null labels become {}). Container listings are read
+// as a stream by listing.ts, with the same checks.
+import type { ContainerInspect, DockerEvent, EngineVersion } from './types.js';
 
 export class ShapeError extends Error {}
 
@@ -51,26 +52,6 @@ function stringMap(v: unknown, where: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
   return out;
-}
-
-export function parseContainerList(v: unknown): ContainerSummary[] {
-  if (!Array.isArray(v)) throw new ShapeError('container list is not an array');
-  return v.map((item, i) => {
-    const where = `containers[${i}]`;
-    const o = obj(item, where);
-    const names = o.Names ?? [];
-    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw new ShapeError(`${where}.Names is not a list of strings`);
-    return {
-      ...o,
-      Id: str(o, 'Id', where),
-      Names: names as string[],
-      Image: optStr(o, 'Image', where),
-      Created: optNum(o, 'Created', where),
-      State: str(o, 'State', where),
-      Status: optStr(o, 'Status', where),
-      Labels: stringMap(o.Labels, `${where}.Labels`),
-    };
-  });
 }
 
 export function parseInspect(v: unknown): ContainerInspect {

@@ -1,14 +1,19 @@
 // Shapes of the Docker Engine API replies Repairman reads (a subset; the engine sends more).
 // Fields are those of API 1.41 .. 1.5x; optional where older or newer engines may omit them.
 
+/**
+ * A listed container as Repairman keeps it (src/docker/listing.ts): the listing's other fields and the
+ * labels Repairman does not read are dropped as the listing arrives.
+ */
 export interface ContainerSummary {
   Id: string;
-  Names: string[]; // with the leading slash, as the engine sends them
-  Image: string;
+  Names: string[]; // with the leading slash, as the engine sends them; link aliases dropped
+  /** Not kept from listings (Repairman does not read it); fakes in tests may set it. */
+  Image?: string;
   Created: number; // unix seconds
   State: string; // created | running | paused | restarting | removing | exited | dead
-  Status: string; // human text, e.g. "Up 3 minutes (unhealthy)"
-  Labels: Record<string, string>;
+  Status: string; // human text with the exit code and age, e.g. "Exited (1) 3 minutes ago"
+  Labels: Record<string, string>; // only those listing.ts keeps (isKeptLabel)
 }
 
 export interface HealthLogEntry {
