@@ -66,14 +66,15 @@ describe('DockerClient against the private engine', { skip }, () => {
   test('listContainers: server-side filters, all, labels', async () => {
     const running = `${ns}list-run`;
     const exited = `${ns}list-exit`;
-    await runContainer(running, { labels: { 'org.example.role': 'web', 'org.example.utf8': 'zażółć' } });
+    await runContainer(running, { labels: { 'org.example.role': 'web', 'com.docker.compose.service': 'zażółć' } });
     await runContainer(exited, { cmd: 'exit 3', labels: { 'org.example.role': 'job' } });
     await waitFor('the job to exit', async () => (await docker(['inspect', '-f', '{{.State.Status}}', exited])) === 'exited');
     const byName = { name: [`^/${ns}list-`] };
     const live = await client.listContainers({ filters: byName });
     assert.deepEqual(live.map((c) => c.Names[0]), [`/${running}`]);
     assert.equal(live[0]!.State, 'running');
-    assert.equal(live[0]!.Labels['org.example.utf8'], 'zażółć');
+    assert.equal(live[0]!.Labels['com.docker.compose.service'], 'zażółć');
+    assert.equal(live[0]!.Labels['org.example.role'], undefined, 'labels Repairman does not read are not kept');
     const all = await client.listContainers({ all: true, filters: byName });
     assert.deepEqual(all.map((c) => c.Names[0]).sort(), [`/${exited}`, `/${running}`]);
     assert.equal(all.find((c) => c.Names[0] === `/${exited}`)!.State, 'exited');
