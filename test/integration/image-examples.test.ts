@@ -3,7 +3,7 @@
 // the issue asks: strings for environment and label values, an 80 MB cap, the socket mounted, one
 // Repairman per Swarm node. The settings they use are checked by Repairman's own configuration
 // loader (`repairman config` with the example's environment must succeed). No container is started
-// here: image.test.ts runs the compose example for real.
+// here: image.test.ts runs the compose example for real, swarm-stack.test.ts deploys the stack file.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';

@@ -7,33 +7,22 @@
 // - examples/docker-compose.yml (with an override file for the image tag, the namespace and the
 //   private engine's socket) starts with `docker-compose up -d` and heals.
 //
-// Cold (no base images, no layer cache): about 2 minutes (base images ~30 s, docker build ~65 s).
-// The build image's npm cache holds the better-sqlite3 addon this machine compiled, where its installer
-// looks before downloading one (scripts/make-base-image.sh says why); REPAIRMAN_IMAGE_COMPILE_ADDON=1
-// leaves it out so the build stage compiles SQLite from source (3 to 7 minutes more: beyond the 300 s
-// per-file limit of scripts/run-tests.sh, so run this file alone then, without --test-timeout).
-// Warm: the base images and the dependency layer are reused; only tsc and the copies run again.
+// The build (times, the addon cache, REPAIRMAN_IMAGE_COMPILE_ADDON) is test/helpers/image-build.ts.
 // REPAIRMAN_IMAGE_FOOTPRINT_CONTAINERS (default 10) sets how many idle containers the footprint
 // reading watches (BENCHMARKS.md "Image").
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { docker, engineEnv, hasTestEngine, inspectField, removeNamespace, runContainer, testDockerHost, uniqueNamespace, waitFor } from '../helpers/engine.js';
+import { docker, hasTestEngine, inspectField, removeNamespace, runContainer, testDockerHost, uniqueNamespace, waitFor } from '../helpers/engine.js';
+import { buildRepairmanImage, IMAGE, run, tail } from '../helpers/image-build.js';
 import { engineEvents, engineNowSec, freePort, QUICK_STOP_CMD, type LogLine } from '../helpers/repairman.js';
-
-const execFileP = promisify(execFile);
 
 /** The repository root, from dist/test/integration/image.test.js. */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const IMAGE = process.env.REPAIRMAN_IMAGE_TEST_TAG ?? 'repairman-image-test:latest';
-/** The build stage's result, tagged so the next build can remove the one it replaces. */
-const BUILD_STAGE_TAG = `${IMAGE.replace(/:[^:/]*$/, '')}:build-stage`;
 const FOOTPRINT_CONTAINERS = Number(process.env.REPAIRMAN_IMAGE_FOOTPRINT_CONTAINERS ?? '10');
 const MEM_LIMIT_MB = 80;
 
@@ -51,38 +40,6 @@ const SEED_ENV: Record<string, string> = {
   DEFAULT_NOTIFY_LEVEL: 'debug',
   DEFAULT_NOTIFY_URL: '',
 };
-
-interface Exec {
-  code: number;
-  out: string;
-  ms: number;
-}
-
-/** Run a command against the private engine; never throws (the result carries code and output). */
-async function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Exec> {
-  const started = Date.now();
-  try {
-    const { stdout, stderr } = await execFileP(cmd, args, {
-      cwd: opts.cwd ?? REPO_ROOT,
-      env: engineEnv(),
-      timeout: opts.timeoutMs ?? 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, out: stdout + stderr, ms: Date.now() - started };
-  } catch (err) {
-    const e = err as { code?: number | string; stdout?: string; stderr?: string; message?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}${e.message ?? ''}`, ms: Date.now() - started };
-  }
-}
-
-async function imageId(ref: string): Promise<string | null> {
-  const res = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref]);
-  return res.code === 0 ? res.out.trim() : null;
-}
-
-function tail(text: string, lines = 60): string {
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
 
 /** How the container reaches the engine: its unix socket bind-mounted, or a tcp:// DOCKER_HOST. */
 function engineAccess(): { unixPath: string | null; args: string[] } {
@@ -231,40 +188,9 @@ describe('image: Dockerfile, container, compose example', { concurrency: true, s
   let buildError = '';
 
   before(async () => {
-    const compile = process.env.REPAIRMAN_IMAGE_COMPILE_ADDON === '1' ? ['--compile-addon'] : [];
-    const base = await run('bash', [join(REPO_ROOT, 'scripts/make-base-image.sh'), ...compile], { timeoutMs: 10 * 60_000 });
-    if (base.code !== 0) {
-      buildError = `make-base-image.sh failed (exit ${base.code}):\n${tail(base.out)}`;
-      return;
-    }
-    const buildImage = /^BUILD_IMAGE=(\S+)$/m.exec(base.out)?.[1];
-    const runtimeImage = /^RUNTIME_IMAGE=(\S+)$/m.exec(base.out)?.[1];
-    if (!buildImage || !runtimeImage) {
-      buildError = `make-base-image.sh printed no image names:\n${tail(base.out)}`;
-      return;
-    }
-    const previous = await imageId(IMAGE);
-    const previousStage = await imageId(BUILD_STAGE_TAG);
-    // --network host: the build stage needs the npm registry and the engine has no bridge.
-    // --force-rm: a failed step leaves no stopped container behind.
-    const build = await run('docker', ['build', '--network', 'host', '--force-rm', '--build-arg', `BUILD_IMAGE=${buildImage}`,
-      '--build-arg', `RUNTIME_IMAGE=${runtimeImage}`, '--build-arg', 'VERSION=test', '-t', IMAGE, '.'], { timeoutMs: 20 * 60_000 });
-    if (build.code !== 0) {
-      buildError = `docker build failed (exit ${build.code}) after ${build.ms} ms:\n${tail(build.out)}`;
-      return;
-    }
-    built = true;
-    console.log(`# image: base images ready in ${base.ms} ms, docker build in ${build.ms} ms`);
-    // Each build whose sources changed leaves the previous final image and the previous build stage's
-    // last layer untagged (~600 MB apiece as listed, mostly shared): remove them so repeated runs do
-    // not pile up. The build stage is found in the classic builder's output (the layer just before
-    // the runtime stage's FROM); BuildKit prints differently and keeps that in its own cache anyway.
-    const runtimeFrom = build.out.search(/Step \d+\/\d+ : FROM \$\{RUNTIME_IMAGE\}/);
-    const stage = runtimeFrom > 0 ? [...build.out.slice(0, runtimeFrom).matchAll(/---> ([0-9a-f]{12})\b/g)].pop()?.[1] : undefined;
-    if (stage) await run('docker', ['tag', stage, BUILD_STAGE_TAG]);
-    for (const [old, tag] of [[previous, IMAGE], [previousStage, BUILD_STAGE_TAG]] as const) {
-      if (old && old !== (await imageId(tag))) await run('docker', ['rmi', old]);
-    }
+    const res = await buildRepairmanImage();
+    built = res.built;
+    buildError = res.error;
   });
 
   it('builds from the repository Dockerfile: entrypoint, healthcheck, labels, production files only', async () => {
