@@ -227,7 +227,7 @@ describe('dedupe on the private engine', { concurrency: true }, () => {
     assert.equal(r.journal.length, 1);
     assert.match(r.journal[0]?.message ?? '', /^Dry run: would remove/);
     assert.equal(r.notes.length, 1);
-    assert.equal(r.metrics.get('repairman_duplicates_removed_total'), undefined);
+    assert.equal(r.metrics.get('repairman_duplicates_removed_total'), 0);
   });
 
   it('stops a running duplicate with its own stop_timeout label', async (t) => {
