@@ -1,8 +1,9 @@
 // The README must stay true: its compose example is the working examples/docker-compose.yml (which
-// the image tests start against a real engine), and the files it links exist.
-import { it } from 'node:test';
+// the image tests start against a real engine), the files it links exist, and its architecture names
+// the parts of src/ that exist, in the order of their layers.
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const root = new URL('../../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8');
@@ -23,4 +24,44 @@ it('every relative link in the README points to a file of the repository', () =>
 it('README shows the two set-up commands', () => {
   assert.match(readme, /npm ci && npm test/);
   assert.match(readme, /npm ci && npm run build && node dist\/src\/cli\.js/);
+});
+
+describe('README architecture', () => {
+  const section = /\n## Architecture\n([\s\S]*?)(?=\n## |$)/.exec(readme)?.[1] ?? '';
+  const bullets = section.slice(0, section.indexOf('```'));
+  const diagram = /```text\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+
+  it('has a list of the parts of src/ and one picture of an event becoming a restart, a journal entry and a notification', () => {
+    assert.ok(bullets.includes('- `src/cli.ts`'), 'the list of parts');
+    for (const stop of ['Docker engine', 'heal/watcher.ts', 'restart / start', 'journal/journal.ts', 'notify/delivery.ts']) {
+      assert.ok(diagram.includes(stop), `the picture shows ${stop}`);
+    }
+  });
+
+  it('every file and folder it names exists (the picture names paths under src/)', () => {
+    const named = [...bullets.matchAll(/`(src\/[\w./<>-]+)`/g)].map((m) => m[1]!).filter((p) => !p.includes('<'));
+    const pictured = [...diagram.matchAll(/\b([a-z-]+\/[a-z-]+\.ts)\b/g)].map((m) => `src/${m[1]!}`);
+    const heal = [...(/`src\/heal\/` — ([\s\S]*?)\n- /.exec(bullets)?.[1] ?? '').matchAll(/`([\w-]+\.ts)`/g)].map((m) => `src/heal/${m[1]!}`);
+    assert.ok(named.length > 10 && pictured.length > 10 && heal.length > 10, `${named.length} ${pictured.length} ${heal.length}`);
+    for (const p of [...named, ...pictured, ...heal]) assert.ok(existsSync(new URL(p, root)), `README architecture names ${p}, which does not exist`);
+  });
+
+  it('names every part of src/, from the top layer down, as scripts/check-imports.mjs ranks them', () => {
+    const script = readFileSync(new URL('scripts/check-imports.mjs', root), 'utf8');
+    const block = /export const RANKS = Object\.freeze\(\{([\s\S]*?)\}\)/.exec(script)?.[1] ?? '';
+    const ranks = new Map([...block.matchAll(/'?([\w.-]+)'?: (\d+),/g)].map((m) => [m[1]!, Number(m[2])]));
+    const parts = readdirSync(new URL('src/', root), { withFileTypes: true })
+      .filter((e) => e.isDirectory() || (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')))
+      .map((e) => e.name);
+    assert.ok(parts.length > 10);
+    const order = [...bullets.matchAll(/`src\/([\w.-]+?)\/?`/g)].map((m) => m[1]!).filter((p, i, all) => all.indexOf(p) === i);
+    for (const p of parts) {
+      assert.ok(order.includes(p), `README architecture does not name src/${p}`);
+      assert.ok(ranks.has(p), `src/${p} has no rank in scripts/check-imports.mjs`);
+    }
+    const ranked = order.filter((p) => ranks.has(p));
+    for (let i = 1; i < ranked.length; i++) {
+      assert.ok(ranks.get(ranked[i]!)! <= ranks.get(ranked[i - 1]!)!, `README lists src/${ranked[i]} below src/${ranked[i - 1]}, but it ranks higher`);
+    }
+  });
 });
