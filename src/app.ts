@@ -1,5 +1,5 @@
 // The running Repairman: wires the engine client, the journal, the healer and its watcher, the
-// notifier, the HTTP server and the metrics together, and takes them apart again on stop (SPEC 7: a
+// notifier, the HTTP server and the metrics together, and takes them apart again on stop (docs/behaviour.md §7: a
 // SIGTERM ends everything within a second; in-flight work is finished or abandoned cleanly).
 import { readFileSync } from 'node:fs';
 import { decodeLabels } from './config/labels.js';
@@ -99,7 +99,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   const engine = opts.engine ?? createDockerClient(opts.env, { logger: log.child({ component: 'docker' }) });
   // Engine API calls are counted in the client; exposing them shows that a re-check costs the same
-  // few calls whatever the number of containers (SPEC 2; bench/growth measures it).
+  // few calls whatever the number of containers (docs/behaviour.md §2; bench/growth measures it).
   const apiCalls = metrics.counter('repairman_engine_api_calls_total', 'HTTP requests made to the Docker engine API (an event stream connection counts once).');
   let apiCallsSeen = 0;
   metrics.onCollect(() => {
@@ -192,9 +192,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
     }, RESET_POLL_MS);
   }
 
-  // ---- HTTP server hook (SPEC 6) ----------------------------------------------------------------
+  // ---- HTTP server hook (docs/behaviour.md §6) -----------------------------------------------------
   let http: { port: number; close(): Promise<void> } | null = null;
-  // --http-port 0 disables the server (SPEC 1); the port is logged so tools can find it.
+  // --http-port 0 disables the server (docs/behaviour.md §1); the port is logged so tools can find it.
   if (settings.httpPort !== 0) {
     try {
       http = await startHttpServer({
@@ -215,7 +215,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     log.info('http disabled', { port: 0 });
   }
 
-  // ---- duplicate cleaner (SPEC 4) ---------------------------------------------------------------
+  // ---- duplicate cleaner (docs/behaviour.md §4) ----------------------------------------------------
   // It shares the healer's serializer (never acts on a container the healer is acting on) and needs
   // its own listing with all containers: a duplicate's name starts with hex, not with --namespace, and
   // the healer's quick re-check lists only unhealthy and exited ones. One call per cycle, whatever the

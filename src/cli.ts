@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // The entry point and the only place that ends the process: `repairman [COMMAND] [SWITCHES]`.
 // Each command lives in src/commands/<command>.ts (loaded lazily: `run` should not pay for the
-// others) and returns an exit code (SPEC section 7): 0 success and after SIGTERM/SIGINT, 1 an
+// others) and returns an exit code (docs/behaviour.md §7): 0 success and after SIGTERM/SIGINT, 1 an
 // unexpected failure, 2 a configuration or usage error.
 import { dispatch } from './commands/dispatch.js';
 import type { CommandRun } from './commands/types.js';
 import { createLogger, type Logger } from './log.js';
 
-/** After the first signal the command gets this long to finish; SPEC: stops within a second. */
+/** After the first signal the command gets this long to finish; docs/behaviour.md §7: it stops within a second. */
 export const SHUTDOWN_GRACE_MS = 950;
 
 let fallbackLog: Logger | undefined;
@@ -32,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
       process.exit(0);
     }
     controller.abort(new Error(`received ${signal}`));
-    // Even as PID 1 with work in flight, stop within a second (SPEC section 7): in-flight calls are
+    // Even as PID 1 with work in flight, stop within a second (docs/behaviour.md §7): in-flight calls are
     // abandoned, and SQLite writes are synchronous so none is cut in half.
     setTimeout(() => {
       log().warn('shutdown did not finish in time: exiting now', { signal, graceMs: SHUTDOWN_GRACE_MS });

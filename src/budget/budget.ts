@@ -1,4 +1,4 @@
-// The restart budget of SPEC section 3, as pure functions: no I/O, no clock (time is passed in as UTC
+// The restart budget of docs/behaviour.md §3, as pure functions: no I/O, no clock (time is passed in as UTC
 // epoch ms), and a plain-JSON state so the journal can persist it and a restarted Repairman resumes
 // waits and give-ups instead of restarting early.
 //
@@ -21,8 +21,8 @@
 //   on `repairman reset NAME`: state = resetBudget()
 //   status page: budgetView(state, policy, nowMs)
 //
-// Semantics (SPEC 3), with the choices made where the spec is silent:
-// - A restart counts whether it succeeded or failed (SPEC 2.4): both go through recordRestart.
+// Semantics (docs/behaviour.md §3), with the choices made where docs/behaviour.md is silent:
+// - A restart counts whether it succeeded or failed (docs/behaviour.md §2.4): both go through recordRestart.
 // - The sliding frame is the closed interval [now - frameSize, now]: a restart exactly frameSize ago
 //   still counts. (With an open interval, frame == max * gap, which the cross-check allows, would
 //   never reach the limit.)
@@ -268,7 +268,7 @@ function endLongerWait(s: BudgetState, policy: BudgetPolicy, untilMs: number, no
 }
 
 /**
- * What to do for a container that needs a restart now. Steps 1-4 of SPEC 3. May change the state
+ * What to do for a container that needs a restart now. Steps 1-4 of docs/behaviour.md §3. May change the state
  * (entering or leaving the longer wait, recording a gap wait): always keep `decision.state`.
  */
 export function decide(state: BudgetState, policy: BudgetPolicy, nowMs: number): Decision {
@@ -306,7 +306,7 @@ export function decide(state: BudgetState, policy: BudgetPolicy, nowMs: number):
 }
 
 /**
- * Counts a restart attempt made at `nowMs`, successful or not (a failed restart counts too: SPEC 2.4).
+ * Counts a restart attempt made at `nowMs`, successful or not (a failed restart counts too: docs/behaviour.md §2.4).
  * `gaveUp` is true when this restart made maxChecksToGiveUp restarts in a row (only on that transition).
  */
 export function recordRestart(

@@ -1,4 +1,4 @@
-// The commands of `repairman` (SPEC section 7): names, usage and their own switches, for dispatching
+// The commands of `repairman` (docs/behaviour.md §7): names, usage and their own switches, for dispatching
 // (src/cli.ts) and for --help. Each one is src/commands/<name>.ts exporting `run: CommandRun`.
 
 export interface CommandInfo {

@@ -1,5 +1,5 @@
 // `repairman healthcheck`: GET <prefix>/healthz of the instance these settings describe and exit 0 on
-// 200, 1 otherwise (SPEC 7). Made for an image HEALTHCHECK: no engine access, one short request, and
+// 200, 1 otherwise (docs/behaviour.md §7). Made for an image HEALTHCHECK: no engine access, one short request, and
 // only exit codes 0 and 1 (Docker reserves 2), even for a configuration error.
 import { instanceRootUrl } from '../http/address.js';
 import { httpGet } from '../http-client/client.js';

@@ -1,4 +1,4 @@
-// `repairman [run] [SWITCHES]`: the supervisor (SPEC 7). A bad setting stops it before it touches
+// `repairman [run] [SWITCHES]`: the supervisor (docs/behaviour.md §7). A bad setting stops it before it touches
 // anything (exit 2, every error listed); otherwise it runs until SIGTERM/SIGINT and exits 0 after
 // stopping cleanly (timers cleared, event stream closed, in-flight work finished or abandoned,
 // journal closed) within a second.

@@ -1,4 +1,4 @@
-// The cross-checks of SPEC section 1, shared by the global validation (load.ts) and by label decoding
+// The cross-checks of docs/behaviour.md §1, shared by the global validation (load.ts) and by label decoding
 // (labels.ts), so a container's merged policy obeys exactly the same rules as the global one.
 import type { ContainerPolicy } from './types.js';
 import type { PolicyField } from './settings-table.js';

@@ -1,4 +1,4 @@
-// Per-container settings from org.riotkit.repairman.* labels (SPEC section 1). Labels are data written
+// Per-container settings from org.riotkit.repairman.* labels (docs/behaviour.md §1). Labels are data written
 // by anyone who can start a container, so decoding never throws: a bad value becomes a problem and the
 // container keeps the global value (a bad enable_autoheal or heal_exited means false: a typo must never
 // switch healing on). Runs for every container on every re-check: no per-call regex compilation, and

@@ -1,4 +1,4 @@
-// Global settings from the command line and the environment (SPEC section 1): switch > environment >
+// Global settings from the command line and the environment (docs/behaviour.md §1): switch > environment >
 // default. Every problem is collected, so a user fixes all of them in one go; nothing here throws.
 import { RepairmanError } from '../errors.js';
 import { maskUrlList, maskUrlsInText } from '../util/mask.js';

@@ -1,4 +1,4 @@
-// Parsers shared by switches, environment variables and labels (SPEC section 1). They never throw:
+// Parsers shared by switches, environment variables and labels (docs/behaviour.md §1). They never throw:
 // a bad value is a result, so label decoding (which runs for every container on every re-check) stays
 // cheap and total. Every regular expression is compiled once, here.
 import { isIP } from 'node:net';

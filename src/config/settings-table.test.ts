@@ -4,8 +4,8 @@ import { DEFAULT_DOCKER_HOST } from '../docker/endpoint.js';
 import { CROSS_CHECKS } from './cross-checks.js';
 import { LABEL_PREFIX, POLICY_ROWS, ROW_BY_SWITCH, SETTINGS, defaultSettings } from './settings-table.js';
 
-// SPEC section 1, transcribed: [key or switch, switch, env names, default as documented].
-const SPEC_ROWS: [string | null, string | null, string[], string][] = [
+// docs/behaviour.md §1, transcribed: [key or switch, switch, env names, default as documented].
+const CONTRACT_ROWS: [string | null, string | null, string[], string][] = [
   [null, '--debug', [], 'false'],
   [null, '--interval', ['CHECK_INTERVAL'], '30'],
   [null, '--namespace', ['NAMESPACE'], '""'],
@@ -30,8 +30,8 @@ const SPEC_ROWS: [string | null, string | null, string[], string][] = [
   [null, null, ['DOCKER_HOST'], DEFAULT_DOCKER_HOST], // the docker CLI's default (src/docker/endpoint.ts)
 ];
 
-test('every SPEC section 1 row is in the table, with its switch, env names, label and default', () => {
-  for (const [key, sw, env, def] of SPEC_ROWS) {
+test('every docs/behaviour.md §1 row is in the table, with its switch, env names, label and default', () => {
+  for (const [key, sw, env, def] of CONTRACT_ROWS) {
     const row = sw ? ROW_BY_SWITCH.get(sw) : SETTINGS.find((r) => r.env[0] === env[0]);
     assert.ok(row, `missing ${sw ?? env[0]}`);
     assert.deepEqual([...row.env], env, `${sw}: env`);
@@ -42,9 +42,9 @@ test('every SPEC section 1 row is in the table, with its switch, env names, labe
       assert.equal(row.scope === 'policy' && row.label, LABEL_PREFIX + key);
     } else assert.notEqual(row.scope, 'policy', `${sw ?? env[0]} must not be a label`);
   }
-  const extra = SETTINGS.filter((r) => !SPEC_ROWS.some(([, sw, env]) => (sw ? r.switch === sw : r.env[0] === env[0])));
-  // Beyond SPEC section 1 only declared extensions and the DOCKER_* companions of DOCKER_HOST.
-  for (const r of extra) assert.ok(r.extension || r.key.startsWith('docker_'), `${r.key} is neither in SPEC nor marked as an extension`);
+  const extra = SETTINGS.filter((r) => !CONTRACT_ROWS.some(([, sw, env]) => (sw ? r.switch === sw : r.env[0] === env[0])));
+  // Beyond docs/behaviour.md §1 only declared extensions and the DOCKER_* companions of DOCKER_HOST.
+  for (const r of extra) assert.ok(r.extension || r.key.startsWith('docker_'), `${r.key} is neither in docs/behaviour.md §1 nor marked as an extension`);
   assert.equal(ROW_BY_SWITCH.get('--parallelism')?.defaultText, '8');
 });
 

@@ -1,4 +1,4 @@
-// THE settings table (SPEC section 1): one row per setting. Command-line parsing, environment reading,
+// THE settings table (docs/behaviour.md §1): one row per setting. Command-line parsing, environment reading,
 // label decoding, validation, `--help` and the README's reference table are all derived from it, so a
 // setting is added or changed here and nowhere else.
 import { DEFAULT_DOCKER_HOST } from '../docker/endpoint.js';
@@ -50,7 +50,7 @@ interface RowCommon {
   description: string;
   /** Never shown in clear: notify URLs carry tokens. */
   secret: boolean;
-  /** Set when the row goes beyond SPEC section 1; says why. */
+  /** Set when the row goes beyond the table of docs/behaviour.md §1; says which section it serves. */
   extension?: string;
 }
 

@@ -27,7 +27,7 @@ export interface GlobalSettings {
   dbPath: string; // ':memory:' or a file
   dryRun: boolean;
   parallelism: number; // restarts of different containers at once
-  duplicateGraceSec: number; // a prefixed duplicate younger than this is held back (SPEC 4: 60)
+  duplicateGraceSec: number; // a prefixed duplicate younger than this is held back (docs/behaviour.md §4: 60)
   defaults: ContainerPolicy;
 }
 

@@ -1,4 +1,4 @@
-// Removes docker-compose's hash-prefixed leftovers (SPEC section 4). The matcher decides what is a
+// Removes docker-compose's hash-prefixed leftovers (docs/behaviour.md §4). The matcher decides what is a
 // duplicate and what holds it back; this file acts: re-inspects just before acting, stops with the
 // duplicate's stop_timeout, removes, journals and notifies. It runs under the REAL container's key of
 // the serializer shared with healing, so a duplicate never disappears while its real container is

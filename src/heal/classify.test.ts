@@ -149,7 +149,7 @@ describe('classify', () => {
 });
 
 describe('isDeliberateExit', () => {
-  it('matches SPEC 2.2 for every code 0..255', () => {
+  it('matches docs/behaviour.md §2.2 for every code 0..255', () => {
     for (let code = 0; code <= 255; code++) {
       const expected = code === 0 || code === 130 || code === 143 || code === 137;
       assert.equal(isDeliberateExit(code, false), expected, `code ${code}`);

@@ -1,4 +1,4 @@
-// Which containers are candidates for healing (SPEC 2.1-2.3), as pure functions of what the engine
+// Which containers are candidates for healing (docs/behaviour.md §2.1, §2.2, §2.3), as pure functions of what the engine
 // reports and what Repairman has seen. No I/O: the healer passes in an inspect result, the decoded
 // policy and the facts only it knows (namespace, its own container id, a kill/stop seen before a die).
 import { LABEL_PREFIX } from '../config/settings-table.js';
@@ -82,7 +82,7 @@ export function staticExclusion(
     return { reason: 'outside_namespace', detail: `name does not start with the namespace "${facts.namespace}"` };
   }
   // `<12 hex>_name` is the name docker-compose gives the old container while it re-creates one:
-  // starting or restarting it would bring back a stale copy beside the real one (SPEC 4 removes it).
+  // starting or restarting it would bring back a stale copy beside the real one (docs/behaviour.md §4 removes it).
   if (splitPrefixes(name).prefixes.length > 0) {
     return { reason: 'compose_leftover', detail: 'a docker-compose leftover (hash-prefixed name); duplicate cleaning handles it' };
   }
@@ -100,7 +100,7 @@ export function staticExclusion(
   return null;
 }
 
-/** Exit codes that mean "stopped on purpose" (SPEC 2.2): 0, SIGINT, SIGTERM, SIGKILL without OOM. */
+/** Exit codes that mean "stopped on purpose" (docs/behaviour.md §2.2): 0, SIGINT, SIGTERM, SIGKILL without OOM. */
 export function isDeliberateExit(exitCode: number, oomKilled: boolean): boolean {
   return exitCode === 0 || exitCode === 130 || exitCode === 143 || (exitCode === 137 && !oomKilled);
 }

@@ -1,5 +1,5 @@
 // The healer: turns what the engine reports (a listing, events, re-checks) into decisions (classify.ts)
-// under the restart budget (src/budget), and acts on them (SPEC 2.4):
+// under the restart budget (src/budget), and acts on them (docs/behaviour.md §2.4):
 // - one action at a time per container (the shared KeyedSerializer), a bounded number of restarts at
 //   once across containers (Limiter); waits are timers, never a blocked worker;
 // - a fresh inspect just before acting; the restart call uses the container's stop_timeout;

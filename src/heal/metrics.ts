@@ -1,4 +1,4 @@
-// Healing's Prometheus series (SPEC 6 /metrics). Names carry their unit; labels never carry container
+// Healing's Prometheus series (docs/behaviour.md §6 /metrics). Names carry their unit; labels never carry container
 // ids (unbounded cardinality across re-creations); counters start at 0 so dashboards see them at once.
 import type { MetricsRegistry } from '../metrics/registry.js';
 

@@ -1,4 +1,4 @@
-// Which container Repairman itself runs in, so it never restarts itself (SPEC 2.3). Docker shows the
+// Which container Repairman itself runs in, so it never restarts itself (docs/behaviour.md §2.3). Docker shows the
 // container id in /proc/self/cgroup (cgroup v1, or v2 on hosts without a private cgroup namespace),
 // in /proc/self/mountinfo (the bind mounts of /etc/hostname and friends, also under cgroup v2), and
 // by default as the first 12 hex digits of the id in HOSTNAME. None of them is certain alone.

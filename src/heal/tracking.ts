@@ -152,7 +152,7 @@ export class ContainerTracker {
     const waiting = this.timers.isWaiting(oldName);
     this.tracked.delete(oldName);
     this.timers.cancel(oldName);
-    // The wait belongs to the old name (budgets are keyed by name, SPEC 3): say where it went.
+    // The wait belongs to the old name (budgets are keyed by name, docs/behaviour.md §3): say where it went.
     if (waiting) this.journalGone(before, wakeUntilMs, newName || '?');
     return before;
   }
@@ -160,7 +160,7 @@ export class ContainerTracker {
   /**
    * Removed while a wait before its next restart was in progress: the wait is dropped (nothing is
    * left to restart), and said so. Journaled, not notified (like the wait itself). The budget stays
-   * with the name (SPEC 3): a container re-created under it goes on from there.
+   * with the name (docs/behaviour.md §3): a container re-created under it goes on from there.
    */
   private journalGone(t: TrackedContainer, wakeUntilMs: number | null, renamedTo?: string): void {
     const { wait, untilMs } = goneWait(this.budgets.stored(t.name), t.policy, wakeUntilMs);
@@ -180,7 +180,7 @@ export class ContainerTracker {
     this.ctx.metrics.labelProblems.set(problems);
   }
 
-  /** Bad labels: logged, journaled and notified once per container and value (SPEC 1). */
+  /** Bad labels: logged, journaled and notified once per container and value (docs/behaviour.md §1). */
   private reportProblems(t: TrackedContainer): void {
     for (const p of t.problems) {
       const key = `${t.name}|${p.label}|${p.value}`;

@@ -1,4 +1,4 @@
-// Keeps the healer fed (SPEC 2): waits for the engine (retrying with backoff, so /healthz says 503
+// Keeps the healer fed (docs/behaviour.md §2): waits for the engine (retrying with backoff, so /healthz says 503
 // meanwhile), follows the event stream and reconnects it with backoff `since` the last event seen,
 // runs a full re-check after every (re)connect and a quick one every --interval. Every re-check's
 // outcome is reported as it ends: one that times out or cannot connect marks the engine down
@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { Healer } from './healer.js';
 import type { HealMetrics } from './metrics.js';
 
-/** The container events healing reacts to (SPEC 2), plus `create` for the duplicate cleaner (SPEC 4). */
+/** The container events healing reacts to (docs/behaviour.md §2), plus `create` for the duplicate cleaner (docs/behaviour.md §4). */
 export const EVENT_FILTERS: Filters = {
   type: ['container'],
   event: ['health_status', 'die', 'start', 'stop', 'kill', 'destroy', 'rename', 'pause', 'unpause', 'create'],

@@ -16,7 +16,7 @@ function container(b: Partial<BudgetView>): ContainerView {
   };
 }
 
-describe('isConstantlyFailing (global_status rule, SPEC 6)', () => {
+describe('isConstantlyFailing (global_status rule, docs/behaviour.md §6)', () => {
   it('counts a longer wait and a give-up, whatever the counts', () => {
     assert.equal(isConstantlyFailing(container({ state: 'longer_wait' })), true);
     assert.equal(isConstantlyFailing(container({ state: 'given_up' })), true);

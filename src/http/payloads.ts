@@ -52,7 +52,7 @@ function inSortedOrder(keys: string[]): boolean {
   return true;
 }
 
-/** JSON with object keys sorted at every level (the report's keys are sorted, SPEC 6). */
+/** JSON with object keys sorted at every level (the report's keys are sorted, docs/behaviour.md §6). */
 export function sortedJson(value: unknown, indent = 2): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
@@ -101,7 +101,7 @@ export function reportDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-/** A container counts against global_status (SPEC 6). */
+/** A container counts against global_status (docs/behaviour.md §6). */
 export function isConstantlyFailing(c: ContainerView): boolean {
   const b = c.budget;
   return b.state === 'longer_wait' || b.state === 'given_up' || (b.reachedMaxInPreviousFrame && b.restartsInFrame > 0);

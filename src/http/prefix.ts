@@ -1,4 +1,4 @@
-// The HTTP prefix is literal text (SPEC 6): `/a.b(c)+` matches only itself, never `/aXb(c)+`.
+// The HTTP prefix is literal text (docs/behaviour.md §6): `/a.b(c)+` matches only itself, never `/aXb(c)+`.
 // Matching is plain string comparison; no RegExp is ever built from the prefix.
 
 /** "" for no prefix; otherwise "/x..." with one leading slash and no trailing slash. */

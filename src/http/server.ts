@@ -1,4 +1,4 @@
-// Repairman's HTTP server (SPEC 6) on node:http, read-only: the original JSON report, liveness,
+// Repairman's HTTP server (docs/behaviour.md §6) on node:http, read-only: the original JSON report, liveness,
 // Prometheus metrics, a JSON API and the status page, all under a literal path prefix.
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,4 @@
-// The SQLite journal and the persisted restart budgets (SPEC 3). ':memory:' by default; with a file
+// The SQLite journal and the persisted restart budgets (docs/behaviour.md §3). ':memory:' by default; with a file
 // it uses WAL and synchronous=NORMAL: a committed append survives a SIGKILL of Repairman (the WAL is
 // in the OS's hands once the transaction commits), and readers (`repairman history`) never block the
 // running instance. Everything is synchronous: each call is a few microseconds of SQLite.

@@ -1,4 +1,4 @@
-// Repeated identical problems are sent once per change, not on every re-check (SPEC sections 1 and 5):
+// Repeated identical problems are sent once per change, not on every re-check (docs/behaviour.md §1, §5):
 // a bad label is seen again every --interval, and people want one message about it, then one more
 // only when it changes (another bad value) or comes back after being fixed (see forget()).
 import type { NotifyEvent } from './types.js';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import type { JournalKind } from '../journal/types.js';
 import { normalizeLevel, severityOf, shouldSend, SEVERITY_OF_KIND } from './levels.js';
 
-// SPEC section 5, row by row: event kind, severity, sent at DEBUG / INFO / WARNING.
-const SPEC_TABLE: [string, JournalKind, 'debug' | 'info' | 'warning', boolean, boolean, boolean][] = [
+// docs/behaviour.md §5, row by row: event kind, severity, sent at DEBUG / INFO / WARNING.
+const CONTRACT_TABLE: [string, JournalKind, 'debug' | 'info' | 'warning', boolean, boolean, boolean][] = [
   ['container restarted', 'restart', 'debug', true, false, false],
   ['duplicate removed', 'duplicate_removed', 'debug', true, false, false],
   ['multiple restart failures', 'multiple_failures', 'info', true, true, false],
@@ -15,8 +15,8 @@ const SPEC_TABLE: [string, JournalKind, 'debug' | 'info' | 'warning', boolean, b
   ['configuration error (label)', 'config_error', 'warning', true, true, true],
 ];
 
-for (const [row, kind, severity, atDebug, atInfo, atWarning] of SPEC_TABLE) {
-  test(`SPEC 5 row "${row}": severity ${severity}, sent at DEBUG=${atDebug} INFO=${atInfo} WARNING=${atWarning}`, () => {
+for (const [row, kind, severity, atDebug, atInfo, atWarning] of CONTRACT_TABLE) {
+  test(`docs/behaviour.md §5 row "${row}": severity ${severity}, sent at DEBUG=${atDebug} INFO=${atInfo} WARNING=${atWarning}`, () => {
     assert.equal(severityOf(kind), severity);
     assert.equal(shouldSend(severityOf(kind), 'DEBUG'), atDebug);
     assert.equal(shouldSend(severityOf(kind), 'INFO'), atInfo);

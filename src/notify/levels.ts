@@ -1,12 +1,12 @@
-// Which events are sent at which level (SPEC section 5). Pure: the healer asks severityOf(kind) when it
+// Which events are sent at which level (docs/behaviour.md §5). Pure: the healer asks severityOf(kind) when it
 // builds an event, and the notifier asks shouldSend(severity, level) with the level in force for that
 // container (label notify_level over the global one, already resolved into NotifyEvent.level).
 import type { JournalKind, Severity } from '../journal/types.js';
 
 /**
- * The severity of every journal kind, in one table. The SPEC rows are restart, duplicate_removed (debug),
+ * The severity of every journal kind, in one table. The rows of docs/behaviour.md §5 are restart, duplicate_removed (debug),
  * multiple_failures, recovered (info), longer_wait, give_up, restart_failed, config_error (warning).
- * `wait`, `gone` and `reset` are not in the SPEC table: a wait is the quiet part of a restart (debug), and
+ * `wait`, `gone` and `reset` are not in the table of docs/behaviour.md §5: a wait is the quiet part of a restart (debug), and
  * so is a container removed during its wait (`gone`); the healer journals both and notifies neither. A
  * reset is a person's action worth telling the others about (info). `test` (notify-test) is always sent.
  */
@@ -49,7 +49,7 @@ export function normalizeLevel(raw: string): NotifyLevel | undefined {
   return LEVEL_WORDS.get(raw.trim().toLowerCase());
 }
 
-/** The default level (SPEC section 1) used when a level that should have been validated is not a level. */
+/** The default level (docs/behaviour.md §1) used when a level that should have been validated is not a level. */
 export const DEFAULT_NOTIFY_LEVEL: NotifyLevel = 'INFO';
 
 /** True when an event of this severity is sent at this level: severity at or above the level. */

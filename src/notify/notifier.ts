@@ -1,4 +1,4 @@
-// Delivery off the healing path (SPEC section 5). send() filters (level, repeats), renders, queues and
+// Delivery off the healing path (docs/behaviour.md §5). send() filters (level, repeats), renders, queues and
 // returns at once; one worker per destination URL posts its messages one at a time, in order, with a
 // timeout per attempt and retries with backoff. A destination that hangs or rate-limits only delays
 // its own messages. Every log line names destinations masked (scheme and host).

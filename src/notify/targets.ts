@@ -72,7 +72,7 @@ function formatOf(url: URL): NotifyFormat {
   return 'slack';
 }
 
-/** Several URLs separated by commas or spaces (SPEC section 1); empty parts ignored, duplicates once. */
+/** Several URLs separated by commas or spaces (docs/behaviour.md §1); empty parts ignored, duplicates once. */
 export function splitNotifyUrls(value: string): string[] {
   return [...new Set(value.split(/[\s,]+/).filter((p) => p !== ''))];
 }

@@ -4,7 +4,7 @@ import type { JournalKind, Severity } from '../journal/types.js';
 /** Everything a notification needs; built by healing, dedupe and label checks. */
 export interface NotifyEvent {
   kind: JournalKind | 'test';
-  /** Use severityOf(kind) from src/notify/levels.ts (the SPEC section 5 table). */
+  /** Use severityOf(kind) from src/notify/levels.ts (the docs/behaviour.md §5 table). */
   severity: Severity;
   container: string;
   host: string;

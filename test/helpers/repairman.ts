@@ -11,7 +11,7 @@
 // - `--namespace` is always given (tests running side by side never touch each other's containers),
 //   `--interval` defaults to 30 s (events do the fast work; pass intervalSec where a test needs the
 //   safety net), notifications default to none.
-// - `http: true` picks a free port and serves on 127.0.0.1 (SPEC: --http-port 0 DISABLES the
+// - `http: true` picks a free port and serves on 127.0.0.1 (docs/behaviour.md §1: --http-port 0 DISABLES the
 //   server, so the helper chooses the port); `rm.httpPort` / `rm.url(path)` then reach it.
 // - startRepairman resolves once Repairman logged "watching" (its first full listing is done), or
 //   rejects with its output when it exits or does not get there in time.

@@ -1,4 +1,4 @@
-// The restart budget on the private engine (SPEC 3), with small numbers: gap 1 s, frame 20 s, max 2
+// The restart budget on the private engine (docs/behaviour.md §3), with small numbers: gap 1 s, frame 20 s, max 2
 // restarts per frame, longer wait 8 s. A container that never recovers gets exactly 2 restarts per
 // frame, then the longer wait, then a new frame; another one (labels: no frame limit, give up after 3)
 // is given up, left alone, and watched again once it turns healthy.

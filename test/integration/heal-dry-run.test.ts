@@ -1,4 +1,4 @@
-// --dry-run (SPEC 1): Repairman decides, logs and journals as usual, but changes no container.
+// --dry-run (docs/behaviour.md §1): Repairman decides, logs and journals as usual, but changes no container.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

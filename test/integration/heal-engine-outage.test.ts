@@ -1,4 +1,4 @@
-// The engine going away and coming back (SPEC 2, 7): an engine not reachable at start is reported,
+// The engine going away and coming back (docs/behaviour.md §2, §7): an engine not reachable at start is reported,
 // retried with backoff, /healthz answers 503 meanwhile, and healing starts once it appears; when the
 // event stream breaks, Repairman reconnects and re-checks, so a crash missed while disconnected is
 // still repaired. The engine "appears" and "disappears" through a unix-socket proxy this test controls.

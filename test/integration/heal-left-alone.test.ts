@@ -1,4 +1,4 @@
-// What Repairman must NOT touch (SPEC 2.2, 2.3), on the private engine: exit 0, `docker stop`,
+// What Repairman must NOT touch (docs/behaviour.md §2.2, §2.3), on the private engine: exit 0, `docker stop`,
 // `docker kill`, a paused unhealthy container, restart policy `always`, a Swarm task, a compose
 // one-off and enable_autoheal=false. Control containers (a crash and an unhealthy one) prove that
 // Repairman was watching and acting all along, and a 2 s --interval runs the re-checks over the

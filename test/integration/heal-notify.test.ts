@@ -1,4 +1,4 @@
-// What healing tells people (SPEC 5), end to end: the generic JSON webhook receives a restart with
+// What healing tells people (docs/behaviour.md §5), end to end: the generic JSON webhook receives a restart with
 // the container, host, reason, what happens next, the last health-check output and the last log
 // lines; a container's notify_level label holds its debug messages back; a bad label is reported once.
 import assert from 'node:assert/strict';

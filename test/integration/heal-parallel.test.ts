@@ -1,4 +1,4 @@
-// Restarts run side by side (SPEC 2.4): ten containers turning unhealthy at once are all restarted
+// Restarts run side by side (docs/behaviour.md §2.4): ten containers turning unhealthy at once are all restarted
 // within 5 s, while an eleventh one's restart is stuck in a 30 s stop timeout (label stop_timeout=30,
 // SIGTERM ignored) and delays none of them. Times come from the engine's own events.
 import assert from 'node:assert/strict';

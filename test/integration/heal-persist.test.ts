@@ -1,4 +1,4 @@
-// With --db-path on a file the restart budget survives Repairman itself (SPEC 3): SIGKILLed during a
+// With --db-path on a file the restart budget survives Repairman itself (docs/behaviour.md §3): SIGKILLed during a
 // longer wait and started again, it resumes the wait instead of restarting early. And
 // `repairman reset NAME` on the same file, while it runs, lifts a give-up at once.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// /healthz of a real Repairman follows its engine (SPEC 6, issue 7): 503 with the reason within a few
+// /healthz of a real Repairman follows its engine (docs/behaviour.md §6, issue 7): 503 with the reason within a few
 // seconds of the engine stopping, 200 again after it comes back; `repairman healthcheck` agrees.
 // The shared private engine must never be stopped, so this test starts an engine of its own
 // (REPAIRMAN_ENGINE_DIR=/tmp/rm-httpeng) and downs it at the end.

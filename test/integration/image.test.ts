@@ -1,4 +1,4 @@
-// Repairman as a container image, on the private engine (SPEC 8, issue 8):
+// Repairman as a container image, on the private engine (docs/behaviour.md §8, issue 8):
 // - the image builds from the repository's Dockerfile (base images made locally by
 //   scripts/make-base-image.sh, because the engine has no registry);
 // - run with the engine's socket mounted and the seed's environment, it heals a container that turns
@@ -305,7 +305,7 @@ describe('image: Dockerfile, container, compose example', { concurrency: true, s
       const stopping = lines.find((l) => l.msg === 'stopping');
       const stopped = lines.find((l) => l.msg === 'stopped');
       assert.ok(stopping && stopped, 'no "stopping" and "stopped" lines');
-      // SPEC 7: it stops within a second: its own part of the docker stop above.
+      // docs/behaviour.md §7: it stops within a second: its own part of the docker stop above.
       const ownMs = Date.parse(stopped.time) - Date.parse(stopping.time);
       t.diagnostic(`from "stopping" to "stopped": ${ownMs} ms`);
       assert.ok(ownMs < 1000, `Repairman took ${ownMs} ms to stop`);

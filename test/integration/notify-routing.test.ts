@@ -12,7 +12,7 @@ import { createNotifier } from '../../src/notify/notifier.js';
 import type { NotifyEvent } from '../../src/notify/types.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
-// SPEC section 5: event, sent at DEBUG / INFO / WARNING.
+// docs/behaviour.md §5: event, sent at DEBUG / INFO / WARNING.
 const TABLE: [JournalKind, boolean, boolean, boolean][] = [
   ['restart', true, false, false],
   ['duplicate_removed', true, false, false],
@@ -32,7 +32,7 @@ function kindsIn(rx: Receiver): string[] {
   return rx.requests.map((r) => /\*\*What happened:\*\* (\w+) of/.exec((r.json() as { text: string }).text)?.[1] ?? '?');
 }
 
-test('the SPEC level table, row by row, against three receivers (one per level)', async (t) => {
+test('the level table of docs/behaviour.md §5, row by row, against three receivers (one per level)', async (t) => {
   const rx = { DEBUG: await startReceiver(), INFO: await startReceiver(), WARNING: await startReceiver() };
   const n = createNotifier({ log: silentLogger, metrics: new MetricsRegistry() });
   t.after(async () => {

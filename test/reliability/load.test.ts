@@ -135,7 +135,7 @@ describe(`reliability: ${CONTAINERS} containers flapping for ${LOAD_SEC} s`, { s
       if (e.kind === 'restart_failed') add(journaledFailed, e.container);
     }
     // A restart still in flight at the SIGTERM (Repairman logged "restarting" and never learnt the
-    // outcome) is abandoned (SPEC 7) and finished by the engine: counted in the budget, and journaled
+    // outcome) is abandoned (docs/behaviour.md §7) and finished by the engine: counted in the budget, and journaled
     // as abandoned (interrupted: stopped), which the engine's record may not show yet. Every other one
     // must be in the journal as done or failed; and every "restarting" has exactly one entry.
     let inFlightAtStop = 0;

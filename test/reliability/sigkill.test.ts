@@ -1,5 +1,5 @@
 // Reliability: Repairman SIGKILLed at random moments under load, 20 times, with --db-path on a file
-// (SPEC 3: the budget survives a restart of Repairman; no journal entry it reported is lost).
+// (docs/behaviour.md §3: the budget survives a restart of Repairman; no journal entry it reported is lost).
 // Load: five containers flapping (restarted every few seconds, each restart notified), plus three
 // that are always unhealthy and whose budgets must hold across the kills, checked on the ENGINE's
 // own record of restarts:

@@ -1,4 +1,4 @@
-// Reliability: SIGTERM under load ends Repairman with exit code 0 within a second (SPEC 7), however
+// Reliability: SIGTERM under load ends Repairman with exit code 0 within a second (docs/behaviour.md §7), however
 // busy it is: containers flapping (restarts in flight, some of them slow: a 5 s stop timeout), a
 // notification receiver that never answers (deliveries in flight), HTTP clients holding keep-alive
 // connections and asking all the time, and a database file being written. Several rounds, each
