@@ -108,7 +108,7 @@ describe('monitoring examples: Prometheus rules, scrape, Grafana dashboard', { s
     const config = await runTool('promtool', ['check', 'config', join(PROM_DIR, 'prometheus.yml')]);
     assert.equal(config.code, 0, config.out);
     assert.match(config.out, /SUCCESS: 7 rules found/);
-    const unit = await runTool('promtool', ['test', 'rules', 'alerts.test.yml'], { cwd: PROM_DIR });
+    const unit = await runTool('promtool', ['test', 'rules', 'examples/prometheus/alerts.test.yml']);
     assert.equal(unit.code, 0, unit.out);
     assert.match(unit.out, /SUCCESS/);
   });
