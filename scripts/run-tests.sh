@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): lint, type-check and build, bring up the private engine, then run
-# every unit and integration test in one `node --test` run. `--unit` skips the engine and integration.
+# every unit and integration test in one `node --test` run, then the healing tests on a private Podman.
+# `--unit` skips the engines and integration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +30,17 @@ echo "== tests"
 # container-name namespace.
 # shellcheck disable=SC2086
 node --test --test-concurrency="${TEST_CONCURRENCY:-6}" --test-timeout=600000 --test-reporter=spec $files
+
+# The test matrix: the healing tests again, unchanged, on Podman (`podman system service`, private,
+# scripts/test-podman.sh); test/helpers/engine.ts adapts to REPAIRMAN_TEST_ENGINE. REPAIRMAN_TEST_PODMAN=0
+# skips it.
+if [ "$unit_only" = 0 ] && [ "${REPAIRMAN_TEST_PODMAN:-1}" != 0 ]; then
+  echo "== the healing tests on Podman"
+  bash scripts/test-podman.sh up
+  podman_host=$(bash scripts/test-podman.sh env | sed -n 's/^export DOCKER_HOST=\([^ ]*\).*/\1/p')
+  matrix="heal-unhealthy heal-budget heal-left-alone dedupe-engine"
+  matrix_files=$(for f in $matrix; do echo "dist/test/integration/$f.test.js"; done)
+  # shellcheck disable=SC2086
+  REPAIRMAN_TEST_ENGINE=podman REPAIRMAN_TEST_DOCKER_HOST="$podman_host" \
+    node --test --test-concurrency="${TEST_CONCURRENCY:-6}" --test-timeout=600000 --test-reporter=spec $matrix_files
+fi

@@ -237,7 +237,7 @@ export const SETTINGS: readonly SettingRow[] = [
   externalRow({
     key: 'docker_host', env: ['DOCKER_HOST'], default: DEFAULT_DOCKER_HOST, parse: parseAnyText,
     expected: 'unix://, tcp:// or ssh:// address of the engine',
-    description: 'The Docker engine, as for the docker CLI: unix://, tcp:// or ssh://.',
+    description: 'The engine, as for the docker CLI: unix://, tcp:// or ssh://. Unset: /var/run/docker.sock, or when it does not exist rootless Podman\'s $XDG_RUNTIME_DIR/podman/podman.sock (README, Podman).',
   }),
   externalRow({
     key: 'docker_tls_verify', env: ['DOCKER_TLS_VERIFY'], default: '', defaultText: 'unset', parse: parseAnyText,

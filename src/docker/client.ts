@@ -19,6 +19,8 @@ import { JsonLineSplitter, tryParseJson } from './json-lines.js';
 import { CLIENT_MAX_API_VERSION, negotiateApiVersion } from './negotiate.js';
 import { JsonSyntaxError } from './json-stream.js';
 import { ListingParser, ListingTooLargeError } from './listing.js';
+import { dockerState, engineKindFromPing, engineKindFromVersion, podmanEventFilters, podmanListFilters, type EngineKind } from './podman.js';
+import { PodmanEventFeed } from './podman-events.js';
 import { parseEvent, parseInspect, parseVersion, ShapeError } from './shape.js';
 import { createSshConnection } from './ssh-connection.js';
 import type { ContainerInspect, ContainerSummary, DockerEvent, EngineApi, EngineVersion, Filters, LogsResult } from './types.js';
@@ -181,6 +183,7 @@ export class DockerClient implements EngineApi {
   private version_: string | undefined;
   private negotiating: Promise<string> | undefined;
   private engineApiVersion_: string | undefined;
+  private engineKind_: EngineKind | undefined;
   /** Event lines that were not JSON or not an event (skipped). */
   badEventLines = 0;
 
@@ -225,6 +228,11 @@ export class DockerClient implements EngineApi {
     return this.engineApiVersion_;
   }
 
+  /** Docker or Podman, once negotiated (Podman needs its filters and events translated). */
+  get engineKind(): EngineKind | undefined {
+    return this.engineKind_;
+  }
+
   /** Connections currently open (busy or idle kept-alive); for tests checking nothing leaks. */
   get openConnections(): number {
     let n = 0;
@@ -247,6 +255,7 @@ export class DockerClient implements EngineApi {
   async ping(opts: { signal?: AbortSignal } = {}): Promise<void> {
     const engineMax = await this.request('GET', '/_ping', { versioned: false, signal: opts.signal }, (reply) => {
       this.expectOk('GET /_ping', reply);
+      this.engineKind_ ??= engineKindFromPing(reply.headers);
       return reply.headers['api-version'];
     });
     // A free negotiation: ping answers carry the engine's API version. An unusable one is left for
@@ -269,25 +278,47 @@ export class DockerClient implements EngineApi {
    */
   async listContainers(opts: { all?: boolean; filters?: Filters; signal?: AbortSignal } = {}): Promise<ContainerSummary[]> {
     const query: Query = { all: opts.all ? true : undefined };
-    if (opts.filters && Object.keys(opts.filters).length > 0) query.filters = JSON.stringify(opts.filters);
+    await this.negotiate(opts.signal);
+    const filters = this.engineKind_ === 'podman' ? podmanListFilters(opts.filters) : opts.filters;
+    if (filters && Object.keys(filters).length > 0) query.filters = JSON.stringify(filters);
     const out: ContainerSummary[] = [];
     // A fresh parser per attempt: a renegotiated retry starts the listing again.
     const consume = (): ListingParser => {
       out.length = 0;
       return new ListingParser({ maxRecordBytes: this.maxListRecordBytes, maxRecords: this.maxListRecords, extraLabels: this.extraLabels }, (c) => out.push(c));
     };
-    return this.call('GET', '/containers/json', { query, signal: opts.signal, consume }, (reply) => {
+    const list = await this.call('GET', '/containers/json', { query, signal: opts.signal, consume }, (reply) => {
       this.expectOk('GET /containers/json', reply);
       return out;
     });
+    if (this.engineKind_ === 'podman') for (const c of list) c.State = dockerState(c.State);
+    return list;
   }
 
   async inspect(id: string, opts: { signal?: AbortSignal } = {}): Promise<ContainerInspect> {
     const path = containerPath(id, '/json');
     const cap = { bytes: this.maxBodyBytes, of: 'an inspect (usually 10-30 KB)' };
-    return this.call('GET', path, { signal: opts.signal, cap }, (reply) => {
+    const info = await this.call('GET', path, { signal: opts.signal, cap }, (reply) => {
       this.expectOk(`GET ${path}`, reply);
       return this.shaped(`GET ${path}`, reply, parseInspect);
+    });
+    if (this.engineKind_ === 'podman') info.State.Status = dockerState(info.State.Status);
+    // Podman's --health-on-failure is only in its own inspect; read it when it can matter.
+    if (this.engineKind_ === 'podman' && info.State.Health?.Status === 'unhealthy') {
+      const action = await this.podmanHealthOnFailure(info.Id, opts.signal);
+      if (action !== undefined) info.Config.HealthcheckOnFailureAction = action;
+    }
+    return info;
+  }
+
+  /** Config.HealthcheckOnFailureAction of Podman's own inspect; undefined when it has none. */
+  private async podmanHealthOnFailure(id: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+    const path = `/libpod${containerPath(id, '/json')}`;
+    const cap = { bytes: this.maxBodyBytes, of: 'an inspect (usually 10-30 KB)' };
+    return this.call('GET', path, { signal, cap }, (reply) => {
+      this.expectOk(`GET ${path}`, reply);
+      const action = this.shaped(`GET ${path}`, reply, (v) => (v as { Config?: { HealthcheckOnFailureAction?: unknown } } | null)?.Config?.HealthcheckOnFailureAction);
+      return typeof action === 'string' ? action : undefined;
     });
   }
 
@@ -360,9 +391,16 @@ export class DockerClient implements EngineApi {
     const signal = opts.signal;
     if (signal?.aborted) return;
     const query: Query = { since: sinceUntil(opts.since), until: sinceUntil(opts.until) };
-    if (opts.filters && Object.keys(opts.filters).length > 0) query.filters = JSON.stringify(opts.filters);
     let opened: { res: IncomingMessage; done: () => void };
+    let podman: PodmanEventFeed | undefined;
     try {
+      await this.negotiate(signal);
+      let filters = opts.filters;
+      if (this.engineKind_ === 'podman') {
+        filters = podmanEventFilters(filters);
+        podman = new PodmanEventFeed({ inspect: (id) => this.inspect(id, { signal }), asked: opts.filters?.event });
+      }
+      if (filters && Object.keys(filters).length > 0) query.filters = JSON.stringify(filters);
       opened = await this.openStream('GET', '/events', { query, signal });
     } catch (err) {
       if (signal?.aborted) return;
@@ -382,12 +420,12 @@ export class DockerClient implements EngineApi {
       for await (const chunk of res) {
         for (const line of splitter.push(chunk as Buffer)) {
           const event = handle(line);
-          if (event) yield event;
+          if (event) yield* podman ? await podman.translate(event) : [event];
         }
       }
       for (const line of splitter.end()) {
         const event = handle(line);
-        if (event) yield event;
+        if (event) yield* podman ? await podman.translate(event) : [event];
       }
     } catch (err) {
       if (signal?.aborted) return;
@@ -446,10 +484,12 @@ export class DockerClient implements EngineApi {
       try {
         const header = await this.request('GET', '/_ping', { versioned: false }, (ping) => {
           this.expectOk('GET /_ping', ping);
+          this.engineKind_ = engineKindFromPing(ping.headers);
           return ping.headers['api-version'];
         });
         if (typeof header === 'string' && header.trim() !== '') return this.adoptVersion(header);
         const v = await this.version();
+        if (this.engineKind_ !== 'podman') this.engineKind_ = engineKindFromVersion(v);
         return this.version_ ?? this.adoptVersion(v.ApiVersion);
       } finally {
         this.negotiating = undefined;

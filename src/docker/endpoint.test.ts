@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRepairmanError, type ErrorCode } from '../errors.js';
-import { DEFAULT_DOCKER_HOST, DEFAULT_DOCKER_SOCKET, resolveEndpoint, sshArgs, tlsVerifyEnabled } from './endpoint.js';
+import { DEFAULT_DOCKER_HOST, DEFAULT_DOCKER_SOCKET, defaultSocket, resolveEndpoint, ROOTFUL_PODMAN_SOCKET, sshArgs, tlsVerifyEnabled } from './endpoint.js';
 
 function certDir(files: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'rm-ep-'));
@@ -24,7 +24,7 @@ function throwsCode(fn: () => unknown, code: ErrorCode, ...patterns: RegExp[]): 
 test('default: the docker CLI\'s default socket when DOCKER_HOST is unset or empty', () => {
   assert.equal(DEFAULT_DOCKER_HOST, `unix://${DEFAULT_DOCKER_SOCKET}`);
   for (const env of [{}, { DOCKER_HOST: '' }, { DOCKER_HOST: '  ' }]) {
-    assert.deepEqual(resolveEndpoint(env), { kind: 'unix', socketPath: DEFAULT_DOCKER_SOCKET, display: DEFAULT_DOCKER_HOST });
+    assert.deepEqual(resolveEndpoint(env, () => true), { kind: 'unix', socketPath: DEFAULT_DOCKER_SOCKET, display: DEFAULT_DOCKER_HOST });
   }
 });
 
@@ -121,4 +121,20 @@ test('unknown schemes and plain text are configuration errors', () => {
   for (const bad of ['npipe:////./pipe/docker_engine', 'fd://', 'http://host:2375', '/run/docker.sock', 'localhost:2375']) {
     throwsCode(() => resolveEndpoint({ DOCKER_HOST: bad }), 'RM_CONFIG_INVALID', /DOCKER_HOST=/, /expected/);
   }
+});
+
+test('DOCKER_HOST unset: Docker\'s socket when it exists, else rootless Podman\'s, else rootful Podman\'s', () => {
+  const only = (...paths: string[]) => (p: string): boolean => paths.includes(p);
+  const env = { XDG_RUNTIME_DIR: '/run/user/1000' };
+  const rootless = '/run/user/1000/podman/podman.sock';
+  assert.equal(defaultSocket(env, only(DEFAULT_DOCKER_SOCKET, rootless)), DEFAULT_DOCKER_SOCKET);
+  assert.equal(defaultSocket(env, only(rootless, ROOTFUL_PODMAN_SOCKET)), rootless);
+  assert.equal(defaultSocket(env, only(ROOTFUL_PODMAN_SOCKET)), ROOTFUL_PODMAN_SOCKET);
+  assert.equal(defaultSocket({}, only(rootless)), DEFAULT_DOCKER_SOCKET, 'no XDG_RUNTIME_DIR: no rootless socket to look for');
+  assert.equal(defaultSocket({ XDG_RUNTIME_DIR: 'relative' }, only('relative/podman/podman.sock')), DEFAULT_DOCKER_SOCKET);
+  assert.equal(defaultSocket(env, only()), DEFAULT_DOCKER_SOCKET, 'none exists: the usual one, named in the error');
+  assert.deepEqual(resolveEndpoint(env, only(rootless)), { kind: 'unix', socketPath: rootless, display: `unix://${rootless}` });
+  assert.deepEqual(resolveEndpoint({ ...env, DOCKER_HOST: '' }, only(rootless)), { kind: 'unix', socketPath: rootless, display: `unix://${rootless}` });
+  // DOCKER_HOST set: used as given, whatever exists.
+  assert.deepEqual(resolveEndpoint({ ...env, DOCKER_HOST: 'unix:///tmp/engine/docker.sock' }, only(rootless)).display, 'unix:///tmp/engine/docker.sock');
 });

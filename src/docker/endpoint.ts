@@ -1,11 +1,13 @@
 // Where the engine is, read from the environment with the docker CLI's semantics:
 //   DOCKER_HOST        unix:///path | tcp://host[:port][/base] | ssh://[user@]host[:port]
-//                      (unset or empty: unix:///var/run/docker.sock)
+//                      (unset or empty: unix:///var/run/docker.sock; when that socket does not
+//                      exist, rootless Podman's $XDG_RUNTIME_DIR/podman/podman.sock, then rootful
+//                      Podman's /run/podman/podman.sock, whichever exists first)
 //   DOCKER_TLS_VERIFY  non-empty and not 0/false: tcp:// uses TLS and verifies the engine
 //   DOCKER_CERT_PATH   folder with ca.pem, cert.pem, key.pem (default ~/.docker)
 // Certificates are read here, once, so a bad TLS setup is a start-up error, not a failure on the
 // first call minutes later.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +16,20 @@ import { RepairmanError } from '../errors.js';
 /** The engine's socket when DOCKER_HOST is unset, empty or just `unix://` (as the docker CLI). */
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 export const DEFAULT_DOCKER_HOST = `unix://${DEFAULT_DOCKER_SOCKET}`;
+/** Rootful Podman's socket (podman.socket of systemd, or `podman system service` as root). */
+export const ROOTFUL_PODMAN_SOCKET = '/run/podman/podman.sock';
+
+/**
+ * The socket to use when DOCKER_HOST is unset: Docker's when it exists, else rootless Podman's
+ * ($XDG_RUNTIME_DIR/podman/podman.sock, what `systemctl --user enable --now podman.socket` serves),
+ * else rootful Podman's; Docker's when none exists (the error then names the usual one).
+ */
+export function defaultSocket(env: NodeJS.ProcessEnv, exists: (path: string) => boolean = existsSync): string {
+  if (exists(DEFAULT_DOCKER_SOCKET)) return DEFAULT_DOCKER_SOCKET;
+  const runtimeDir = env.XDG_RUNTIME_DIR?.trim();
+  const candidates = [...(runtimeDir && runtimeDir.startsWith('/') ? [join(runtimeDir, 'podman', 'podman.sock')] : []), ROOTFUL_PODMAN_SOCKET];
+  return candidates.find((p) => exists(p)) ?? DEFAULT_DOCKER_SOCKET;
+}
 
 export interface TlsFiles {
   certPath: string;
@@ -87,9 +103,12 @@ function readTlsFiles(env: NodeJS.ProcessEnv): TlsFiles {
   return cert && key ? { certPath, ca, cert, key } : { certPath, ca };
 }
 
-/** Resolve the engine endpoint; throws RM_CONFIG_INVALID (bad DOCKER_HOST) or RM_ENGINE_TLS (bad certificates). */
-export function resolveEndpoint(env: NodeJS.ProcessEnv): Endpoint {
-  const raw = env.DOCKER_HOST?.trim() || DEFAULT_DOCKER_HOST;
+/**
+ * Resolve the engine endpoint; throws RM_CONFIG_INVALID (bad DOCKER_HOST) or RM_ENGINE_TLS (bad
+ * certificates). `exists` decides which default socket exists (tests pass their own).
+ */
+export function resolveEndpoint(env: NodeJS.ProcessEnv, exists: (path: string) => boolean = existsSync): Endpoint {
+  const raw = env.DOCKER_HOST?.trim() || `unix://${defaultSocket(env, exists)}`;
   const shown = withoutPassword(raw);
   const bad = (expected: string): RepairmanError => configError('DOCKER_HOST', shown, expected);
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(raw);

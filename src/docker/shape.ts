@@ -3,6 +3,7 @@
 // "cannot read properties of undefined" deep in the healer later. Fields the rest of Repairman relies
 // on are checked; optional ones are normalised (null labels become {}). Container listings are read
 // as a stream by listing.ts, with the same checks.
+import { dockerHealthAction } from './podman.js';
 import type { ContainerInspect, DockerEvent, EngineVersion } from './types.js';
 
 export class ShapeError extends Error {}
@@ -146,7 +147,7 @@ export function parseEvent(v: unknown): DockerEvent | undefined {
   } catch {
     return undefined;
   }
-  const event: DockerEvent = { Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, time, timeNano };
+  const event: DockerEvent = { Type: type, Action: dockerHealthAction(action, v, attributes), Actor: { ID: id, Attributes: attributes }, time, timeNano };
   if (typeof v.scope === 'string') event.scope = v.scope;
   return event;
 }

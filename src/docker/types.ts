@@ -52,6 +52,11 @@ export interface ContainerInspect {
     Labels: Record<string, string> | null;
     StopTimeout?: number;
     Healthcheck?: { Test?: string[] };
+    /**
+     * Podman's --health-on-failure (none, kill, restart, stop): the field of Podman's own inspect
+     * (/libpod/containers/{id}/json), copied here by the client for unhealthy containers on Podman.
+     */
+    HealthcheckOnFailureAction?: string;
   };
   HostConfig: {
     RestartPolicy: { Name: string; MaximumRetryCount: number };

@@ -35,6 +35,8 @@ interface Shape {
   paused?: boolean;
   restarting?: boolean;
   dead?: boolean;
+  /** Podman's --health-on-failure (Config.HealthcheckOnFailureAction). */
+  onFailure?: string;
 }
 
 function inspect(s: Shape = {}): ContainerInspect {
@@ -58,7 +60,7 @@ function inspect(s: Shape = {}): ContainerInspect {
       ...(s.health ? { Health: { Status: s.health, FailingStreak: 0, Log: [] } } : {}),
     },
     RestartCount: s.restartCount ?? 0,
-    Config: { Image: 'busybox', Hostname: 'aaaaaaaaaaaa', Labels: s.labels ?? {} },
+    Config: { Image: 'busybox', Hostname: 'aaaaaaaaaaaa', Labels: s.labels ?? {}, ...(s.onFailure ? { HealthcheckOnFailureAction: s.onFailure } : {}) },
     HostConfig: { RestartPolicy: { Name: s.restartPolicy ?? 'no', MaximumRetryCount: s.maxRetries ?? 0 }, AutoRemove: s.autoRemove ?? false },
   };
 }
@@ -70,6 +72,10 @@ describe('classify', () => {
     // 2.1 unhealthy
     { title: 'running unhealthy is a candidate', shape: { health: 'unhealthy' }, expect: 'unhealthy' },
     { title: 'running healthy is fine', shape: { health: 'healthy' }, expect: 'none' },
+    { title: "unhealthy with Podman's --health-on-failure=restart: Podman's to act on", shape: { health: 'unhealthy', onFailure: 'restart' }, expect: 'skip:engine_health_action' },
+    { title: "unhealthy with Podman's --health-on-failure=kill", shape: { health: 'unhealthy', onFailure: 'kill' }, expect: 'skip:engine_health_action' },
+    { title: "unhealthy with Podman's --health-on-failure=stop", shape: { health: 'unhealthy', onFailure: 'stop' }, expect: 'skip:engine_health_action' },
+    { title: "unhealthy with Podman's --health-on-failure=none is a candidate", shape: { health: 'unhealthy', onFailure: 'none' }, expect: 'unhealthy' },
     { title: 'running starting is fine', shape: { health: 'starting' }, expect: 'none' },
     { title: 'running without healthcheck is fine', shape: {}, expect: 'none' },
     { title: 'unhealthy with restart policy always is still a candidate', shape: { health: 'unhealthy', restartPolicy: 'always' }, expect: 'unhealthy' },

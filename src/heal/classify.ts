@@ -26,6 +26,7 @@ export type SkipReason =
   | 'deliberate_exit'
   | 'stopped_by_someone'
   | 'engine_restarts_it'
+  | 'engine_health_action'
   | 'one_off'
   | 'auto_remove'
   | 'heal_exited_disabled';
@@ -124,6 +125,15 @@ export function engineWillRestart(inspect: Pick<ContainerInspect, 'HostConfig' |
   }
 }
 
+/**
+ * Podman's own --health-on-failure action (kill, restart, stop) when the container has one: Podman
+ * acts on it as soon as it turns unhealthy, so a restart by Repairman would be a second one.
+ */
+export function engineHealthAction(inspect: Pick<ContainerInspect, 'Config'>): string | null {
+  const action = inspect.Config?.HealthcheckOnFailureAction?.trim().toLowerCase();
+  return action && action !== 'none' ? action : null;
+}
+
 /** Decide whether an inspected container is a healing candidate, and if not, why. */
 export function classify(inspect: ContainerInspect, policy: ContainerPolicy, facts: ClassifyFacts): Classification {
   const name = bareName(inspect.Name);
@@ -143,7 +153,11 @@ export function classify(inspect: ContainerInspect, policy: ContainerPolicy, fac
     return health === 'unhealthy' ? { kind: 'skip', reason: 'paused', detail: 'paused' } : { kind: 'none', detail: 'paused' };
   }
   if (status === 'running' || (st?.Running && status === '')) {
-    if (health === 'unhealthy') return { kind: 'unhealthy' };
+    if (health === 'unhealthy') {
+      const own = engineHealthAction(inspect);
+      if (own) return { kind: 'skip', reason: 'engine_health_action', detail: `Podman's --health-on-failure=${own} acts on it when it turns unhealthy` };
+      return { kind: 'unhealthy' };
+    }
     return { kind: 'none', detail: health ? `running (${health})` : 'running' };
   }
   if (status !== 'exited') return { kind: 'none', detail: status || 'unknown state' };

@@ -1,5 +1,7 @@
-// Access to the PRIVATE test engine started by scripts/test-engine.sh. Tests never use the default
+// Access to the PRIVATE test engine started by scripts/test-engine.sh (dockerd) or
+// scripts/test-podman.sh (Podman, with REPAIRMAN_TEST_ENGINE=podman). Tests never use the default
 // engine: a tool that restarts and removes containers must not touch a developer's real containers.
+// Both engines are driven with the docker CLI (Podman serves the same API); what differs is here.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -8,6 +10,9 @@ import { DEFAULT_DOCKER_SOCKET } from '../../src/docker/endpoint.js';
 const execFileP = promisify(execFile);
 
 export const TEST_IMAGE = process.env.REPAIRMAN_TEST_IMAGE ?? 'repairman-test:latest';
+
+/** The engine of this run: the same test files run against both (the test matrix). */
+export const TEST_ENGINE: 'docker' | 'podman' = process.env.REPAIRMAN_TEST_ENGINE === 'podman' ? 'podman' : 'docker';
 
 /** DOCKER_HOST of the private engine; throws when missing or pointing at the default socket. */
 export function testDockerHost(): string {
@@ -69,13 +74,59 @@ export async function runContainer(name: string, opts: RunOpts = {}): Promise<st
   }
   if (opts.restart) args.push('--restart', opts.restart);
   args.push(...(opts.extra ?? []), TEST_IMAGE, 'sh', '-c', opts.cmd ?? 'sleep 100000');
-  return docker(args);
+  const id = await docker(args);
+  if (TEST_ENGINE === 'podman' && opts.health) driveHealthChecks(name, opts.health.intervalSec ?? 1);
+  return id;
+}
+
+/** A name filter for names starting with prefix: Docker matches "/name", Podman "name". */
+export function namePrefixFilter(prefix: string): string {
+  return TEST_ENGINE === 'podman' ? `name=^${prefix}` : `name=^/${prefix}`;
 }
 
 /** Remove every container whose name starts with the namespace. */
 export async function removeNamespace(namespace: string): Promise<void> {
-  const ids = await docker(['ps', '-aq', '--filter', `name=^/${namespace}`]);
+  for (const name of [...healthDrivers.keys()]) if (name.startsWith(namespace)) stopHealthChecks(name);
+  const ids = await docker(['ps', '-aq', '--filter', namePrefixFilter(namespace)]);
   if (ids) await docker(['rm', '-f', '-v', ...ids.split('\n')]).catch(() => undefined);
+}
+
+// Podman schedules health checks with systemd timers; without systemd nothing runs them. The test
+// does what the timer would: `podman healthcheck run NAME` every interval, through the service.
+const healthDrivers = new Map<string, AbortController>();
+
+/** Run the container's health check every intervalSec until stopHealthChecks or removeNamespace. */
+export function driveHealthChecks(name: string, intervalSec: number): void {
+  stopHealthChecks(name);
+  const ctl = new AbortController();
+  healthDrivers.set(name, ctl);
+  const url = testDockerHost();
+  void (async () => {
+    while (!ctl.signal.aborted) {
+      const started = Date.now();
+      try {
+        await execFileP('podman', ['--remote', '--url', url, 'healthcheck', 'run', name], { timeout: 30_000, signal: ctl.signal });
+      } catch (err) {
+        // Exit 1 is "unhealthy"; a container that is gone ends the loop; a stopped one waits.
+        if (/no such container|no container with name/i.test(String((err as { stderr?: string }).stderr ?? ''))) break;
+      }
+      const waitMs = Math.max(0, intervalSec * 1000 - (Date.now() - started));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        timer.unref();
+        ctl.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+    }
+    if (healthDrivers.get(name) === ctl) healthDrivers.delete(name);
+  })();
+}
+
+export function stopHealthChecks(name: string): void {
+  healthDrivers.get(name)?.abort();
+  healthDrivers.delete(name);
 }
 
 export async function inspectField(name: string, format: string): Promise<string> {

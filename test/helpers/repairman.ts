@@ -19,7 +19,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { docker, engineEnv } from './engine.js';
+import { docker, engineEnv, TEST_ENGINE } from './engine.js';
 
 /** dist/src/cli.js, from dist/test/helpers/repairman.js. */
 export const CLI_PATH = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -270,6 +270,22 @@ export async function engineEvents(opts: { since: number; until?: number; filter
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as EngineEvent);
+}
+
+/**
+ * The event of the moment the engine marked a container unhealthy. Docker: its `health_status:
+ * unhealthy`. Podman 4.x writes its health event when a check starts, with the status from before
+ * it: the moment is the end (exec_died) of the first failing check (the tests use --health-retries 1).
+ */
+export function unhealthyMark(events: EngineEvent[]): EngineEvent | undefined {
+  if (TEST_ENGINE === 'podman') return events.find((e) => e.Action === 'exec_died' && e.Actor.Attributes.containerExitCode !== '0');
+  return events.find((e) => e.Action === 'health_status: unhealthy');
+}
+
+/** The first event of a restart: Docker's kill (of the stop), Podman's restart (sent before its stop). */
+export function restartBegan(events: EngineEvent[], afterNano: number): EngineEvent | undefined {
+  const action = TEST_ENGINE === 'podman' ? 'restart' : 'kill';
+  return events.find((e) => e.Action === action && e.timeNano >= afterNano);
 }
 
 /** The engine's current time in unix seconds (its clock may differ from ours). */

@@ -5,7 +5,7 @@
 // same containers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { docker, hasTestEngine, inspectField, removeNamespace, runContainer, uniqueNamespace, waitFor } from '../helpers/engine.js';
+import { docker, hasTestEngine, inspectField, namePrefixFilter, removeNamespace, runContainer, TEST_ENGINE, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { QUICK_STOP_CMD, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
 
 const CRASH_SOON = 'sleep 1; exit 3';
@@ -58,21 +58,25 @@ describe('heal: containers left alone', { skip: !hasTestEngine() && 'REPAIRMAN_T
     await removeNamespace(ns);
   });
 
+  // Podman 4.3.1 writes no event for a stop (only the die), so a container that exits 3 on the stop's
+  // SIGTERM looks crashed there: a known limit on Podman (README, Podman), not a case it can pass.
+  const noStopEvent = TEST_ENGINE === 'podman' && 'Podman 4.3.1 sends no stop event: a stop is seen as a crash';
   for (const s of ['exit0', 'stopped', 'killed', 'killterm', 'always', 'swarm', 'oneoff', 'optout', 'optout-crash', 'paused']) {
-    it(`leaves ${s} alone`, () => {
+    it(`leaves ${s} alone`, { skip: s === 'stopped' && noStopEvent }, () => {
       assert.deepEqual(rm.actionsOn(n(s)), [], rm.dump());
     });
   }
 
   it('the engine agrees: nothing was started or restarted', async () => {
     for (const s of ['exit0', 'stopped', 'killed', 'killterm', 'swarm', 'oneoff', 'optout-crash']) {
+      if (s === 'stopped' && noStopEvent) continue;
       assert.equal(await inspectField(n(s), '{{.State.Status}}'), 'exited', s);
     }
-    assert.equal(await inspectField(n('stopped'), '{{.State.ExitCode}}'), '3', 'a non-deliberate code, yet stopped by someone');
+    if (!noStopEvent) assert.equal(await inspectField(n('stopped'), '{{.State.ExitCode}}'), '3', 'a non-deliberate code, yet stopped by someone');
     assert.equal(await inspectField(n('killterm'), '{{.State.ExitCode}}'), '3');
     assert.equal(await inspectField(n('paused'), '{{.State.Status}}'), 'paused');
     for (const s of ['optout', 'paused']) assert.equal(await inspectField(n(s), '{{.State.StartedAt}}'), startedAt.get(s), s);
-    assert.equal(await docker(['ps', '-aq', '--filter', `name=^/${n('rm')}$`]), '', 'the --rm container is gone, not restarted');
+    assert.equal(await docker(['ps', '-aq', '--filter', `${namePrefixFilter(n('rm'))}$`]), '', 'the --rm container is gone, not restarted');
   });
 
   it('counts the reasons in /metrics', async () => {
@@ -81,10 +85,11 @@ describe('heal: containers left alone', { skip: !hasTestEngine() && 'REPAIRMAN_T
     for (const reason of ['deliberate_exit', 'stopped_by_someone', 'swarm_task', 'one_off', 'autoheal_disabled']) {
       assert.ok(count(reason) >= 1, `skips_total{reason="${reason}"} in\n${text}`);
     }
-    assert.ok(count('stopped_by_someone') >= 2, 'docker stop and docker kill --signal TERM, both exiting 3');
+    assert.ok(count('stopped_by_someone') >= (noStopEvent ? 1 : 2), 'docker stop and docker kill --signal TERM, both exiting 3');
     // Restart policy always: seen between two engine restarts ("restarting") or just exited.
     assert.ok(count('restarting') + count('engine_restarts_it') >= 1, text);
-    assert.match(text, /^repairman_restarts_total\{reason="crashed"\} 1$/m);
+    // On Podman the stopped container was started as a crash too (see noStopEvent).
+    assert.match(text, new RegExp(`^repairman_restarts_total\\{reason="crashed"\\} ${noStopEvent ? 2 : 1}$`, 'm'));
     assert.match(text, /^repairman_restarts_total\{reason="unhealthy"\} 1$/m);
   });
 });
