@@ -7,13 +7,15 @@
 //   check; the check's own exec_died follows. The fresh status is read then (an inspect only when the
 //   check failed or the last status was not healthy), so the turn to unhealthy is seen at once;
 // - container events carry no labels (Docker's carry them all) but containerExitCode and podId,
-//   which are not labels: labels are read once per container id with an inspect.
+//   which are not labels and are dropped. Labels are not looked up: the healer reads them from its
+//   inspect before any action, and an inspect per new container held the stream seconds behind the
+//   re-checks on a loaded machine (a re-check then saw an exit before the event of the kill causing it).
 import type { ContainerInspect, DockerEvent } from './types.js';
 
 /** Attributes Podman adds to every container event; on Docker every other attribute is a label. */
 const PODMAN_ATTRIBUTES = ['containerExitCode', 'podId'];
 const DOCKER_ACTION: Record<string, string> = { died: 'die', remove: 'destroy' };
-/** Containers remembered (labels, last health); the oldest is forgotten beyond this. */
+/** Containers remembered (last health); the oldest is forgotten beyond this. */
 export const DEFAULT_MAX_TRACKED = 10_000;
 
 interface HealthMemory {
@@ -31,7 +33,6 @@ export interface PodmanEventFeedOptions {
 }
 
 export class PodmanEventFeed {
-  private readonly labels = new Map<string, Record<string, string>>();
   private readonly health = new Map<string, HealthMemory>();
   private readonly inspectFn: PodmanEventFeedOptions['inspect'];
   private readonly wantsExecDied: boolean;
@@ -55,16 +56,12 @@ export class PodmanEventFeed {
     const action = DOCKER_ACTION[ev.Action] ?? ev.Action;
     if (action === 'die' && attrs.exitCode === undefined && raw.containerExitCode !== undefined) attrs.exitCode = raw.containerExitCode;
 
-    if (action === 'destroy') {
-      this.labels.delete(id);
-      this.health.delete(id);
-      return [{ ...ev, Action: action, Actor: { ID: id, Attributes: attrs } }];
-    }
+    if (action === 'destroy') this.health.delete(id);
     if (action === 'exec_died') {
       const fresh = await this.afterCheck(id, Number(raw.containerExitCode));
       const out: DockerEvent[] = [];
-      if (this.wantsExecDied) out.push({ ...ev, Actor: { ID: id, Attributes: { ...(await this.labelsOf(id)), ...attrs } } });
-      if (fresh) out.push({ ...ev, Action: `health_status: ${fresh}`, Actor: { ID: id, Attributes: { ...(await this.labelsOf(id)), ...attrs } } });
+      if (this.wantsExecDied) out.push({ ...ev, Actor: { ID: id, Attributes: attrs } });
+      if (fresh) out.push({ ...ev, Action: `health_status: ${fresh}`, Actor: { ID: id, Attributes: attrs } });
       return out;
     }
     let health: string | undefined;
@@ -76,7 +73,7 @@ export class PodmanEventFeed {
       if (health !== undefined && memory.last === health) return [];
       if (health !== undefined) memory.last = health;
     }
-    return [{ ...ev, Action: action, Actor: { ID: id, Attributes: { ...(await this.labelsOf(id)), ...attrs } } }];
+    return [{ ...ev, Action: action, Actor: { ID: id, Attributes: attrs } }];
   }
 
   /** The status after a health check ended, when it differs from the last one passed on. */
@@ -91,16 +88,6 @@ export class PodmanEventFeed {
     if (!status || status === memory.last) return undefined;
     memory.last = status;
     return status;
-  }
-
-  private async labelsOf(id: string): Promise<Record<string, string>> {
-    const known = this.labels.get(id);
-    if (known) return known;
-    const info = await this.inspectOrNull(id);
-    const labels = info?.Config.Labels ?? {};
-    // A failed inspect (container gone) is not remembered: a later event may find it.
-    if (info) this.remember(this.labels, id, labels);
-    return labels;
   }
 
   private async inspectOrNull(id: string): Promise<ContainerInspect | null> {
