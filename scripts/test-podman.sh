@@ -12,7 +12,9 @@
 # It never touches the user's Podman: its own socket, storage (--root), run dir (--runroot), tmp dir
 # (--tmpdir) and containers.conf (CONTAINERS_CONF) under REPAIRMAN_PODMAN_DIR; containers get no
 # network (netns none), so no bridge and no firewall rules. The configuration is one that runs on a
-# machine without systemd (cgroupfs, events in a file, runc).
+# machine without systemd (cgroupfs, events in a file, runc). The event file may grow to 1 GB: at
+# Podman's default 1 MB it is cut in half every few test runs, which ends every event stream (Repairman
+# reconnects; a test would see the gap).
 #
 # Optional environment:
 #   REPAIRMAN_PODMAN_DIR   where everything lives (default /tmp/repairman-podman; short: unix socket limit)
@@ -72,6 +74,7 @@ netns = "none"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = "$DIR/tmp/events.log"
+events_logfile_max_size = "1g"
 runtime = "runc"
 tmp_dir = "$DIR/tmp"
 volume_path = "$DIR/root/volumes"

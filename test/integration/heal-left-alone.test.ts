@@ -86,8 +86,11 @@ describe('heal: containers left alone', { skip: !hasTestEngine() && 'REPAIRMAN_T
       assert.ok(count(reason) >= 1, `skips_total{reason="${reason}"} in\n${text}`);
     }
     assert.ok(count('stopped_by_someone') >= (noStopEvent ? 1 : 2), 'docker stop and docker kill --signal TERM, both exiting 3');
-    // Restart policy always: seen between two engine restarts ("restarting") or just exited.
-    assert.ok(count('restarting') + count('engine_restarts_it') >= 1, text);
+    // Restart policy always: seen between two engine restarts ("restarting") or just exited. Podman
+    // restarts it at once (its die event reaches Repairman 0.2-0.4 s later, the container running
+    // again), so there the proof is the engine's own count of restarts.
+    if (TEST_ENGINE === 'podman') assert.ok(Number(await inspectField(n('always'), '{{.RestartCount}}')) >= 1, 'Podman restarted it');
+    else assert.ok(count('restarting') + count('engine_restarts_it') >= 1, text);
     // On Podman the stopped container was started as a crash too (see noStopEvent).
     assert.match(text, new RegExp(`^repairman_restarts_total\\{reason="crashed"\\} ${noStopEvent ? 2 : 1}$`, 'm'));
     assert.match(text, /^repairman_restarts_total\{reason="unhealthy"\} 1$/m);
