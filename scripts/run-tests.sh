@@ -40,7 +40,9 @@ if [ "$unit_only" = 0 ] && [ "${REPAIRMAN_TEST_PODMAN:-1}" != 0 ]; then
   podman_host=$(bash scripts/test-podman.sh env | sed -n 's/^export DOCKER_HOST=\([^ ]*\).*/\1/p')
   matrix="heal-unhealthy heal-budget heal-left-alone dedupe-engine"
   matrix_files=$(for f in $matrix; do echo "dist/test/integration/$f.test.js"; done)
+  # One file at a time: Podman's event stream (a polled file) falls seconds behind on a loaded machine,
+  # and a re-check then sees an exit before the kill event that explains it (README, Podman).
   # shellcheck disable=SC2086
   REPAIRMAN_TEST_ENGINE=podman REPAIRMAN_TEST_DOCKER_HOST="$podman_host" \
-    node --test --test-concurrency="${TEST_CONCURRENCY:-6}" --test-timeout=600000 --test-reporter=spec $matrix_files
+    node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec $matrix_files
 fi
