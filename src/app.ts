@@ -59,6 +59,8 @@ export interface App {
 
 /** How often a running instance looks for `repairman reset NAME` done on its database file. */
 const RESET_POLL_MS = 1_000;
+/** How often a file journal records that this instance is alive (well within the 300 s look-back). */
+const HEARTBEAT_MS = 10_000;
 /** SIGTERM must end the process within a second: each part gets a slice of it. */
 const HEALER_GRACE_MS = 400;
 const NOTIFIER_GRACE_MS = 250;
@@ -115,6 +117,24 @@ export async function startApp(opts: AppOptions): Promise<App> {
     log.error('could not load restart budgets; starting them afresh', { error: errorMessage(err) });
     budgets = new Map();
   }
+  // The crash look-back of a file database counts from when the previous run was last alive (so
+  // Repairman's own downtime loses no crash); this run's heartbeat is what the next run reads.
+  let previousRunLastAliveMs: number | null = null;
+  const heartbeat = (): void => {
+    try {
+      journal.markAlive(Date.now());
+    } catch (err) {
+      log.debug('cannot record the heartbeat', { error: errorMessage(err) });
+    }
+  };
+  if (journal.persistent) {
+    try {
+      previousRunLastAliveMs = journal.lastAliveMs();
+    } catch (err) {
+      log.warn('cannot read when the previous run was last alive; crashes count from now', { error: errorMessage(err) });
+    }
+    heartbeat();
+  }
   const notifier = opts.notifier ?? createNotifier({ log, metrics, signal: stopCtl.signal, closeGraceMs: NOTIFIER_GRACE_MS - 50, timeZone: opts.env.TZ });
   const serializer = new KeyedSerializer();
   const limiter = new Limiter(Math.max(1, settings.parallelism || 8));
@@ -139,6 +159,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     self,
     budgets,
     timeZone: opts.env.TZ,
+    previousRunLastAliveMs,
   });
   const watcher = new Watcher({
     engine,
@@ -172,6 +193,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   // `repairman reset NAME` writes to the database file; a running instance picks it up here.
   let resetTimer: NodeJS.Timeout | undefined;
+  const heartbeatTimer = journal.persistent ? setInterval(heartbeat, HEARTBEAT_MS) : undefined;
+  heartbeatTimer?.unref();
   if (journal.persistent) {
     let lastSeq = 0;
     try {
@@ -256,11 +279,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
     stopping ??= (async () => {
       log.info('stopping');
       if (resetTimer) clearInterval(resetTimer);
+      if (heartbeatTimer) clearInterval(heartbeatTimer);
       stopCtl.abort();
       cleaner.close();
       await healer.stop(HEALER_GRACE_MS);
       await withTimeout(watching, 100);
       await Promise.all([http ? withTimeout(http.close(), 300) : Promise.resolve(), withTimeout(notifier.close(), NOTIFIER_GRACE_MS)]);
+      if (journal.persistent) heartbeat();
       try {
         journal.close();
       } catch (err) {

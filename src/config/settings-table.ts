@@ -180,6 +180,10 @@ export const SETTINGS: readonly SettingRow[] = [
     key: 'heal_exited', switch: '--heal-exited', env: ['DEFAULT_HEAL_EXITED'], default: true, ...bool,
     description: 'Also start containers that crashed. A bad label value means false.',
   }),
+  globalRow('healExitedLookbackSec', {
+    key: 'heal_exited_lookback', switch: '--heal-exited-lookback', env: ['DEFAULT_HEAL_EXITED_LOOKBACK'], default: 300, ...seconds(),
+    description: 'A crash that happened before Repairman began watching counts only if it is at most this many seconds older than that (with a file --db-path: than when the previous run was last alive); older crashed containers are left alone.',
+  }),
   policyRow('stopTimeoutSec', {
     key: 'stop_timeout', switch: '--stop-timeout', env: ['DEFAULT_STOP_TIMEOUT'], default: 10, ...seconds(),
     description: 'Seconds the engine waits before killing during a restart.',

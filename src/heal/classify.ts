@@ -29,7 +29,9 @@ export type SkipReason =
   | 'engine_health_action'
   | 'one_off'
   | 'auto_remove'
-  | 'heal_exited_disabled';
+  | 'heal_exited_disabled'
+  // A crash from before Repairman began watching, beyond heal_exited_lookback.
+  | 'old_crash';
 
 export type Classification =
   | { kind: 'unhealthy' }
@@ -46,6 +48,12 @@ export interface ClassifyFacts {
   isSelf: boolean;
   /** Repairman saw a `kill` or `stop` of it since its last start (someone stopped it on purpose). */
   deliberateStop: boolean;
+  /**
+   * Crashes count from `sinceMs` (UTC ms: when Repairman began watching, or the previous run was last
+   * alive, minus heal_exited_lookback), or whenever Repairman saw the container alive or dying.
+   * Absent: every crash counts.
+   */
+  crashWindow?: { sinceMs: number; sawItAlive: boolean };
 }
 
 /** Name without the engine's leading slash. */
@@ -183,6 +191,18 @@ export function classify(inspect: ContainerInspect, policy: ContainerPolicy, fac
   if (!policy.healExited) {
     return { kind: 'skip', reason: 'heal_exited_disabled', detail: `crashed with code ${exitCode} but heal_exited is false` };
   }
+  const w = facts.crashWindow;
+  if (w && !w.sawItAlive) {
+    // An unreadable time is old: starting a container nobody asked for is the worse mistake.
+    const finishedMs = Date.parse(st.FinishedAt ?? '');
+    if (!(finishedMs >= w.sinceMs)) {
+      const when = Number.isFinite(finishedMs) ? new Date(finishedMs).toISOString() : `at an unknown time (${JSON.stringify(String(st.FinishedAt ?? '').slice(0, 40))})`;
+      return {
+        kind: 'skip', reason: 'old_crash',
+        detail: `crashed with code ${exitCode} ${when}, before Repairman began watching; only crashes since ${new Date(w.sinceMs).toISOString()} count (heal_exited_lookback)`,
+      };
+    }
+  }
   return { kind: 'crashed', exitCode, oomKilled };
 }
 
@@ -198,6 +218,24 @@ export function healthFromStatus(statusText: string): string | null {
   const m = /\((healthy|unhealthy|health: starting)\)/.exec(statusText ?? '');
   if (!m) return null;
   return m[1] === 'health: starting' ? 'starting' : (m[1] ?? null);
+}
+
+const AGE_UNITS: Record<string, number> = { second: 1, minute: 60, hour: 3600, day: 86_400, week: 604_800, month: 2_592_000, year: 31_536_000 };
+
+/**
+ * How long ago at least an exited container stopped, from the listing's Status text ("Exited (3)
+ * 2 hours ago": 7200 s); null when the text does not say. The engine rounds down ("About an hour" is
+ * 1-2 h, "3 weeks" is 21-28 days), so this never overstates the age.
+ */
+export function exitAgeAtLeastSec(statusText: string): number | null {
+  const m = /^Exited \(-?\d+\) (.+) ago$/.exec(statusText ?? '');
+  if (!m) return null;
+  const ago = m[1]!.trim();
+  if (ago === 'Less than a second') return 0;
+  if (ago === 'About a minute') return 60;
+  if (ago === 'About an hour') return 3600;
+  const n = /^(\d+) (second|minute|hour|day|week|month|year)s?$/.exec(ago);
+  return n ? Number(n[1]) * AGE_UNITS[n[2]!]! : null;
 }
 
 /** Exit code from a listing's Status text ("Exited (3) 5 seconds ago"); null when not shown. */

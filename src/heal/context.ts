@@ -41,6 +41,8 @@ export interface HealContext {
   readonly host: string;
   readonly timeZone: string | undefined;
   readonly work: BackgroundWork;
+  /** UTC ms from which a crash Repairman did not see happen still counts (heal_exited_lookback). */
+  readonly crashesCountFromMs: number;
 }
 
 /**

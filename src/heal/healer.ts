@@ -52,6 +52,11 @@ export interface HealerOptions {
   /** For times shown to people; default TZ or the system zone. */
   timeZone?: string;
   clock?: Clock;
+  /**
+   * UTC ms at which the previous run (of the same --db-path file) was last alive: crashes since then
+   * minus heal_exited_lookback count. Absent (no file, first run): from now minus the look-back.
+   */
+  previousRunLastAliveMs?: number | null;
 }
 
 export class Healer {
@@ -74,6 +79,8 @@ export class Healer {
     this.host = opts.host ?? osHostname();
     this.work = new BackgroundWork(opts.log, this.abort);
     const clock = opts.clock ?? systemClock;
+    const now = clock.now();
+    const watchedSinceMs = Math.min(now, opts.previousRunLastAliveMs ?? now);
     this.ctx = {
       engine: opts.engine,
       settings: opts.settings,
@@ -88,6 +95,7 @@ export class Healer {
       host: this.host,
       timeZone: opts.timeZone,
       work: this.work,
+      crashesCountFromMs: watchedSinceMs - opts.settings.healExitedLookbackSec * 1000,
     };
     const ctx = this.ctx;
     const reporter = new OutcomeReporter(ctx);
@@ -169,6 +177,8 @@ export class Healer {
     }
 
     const t = this.tracker.fromEvent(name, id, attrs);
+    // Every event watched (health, kill, stop, start, die, pause) means it was alive meanwhile.
+    t.sawAlive = true;
     switch (verb) {
       case 'health_status': {
         const status = (arg ?? attrs.health_status ?? '').trim();

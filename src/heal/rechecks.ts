@@ -5,7 +5,7 @@
 import type { ContainerSummary, Filters } from '../docker/types.js';
 import { errorMessage } from '../errors.js';
 import type { BudgetBook } from './budget-book.js';
-import { COMPOSE_ONEOFF_LABEL, exitCodeFromStatus, healthFromStatus, isDeliberateExit, summaryName } from './classify.js';
+import { COMPOSE_ONEOFF_LABEL, exitAgeAtLeastSec, exitCodeFromStatus, healthFromStatus, isDeliberateExit, summaryName } from './classify.js';
 import { errorCode, type HealContext, type Trigger } from './context.js';
 import type { InterruptedRestarts } from './interrupted-restarts.js';
 import type { Recovery } from './recovery.js';
@@ -191,6 +191,10 @@ export class Rechecks {
       if (code !== null && this.tracker.settledExitCode(c.Id) === code) return;
       if (!t.policy.healExited) return;
       if ((c.Labels?.[COMPOSE_ONEOFF_LABEL] ?? '').trim().toLowerCase() === 'true') return;
+      // Stopped before crashes count (the listing's age never overstates): no inspect needed. A CI
+      // host keeps thousands of these; each would otherwise cost an inspect per re-check.
+      const age = t.sawAlive ? null : exitAgeAtLeastSec(c.Status);
+      if (age !== null && this.ctx.clock.now() - age * 1000 < this.ctx.crashesCountFromMs) return;
     }
     this.hooks.consider(name, 'recheck');
   }

@@ -2,6 +2,7 @@
 // kept up to date from listings, inspects and events; labels decoded once per container id; bad labels
 // reported once; exits already judged not crashed remembered, so re-checks do not inspect them again.
 import type { ContainerPolicy, LabelProblem } from '../config/types.js';
+import { isKeptLabel } from '../docker/listing.js';
 import type { ContainerInspect, ContainerSummary } from '../docker/types.js';
 import type { BudgetBook } from './budget-book.js';
 import { bareName, classify, healthFromStatus, staticExclusion, summaryName, type Classification, type SkipReason } from './classify.js';
@@ -23,7 +24,11 @@ export interface TrackedContainer {
   excluded: { reason: SkipReason; detail: string } | null;
   /** A kill/stop seen since the last start: the next die is not a crash. */
   deliberate: { atMs: number; action: string; signal: string | null } | null;
+  /** Repairman saw this container (this id) alive or dying: its crash is one it watched (SPEC 2.2). */
+  sawAlive: boolean;
 }
+
+const ALIVE_STATES = new Set(['running', 'paused', 'restarting']);
 
 // Signals that mean "stop": a kill with another signal (HUP to reload...) marks a deliberate stop
 // only for a short while, so a crash hours after a reload is still a crash.
@@ -87,6 +92,7 @@ export class ContainerTracker {
     const t = this.track(name, c.Id, c.Labels ?? {});
     t.state = c.State;
     t.health = healthFromStatus(c.Status);
+    if (ALIVE_STATES.has(c.State)) t.sawAlive = true;
     return t;
   }
 
@@ -94,6 +100,7 @@ export class ContainerTracker {
     const t = this.track(bareName(info.Name), info.Id, info.Config?.Labels ?? {});
     t.state = info.State?.Status ?? t.state;
     t.health = info.State?.Health?.Status ?? null;
+    if (ALIVE_STATES.has(t.state)) t.sawAlive = true;
     return t;
   }
 
@@ -101,7 +108,8 @@ export class ContainerTracker {
     const known = this.tracked.get(name);
     if (known && (known.id === id || !id)) return known;
     const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(attrs)) if (!NON_LABEL_ATTRIBUTES.has(k)) labels[k] = v;
+    // Events carry every label as an attribute: only those Repairman reads are kept, as from listings.
+    for (const [k, v] of Object.entries(attrs)) if (!NON_LABEL_ATTRIBUTES.has(k) && isKeptLabel(k)) labels[k] = v;
     return this.track(name, id, labels);
   }
 
@@ -124,6 +132,7 @@ export class ContainerTracker {
       problems: decoded.problems,
       excluded,
       deliberate: known && known.id === id ? known.deliberate : null,
+      sawAlive: known && known.id === id ? known.sawAlive : false,
     };
     this.tracked.set(name, t);
     if (known && known.id !== id) this.settledExits.delete(known.id);
@@ -198,6 +207,7 @@ export class ContainerTracker {
       namespace: this.ctx.settings.namespace,
       isSelf: isSelfContainer(this.ctx.self, info.Id),
       deliberateStop: this.isDeliberate(t),
+      crashWindow: { sinceMs: this.ctx.crashesCountFromMs, sawItAlive: t.sawAlive },
     });
   }
 

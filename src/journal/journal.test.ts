@@ -325,6 +325,39 @@ describe('journal: memory', () => {
   });
 });
 
+describe('journal: heartbeat', () => {
+  it('a file keeps when its Repairman was last alive, across reopening; a read-only reader of an old file reads null', () => {
+    const path = tempDb();
+    const j = openJournal({ dbPath: path });
+    assert.equal(j.lastAliveMs(), null);
+    j.markAlive(T0);
+    j.markAlive(T0 + 10_000.4);
+    assert.equal(j.lastAliveMs(), T0 + 10_000);
+    j.close();
+    const again = openJournal({ dbPath: path });
+    assert.equal(again.lastAliveMs(), T0 + 10_000, 'the next run reads it');
+    again.close();
+    const reader = openJournal({ dbPath: path, readonly: true });
+    assert.equal(reader.lastAliveMs(), T0 + 10_000);
+    assert.throws(() => reader.markAlive(T0), /read-only/);
+    reader.close();
+    const old = tempDb();
+    const raw = new Database(old);
+    migrate(raw, 2);
+    raw.close();
+    const oldReader = openJournal({ dbPath: old, readonly: true });
+    assert.equal(oldReader.lastAliveMs(), null);
+    oldReader.close();
+  });
+
+  it('in memory: nothing is kept, and a heartbeat does not open the database', () => {
+    const j = openJournal({ dbPath: ':memory:' });
+    j.markAlive(T0);
+    assert.equal(j.lastAliveMs(), null);
+    j.close();
+  });
+});
+
 describe('journal: schema versions', () => {
   it('migrates a version 1 database, keeping its entries and budgets', () => {
     const path = tempDb();
@@ -350,6 +383,9 @@ describe('journal: schema versions', () => {
     assert.deepEqual(j.loadBudget('web'), initialBudget());
     j.saveBudget('web', recordRestart(initialBudget(), POLICY, T0, true).state, T0);
     assert.ok(j.resetContainer('web', T0, 50), 'the v2 reset log works after migrating');
+    assert.equal(j.lastAliveMs(), null, 'no heartbeat before v3');
+    j.markAlive(T0 + 5);
+    assert.equal(j.lastAliveMs(), T0 + 5);
     j.close();
     const after2 = new Database(path, { readonly: true });
     assert.equal(after2.pragma('user_version', { simple: true }), SCHEMA_VERSION);

@@ -375,6 +375,22 @@ class SqliteJournal implements Journal {
     );
   }
 
+  lastAliveMs(): number | null {
+    return this.guard('lastAliveMs', () => {
+      // A read-only connection may sit on a schema from before the heartbeat.
+      if (this.readonly && schemaVersion(this.db) < 3) return null;
+      const row = this.stmt('SELECT last_alive_ms FROM liveness WHERE id = 1').get() as { last_alive_ms: number } | undefined;
+      return row ? Number(row.last_alive_ms) : null;
+    });
+  }
+
+  markAlive(nowMs: number): void {
+    this.writable('markAlive');
+    this.guard('markAlive', () => {
+      this.stmt('INSERT INTO liveness (id, last_alive_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET last_alive_ms = excluded.last_alive_ms').run(Math.round(nowMs));
+    });
+  }
+
   lastResetSeq(): number {
     return this.guard('lastResetSeq', () => {
       if (!this.hasResetLog()) return 0;
@@ -483,6 +499,15 @@ class LazyMemoryJournal implements Journal {
   resetContainer(container: string, nowMs: number, maxPerContainer?: number): JournalEntry | null {
     // An empty journal holds no budget: nothing to reset, nothing written (as SqliteJournal does).
     return this.ifOpen('reset')?.resetContainer(container, nowMs, maxPerContainer) ?? null;
+  }
+
+  lastAliveMs(): number | null {
+    // Nothing before this process in memory.
+    return null;
+  }
+
+  markAlive(): void {
+    // Kept nowhere: a heartbeat must not open the in-memory database (it stays lazy).
   }
 
   lastResetSeq(): number {

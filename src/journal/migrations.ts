@@ -47,6 +47,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX resets_container_seq ON resets (container, seq);
     `,
   },
+  {
+    version: 3,
+    description: 'when the running instance was last alive (the crash look-back of the next run)',
+    sql: `
+      CREATE TABLE liveness (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        last_alive_ms INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

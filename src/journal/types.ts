@@ -85,6 +85,10 @@ export interface Journal {
    * the running instance trims at its next append).
    */
   resetContainer(container: string, nowMs: number, maxPerContainer?: number): JournalEntry | null;
+  /** When a Repairman using this file was last alive (UTC ms; null if never recorded). */
+  lastAliveMs(): number | null;
+  /** Record that this instance is alive now (a heartbeat; the in-memory journal keeps nothing). */
+  markAlive(nowMs: number): void;
   /** The highest reset seq (0 when none): where a running instance starts polling. */
   lastResetSeq(): number;
   /** Resets with seq > afterSeq, oldest first; marks them seen (see saveBudget). */

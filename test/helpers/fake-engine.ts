@@ -6,6 +6,11 @@ import { RepairmanError } from '../../src/errors.js';
 
 /** When a fake container was created, unless the test says otherwise (seconds since 1970). */
 export const FAKE_CREATED_SEC = Date.UTC(2024, 0, 1) / 1000;
+/**
+ * When an exited fake container stopped, unless the test says otherwise: a minute before ManualClock's
+ * default start, so within the default heal_exited_lookback of a healer started then.
+ */
+export const FAKE_FINISHED_AT = new Date(Date.UTC(2024, 0, 1, 11, 59, 0)).toISOString();
 
 export interface FakeContainer {
   id: string;
@@ -20,6 +25,10 @@ export interface FakeContainer {
   /** Seconds since 1970. */
   created: number;
   startedAt?: string;
+  /** ISO time it stopped (default FAKE_FINISHED_AT once exited). */
+  finishedAt?: string;
+  /** How long ago it stopped, as the listing's Status says it ("3 weeks"; default "1 second"). */
+  exitedAgo?: string;
 }
 
 /** The calls a test can make fail once with `failNext`. */
@@ -71,7 +80,7 @@ export class FakeEngine implements EngineApi {
         Image: 'busybox',
         Created: c.created,
         State: c.status,
-        Status: c.status === 'exited' ? `Exited (${c.exitCode ?? 0}) 1 second ago` : `Up 1 second${c.health ? ` (${c.health === 'starting' ? 'health: starting' : c.health})` : ''}`,
+        Status: c.status === 'exited' ? `Exited (${c.exitCode ?? 0}) ${c.exitedAgo ?? '1 second'} ago` : `Up 1 second${c.health ? ` (${c.health === 'starting' ? 'health: starting' : c.health})` : ''}`,
         Labels: { ...c.labels },
       }));
   }
@@ -115,7 +124,7 @@ export class FakeEngine implements EngineApi {
         ExitCode: c.exitCode ?? 0,
         Error: '',
         StartedAt: c.startedAt ?? new Date(0).toISOString(),
-        FinishedAt: '',
+        FinishedAt: c.finishedAt ?? (c.status === 'exited' ? FAKE_FINISHED_AT : '0001-01-01T00:00:00Z'),
         ...(c.health
           ? { Health: { Status: c.health, FailingStreak: unhealthy ? 1 : 0, Log: unhealthy ? [{ Start: '', End: '', ExitCode: 1, Output: 'boom' }] : [] } }
           : {}),
