@@ -18,6 +18,7 @@ const SAMPLES: Record<string, { valid: [string, unknown]; other: [string, unknow
   enable_cleaning_duplicated_services: { valid: ['true', true], other: ['No', false], invalid: 'sometimes' },
   enable_autoheal: { valid: ['off', false], other: ['Y', true], invalid: '2' },
   heal_exited: { valid: ['0', false], other: ['on', true], invalid: 'nah' },
+  heal_exited_lookback: { valid: ['600', 600], other: ['5m', 300], invalid: '-1' },
   stop_timeout: { valid: ['30', 30], other: ['0', 0], invalid: '-1' },
   notify_url: { valid: ['https://hooks.example/a', ['https://hooks.example/a']], other: ['', []], invalid: 'ftp://files.example/t0ken' },
   notify_level: { valid: ['debug', 'DEBUG'], other: ['error', 'WARNING'], invalid: 'loud' },

@@ -18,6 +18,7 @@ const CONTRACT_ROWS: [string | null, string | null, string[], string][] = [
   ['enable_cleaning_duplicated_services', '--enable-cleaning-duplicated-services', ['ENABLE_CLEANING_DUPLICATED_SERVICES', 'DEFAULT_ENABLE_DUPLICATED_SERVICES_REMOVING'], 'false'],
   ['enable_autoheal', '--enable-autoheal', ['DEFAULT_ENABLE_AUTO_HEAL'], 'true'],
   ['heal_exited', '--heal-exited', ['DEFAULT_HEAL_EXITED'], 'true'],
+  [null, '--heal-exited-lookback', ['DEFAULT_HEAL_EXITED_LOOKBACK'], '300'],
   ['stop_timeout', '--stop-timeout', ['DEFAULT_STOP_TIMEOUT'], '10'],
   ['notify_url', '--notify-url', ['DEFAULT_NOTIFY_URL'], '""'],
   ['notify_level', '--notify-level', ['DEFAULT_NOTIFY_LEVEL'], 'INFO'],

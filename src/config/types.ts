@@ -21,7 +21,7 @@ export interface GlobalSettings {
   debug: boolean;
   intervalSec: number;
   namespace: string;
-  /** A crash before Repairman began watching counts if it is at most this old then (SPEC 2.2). */
+  /** A crash before Repairman began watching counts if it is at most this old then (docs/behaviour.md §2.2). */
   healExitedLookbackSec: number;
   httpAddress: string;
   httpPort: number; // 0 = no HTTP server

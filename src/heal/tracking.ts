@@ -24,7 +24,7 @@ export interface TrackedContainer {
   excluded: { reason: SkipReason; detail: string } | null;
   /** A kill/stop seen since the last start: the next die is not a crash. */
   deliberate: { atMs: number; action: string; signal: string | null } | null;
-  /** Repairman saw this container (this id) alive or dying: its crash is one it watched (SPEC 2.2). */
+  /** Repairman saw this container (this id) alive or dying: its crash is one it watched (docs/behaviour.md §2.2). */
   sawAlive: boolean;
 }
 
