@@ -54,10 +54,30 @@ process.on('unhandledRejection', (err) => {
   process.exit(1);
 });
 
+/**
+ * Exit once stdout and stderr have handed everything to the OS. Writes to a pipe are asynchronous:
+ * exiting at once keeps only what fit in the pipe (64 KiB), and `history --json | head` got cut JSON.
+ */
+function exitWhenFlushed(code: number): void {
+  let waiting = 2;
+  const flushed = (): void => {
+    waiting -= 1;
+    if (waiting === 0) process.exit(code);
+  };
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.destroyed || stream.writableLength === 0) flushed();
+    // The callback runs after every earlier write is out (or with an error: a reader that went away).
+    else stream.write('', () => flushed());
+  }
+}
+
+// A reader that goes away (`| head -c 100`) is not a failure of ours: stop writing, exit as planned.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (err: unknown) => {
     unexpected('unexpected failure', err);
-    process.exit(1);
+    exitWhenFlushed(1);
   },
 );

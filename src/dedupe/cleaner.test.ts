@@ -9,7 +9,16 @@ import { MetricsRegistry } from '../metrics/registry.js';
 import type { NotifyEvent } from '../notify/types.js';
 import { KeyedSerializer } from '../util/keyed-queue.js';
 import { DuplicateCleaner, type DuplicateCleanerOptions } from './cleaner.js';
-import { FAKE_CREATED_SEC, FakeEngine } from '../../test/helpers/fake-engine.js';
+import { FAKE_CREATED_SEC, FakeEngine, type FakeContainer } from '../../test/helpers/fake-engine.js';
+import { splitPrefixes } from './matcher.js';
+
+/** The fake engine, whose containers carry by default the compose labels of the service named like
+ * the container without its prefixes: a duplicate needs them (SPEC 4). */
+class ComposeEngine extends FakeEngine {
+  override add(c: Partial<FakeContainer> & { name: string }): FakeContainer {
+    return super.add({ ...c, labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.service': splitPrefixes(c.name).base, ...c.labels } });
+  }
+}
 
 const BASE_SEC = FAKE_CREATED_SEC;
 const HEX = '0123456789ab';
@@ -39,7 +48,7 @@ function policyFor(globalCleaning: boolean) {
 }
 
 function setup(over: Partial<DuplicateCleanerOptions> = {}) {
-  const engine = new FakeEngine();
+  const engine = new ComposeEngine();
   const journal: { entry: JournalEntryInput; max: number }[] = [];
   const notes: NotifyEvent[] = [];
   const log = new RecordingLogger();

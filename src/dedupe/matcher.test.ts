@@ -25,7 +25,9 @@ function ctr(name: string, opts: { labels?: Record<string, string>; created?: nu
     Created: opts.created ?? BASE_SEC,
     State: opts.state ?? 'running',
     Status: 'Up',
-    Labels: opts.labels ?? {},
+    // By default the compose labels of a service named like the container without its prefixes: a
+    // duplicate needs them (SPEC 4); tests about labels pass their own.
+    Labels: opts.labels ?? { 'com.docker.compose.project': 'p', 'com.docker.compose.service': splitPrefixes(name).base },
   };
 }
 
@@ -155,7 +157,8 @@ describe('findDuplicates: which names are duplicates', () => {
 describe('findDuplicates: compose labels', () => {
   const table: [string, Record<string, string>, Record<string, string>, boolean][] = [
     ['same project and service', compose('p', 'web'), compose('p', 'web'), false],
-    ['neither carries compose labels', {}, {}, false],
+    ['neither carries compose labels (anyone can choose a hex-prefixed name)', {}, {}, true],
+    ['the same project but no service on either side', { 'com.docker.compose.project': 'p' }, { 'com.docker.compose.project': 'p' }, true],
     ['different project', compose('p', 'web'), compose('q', 'web'), true],
     ['different service', compose('p', 'web'), compose('p', 'api'), true],
     ['only the duplicate carries them', compose('p', 'web'), {}, true],
@@ -250,7 +253,7 @@ describe('findDuplicates: the grace for compose mid-way', () => {
 
   it('releaseAtMs is null when anything but age holds it back', () => {
     const created = BASE_SEC + 1000;
-    const d = findDuplicates([ctr('w', { labels: compose('p', 'w') }), ctr(`${HEX_A}_w`, { created })], { ...on, nowMs: (created + 1) * 1000 })[0];
+    const d = findDuplicates([ctr('w', { labels: compose('p', 'w') }), ctr(`${HEX_A}_w`, { created, labels: {} })], { ...on, nowMs: (created + 1) * 1000 })[0];
     assert.equal(d?.holds.length, 2);
     assert.equal(d?.releaseAtMs, null);
   });
@@ -259,7 +262,7 @@ describe('findDuplicates: the grace for compose mid-way', () => {
 describe('findDuplicates: cleaning enabled per real container', () => {
   it('asks about the REAL container, once per real container, with its labels', () => {
     const asked: [string, Record<string, string>][] = [];
-    const realLabels = { 'org.riotkit.repairman.enable_cleaning_duplicated_services': 'true' };
+    const realLabels = { ...compose('p', 'a'), 'org.riotkit.repairman.enable_cleaning_duplicated_services': 'true' };
     const found = findDuplicates(
       [ctr('a', { labels: realLabels }), ctr(`${HEX_A}_a`), ctr(`${HEX_B}_a`), ctr('b'), ctr(`${HEX_A}_b`)],
       { nowMs: NOW_MS, cleaningEnabled: (name, labels) => (asked.push([name, labels]), name === 'a') },
@@ -279,7 +282,7 @@ describe('findDuplicates: cleaning enabled per real container', () => {
 
   it('joins every hold in heldBack', () => {
     const created = BASE_SEC + 1000;
-    const [d] = findDuplicates([ctr('a', { labels: compose('p', 'a') }), ctr(`${HEX_A}_a`, { created })], {
+    const [d] = findDuplicates([ctr('a', { labels: compose('p', 'a') }), ctr(`${HEX_A}_a`, { created, labels: {} })], {
       nowMs: (created + 1) * 1000,
       cleaningEnabled: () => false,
     });

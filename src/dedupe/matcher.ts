@@ -78,15 +78,20 @@ function composeIdentity(labels: Record<string, string>): { project?: string; se
   return { project: labels[COMPOSE_PROJECT_LABEL], service: labels[COMPOSE_SERVICE_LABEL] };
 }
 
-/** Null when the compose labels agree (or neither carries any); otherwise why not. */
+/**
+ * Null when both carry the same compose project and service; otherwise why not. A container without
+ * compose labels is never a compose duplicate (SPEC 4): a hex-prefixed name alone is something anyone
+ * can choose, and the container may belong to somebody else.
+ */
 export function composeLabelsDiffer(dup: Record<string, string>, real: Record<string, string>): string | null {
   const a = composeIdentity(dup);
   const b = composeIdentity(real);
+  const complete = (x: { project?: string; service?: string }): boolean => x.project !== undefined && x.service !== undefined;
+  if (complete(a) && complete(b) && a.project === b.project && a.service === b.service) return null;
   const carries = (x: { project?: string; service?: string }): boolean => x.project !== undefined || x.service !== undefined;
-  if (!carries(a) && !carries(b)) return null;
-  if (a.project === b.project && a.service === b.service) return null;
   const show = (x: { project?: string; service?: string }): string =>
     carries(x) ? `project ${JSON.stringify(x.project ?? null)}, service ${JSON.stringify(x.service ?? null)}` : 'no compose labels';
+  if (!carries(a) && !carries(b)) return 'neither carries compose labels (project and service): not a compose duplicate';
   return `compose labels differ (duplicate: ${show(a)}; real: ${show(b)})`;
 }
 

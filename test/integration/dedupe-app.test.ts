@@ -8,6 +8,8 @@ import { docker, hasTestEngine, removeNamespace, runContainer, uniqueNamespace, 
 import { QUICK_STOP_CMD, startRepairman } from '../helpers/repairman.js';
 
 const hex12 = (): string => randomBytes(6).toString('hex');
+/** A duplicate and its real container carry the same compose project and service (SPEC 4). */
+const composeOf = (ns: string): Record<string, string> => ({ 'com.docker.compose.project': ns.replace(/-$/, ''), 'com.docker.compose.service': 'web' });
 
 async function names(ns: string): Promise<string[]> {
   const out = await docker(['ps', '-a', '--format', '{{.Names}}', '--filter', `name=${ns}`]);
@@ -26,7 +28,7 @@ describe('duplicate cleaning in the running app', { concurrency: true }, () => {
     const ns = uniqueNamespace('dedupe-app');
     t.after(() => cleanup(ns));
     const real = `${ns}web`;
-    await runContainer(real, { cmd: QUICK_STOP_CMD });
+    await runContainer(real, { cmd: QUICK_STOP_CMD, labels: composeOf(ns) });
     const rm = await startRepairman({
       namespace: ns,
       http: true,
@@ -35,7 +37,7 @@ describe('duplicate cleaning in the running app', { concurrency: true }, () => {
     t.after(() => rm.stop());
     // A leftover as compose leaves it: the old container renamed `<hex>_<name>`, still running.
     const dup = `${hex12()}_${real}`;
-    await runContainer(dup, { cmd: QUICK_STOP_CMD });
+    await runContainer(dup, { cmd: QUICK_STOP_CMD, labels: composeOf(ns) });
     await waitFor('the duplicate to be removed', async () => !(await names(ns)).includes(dup), 20_000, 250);
     assert.deepEqual(await names(ns), [real]);
     assert.equal(await docker(['inspect', '--format', '{{.State.Running}}', real]), 'true');
@@ -53,10 +55,10 @@ describe('duplicate cleaning in the running app', { concurrency: true }, () => {
     const ns = uniqueNamespace('dedupe-off');
     t.after(() => cleanup(ns));
     const real = `${ns}web`;
-    await runContainer(real, { cmd: QUICK_STOP_CMD });
+    await runContainer(real, { cmd: QUICK_STOP_CMD, labels: composeOf(ns) });
     // A crashed leftover (exit 3, restart policy no): a crash by every other rule, but not to heal.
     const dup = `${hex12()}_${real}`;
-    await runContainer(dup, { cmd: 'exit 3' });
+    await runContainer(dup, { cmd: 'exit 3', labels: composeOf(ns) });
     await waitFor('the leftover to exit', async () => (await docker(['inspect', '--format', '{{.State.Status}}', dup])) === 'exited');
     // A control container that does crash, so this test fails if the app is not healing at all.
     const control = `${ns}control`;

@@ -138,9 +138,10 @@ describe('dedupe on the private engine', { concurrency: true }, () => {
     t.after(() => cleanup(ns));
     const real = `${ns}s_web_1`;
     const [h1, h2] = [hex12(), hex12()];
-    await runContainer(real, { cmd: QUICK });
-    await runContainer(`${h2}_${real}`, { cmd: 'exit 3' });
-    await runContainer(`${h1}_${h2}_${real}`, { cmd: QUICK });
+    const labels = compose(ns, 'web');
+    await runContainer(real, { cmd: QUICK, labels });
+    await runContainer(`${h2}_${real}`, { cmd: 'exit 3', labels });
+    await runContainer(`${h1}_${h2}_${real}`, { cmd: QUICK, labels });
     // Near misses that must stay.
     await runContainer(`abcdefghijkl_${real}`, { cmd: QUICK });
     await runContainer(`${h1}0_${real}`, { cmd: QUICK });
@@ -182,11 +183,11 @@ describe('dedupe on the private engine', { concurrency: true }, () => {
     const ns = uniqueNamespace('dedupe-young');
     t.after(() => cleanup(ns));
     const real = `${ns}w`;
-    await runContainer(real, { cmd: QUICK });
+    await runContainer(real, { cmd: QUICK, labels: compose(ns, 'w') });
     // The real container must itself be older than the grace (compose v1 safety), the duplicate not.
     await new Promise((r) => setTimeout(r, 3200));
     const dup = `${hex12()}_${real}`;
-    await runContainer(dup, { cmd: QUICK });
+    await runContainer(dup, { cmd: QUICK, labels: compose(ns, 'w') });
 
     // The cleaner's clock is the real one held back so that the duplicate looks 0.5 s old at the
     // first check, however long `docker run` took on a busy machine; it advances in real time.
@@ -217,8 +218,8 @@ describe('dedupe on the private engine', { concurrency: true }, () => {
     t.after(() => cleanup(ns));
     const real = `${ns}w`;
     const dup = `${hex12()}_${real}`;
-    await runContainer(real, { cmd: QUICK });
-    await runContainer(dup, { cmd: QUICK });
+    await runContainer(real, { cmd: QUICK, labels: compose(ns, 'w') });
+    await runContainer(dup, { cmd: QUICK, labels: compose(ns, 'w') });
     const r = rig(ns, { globalCleaning: true, dryRun: true });
     await r.check();
     await r.check();
@@ -236,9 +237,9 @@ describe('dedupe on the private engine', { concurrency: true }, () => {
     t.after(() => cleanup(ns));
     const real = `${ns}w`;
     const dup = `${hex12()}_${real}`;
-    await runContainer(real, { cmd: QUICK });
+    await runContainer(real, { cmd: QUICK, labels: compose(ns, 'w') });
     // `sleep` as PID 1 ignores SIGTERM: the stop lasts the whole stop timeout (10 s by default).
-    await runContainer(dup, { cmd: 'exec sleep 100000', labels: { 'org.riotkit.repairman.stop_timeout': '1' } });
+    await runContainer(dup, { cmd: 'exec sleep 100000', labels: compose(ns, 'w', { 'org.riotkit.repairman.stop_timeout': '1' }) });
     const r = rig(ns, { globalCleaning: true });
     const started = Date.now();
     await r.check();
