@@ -87,3 +87,12 @@ test('logging never throws: circular objects, BigInt, throwing getters, closed s
   const closed = new Writable({ write: () => { throw new Error('EPIPE'); } });
   assert.doesNotThrow(() => createLogger({ out: closed }).info('x'));
 });
+
+test('text format (a terminal): control characters from containers are shown, never sent raw', () => {
+  let out = '';
+  const log = createLogger({ out: { write: (s: string) => ((out += s), true) } as never, format: 'text' });
+  log.warn('label problem \u001b]0;title\u0007', { label: 'org.riotkit.repairman.\u001b[2Jx', value: '\u009b31m' });
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  assert.match(out, /\\u001b\[2Jx/);
+});

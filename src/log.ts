@@ -3,6 +3,7 @@
 // they hold a secret (token, password, notify_url...) are masked whole. Logging never throws.
 import type { Writable } from 'node:stream';
 import { maskUrl, maskUrlsInText } from './util/mask.js';
+import { printable } from './util/printable.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -74,9 +75,10 @@ function localTime(d: Date): string {
 const NEEDS_QUOTES = /[\s"=]/;
 const LINE_BREAKS = /[\r\n]+/g;
 
+/** On a terminal, text from containers (label keys with ESC sequences) must not act: made visible. */
 function textValue(v: unknown): string {
-  if (typeof v === 'string') return v !== '' && !NEEDS_QUOTES.test(v) ? v : JSON.stringify(v);
-  return JSON.stringify(v) ?? String(v);
+  if (typeof v === 'string') return v !== '' && !NEEDS_QUOTES.test(v) ? printable(v) : printable(JSON.stringify(v));
+  return printable(JSON.stringify(v) ?? String(v));
 }
 
 export function createLogger(opts: LoggerOptions, bound: LogFields = {}): Logger {
@@ -96,7 +98,7 @@ export function createLogger(opts: LoggerOptions, bound: LogFields = {}): Logger
         const extra = Object.entries(all)
           .map(([k, v]) => `${k}=${textValue(v)}`)
           .join(' ');
-        line = `${localTime(time)} ${level.toUpperCase().padEnd(5)} ${text.replace(LINE_BREAKS, ' ⏎ ')}${extra ? ' ' + extra : ''}`;
+        line = `${localTime(time)} ${level.toUpperCase().padEnd(5)} ${printable(text.replace(LINE_BREAKS, ' ⏎ '))}${extra ? ' ' + extra : ''}`;
       }
     } catch (err) {
       // A field that cannot be serialised must not take the program down, nor lose the event.

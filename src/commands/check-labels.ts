@@ -8,6 +8,7 @@ import { createDockerClient } from '../docker/client.js';
 import type { ContainerSummary, EngineApi } from '../docker/types.js';
 import { errorMessage } from '../errors.js';
 import { maskUrl, maskUrlsInText } from '../util/mask.js';
+import { printable } from '../util/printable.js';
 import type { CommandRun } from './types.js';
 import { openSettings } from './open-settings.js';
 
@@ -81,7 +82,8 @@ export function formatReport(report: LabelReport): string {
     `${count} container${count === 1 ? '' : 's'} checked, ${report.problemCount} problem${report.problemCount === 1 ? '' : 's'}` +
       (report.missing.length ? `, ${report.missing.length} not found` : ''),
   );
-  return lines.join('\n') + '\n';
+  // Names, keys and values come from containers: nothing in them may act on the terminal.
+  return lines.map(printable).join('\n') + '\n';
 }
 
 export function reportJson(report: LabelReport): string {

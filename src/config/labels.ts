@@ -3,7 +3,8 @@
 // container keeps the global value (a bad enable_autoheal or heal_exited means false: a typo must never
 // switch healing on). Runs for every container on every re-check: no per-call regex compilation, and
 // containers without our labels cost one prefix test per label.
-import { maskUrlList, maskUrlsInText } from '../util/mask.js';
+import { maskLabelValue, maskSecretsInText, maskUrlList } from '../util/mask.js';
+import { printable } from '../util/printable.js';
 import { CROSS_CHECKS } from './cross-checks.js';
 import { closest } from '../util/suggest.js';
 import {
@@ -33,10 +34,20 @@ const GLOBAL_ONLY_HINT: ReadonlyMap<string, string> = new Map(
   ]),
 );
 
-function shown(row: PolicyRow | undefined, raw: string): string {
-  // An unknown key is often a typo of notify_url (`notify_urll`): its value may be a secret too, so
-  // any URL in it is shown as scheme and host only.
-  const text = row?.secret ? maskUrlList(raw) : row ? raw : maskUrlsInText(raw);
+/**
+ * A label's value as every output shows it (log, journal, HTTP, page, CLI): the ONE masking rule for
+ * labels (src/util/mask.ts maskLabelValue; notify_url's URLs as scheme and host), control characters
+ * made visible, cut to a readable length. An unknown key is often a typo of notify_url (`notify_urll`)
+ * or a secret parked on a container: it gets the same rule.
+ */
+function shown(row: PolicyRow | undefined, suffix: string, raw: string): string {
+  const text = printable(row?.secret ? maskUrlList(raw) : maskLabelValue(suffix, raw));
+  return text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text;
+}
+
+/** A label key as shown: token-like parts masked, control characters made visible, cut short. */
+function shownKey(key: string): string {
+  const text = printable(LABEL_PREFIX + maskSecretsInText(key.slice(LABEL_PREFIX.length)));
   return text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text;
 }
 
@@ -72,8 +83,8 @@ export function decodeLabels(
       const guess = hint ? undefined : closest(suffix, KNOWN_SUFFIXES);
       problems.push({
         container,
-        label: key.length > MAX_SHOWN_CHARS ? `${key.slice(0, MAX_SHOWN_CHARS)}…` : key,
-        value: shown(undefined, raw),
+        label: shownKey(key),
+        value: shown(undefined, suffix, raw),
         expected: hint ?? `a known key${guess ? ` (did you mean ${LABEL_PREFIX}${guess}?)` : ''}`,
         fallback: 'ignored',
         ...(guess ? { suggestion: LABEL_PREFIX + guess } : {}),
@@ -94,7 +105,7 @@ export function decodeLabels(
     problems.push({
       container,
       label: key,
-      value: shown(row, raw),
+      value: shown(row, row.key, raw),
       expected: row.expected + (parsed.reason ? ` (${parsed.reason})` : ''),
       fallback: falseOnError ? 'false' : `${row.show(fallbackValue)} (global)`,
       code: 'RM_LABEL_INVALID',
@@ -137,7 +148,7 @@ function crossCheck(
         problems.push({
           container,
           label: row.label,
-          value: shown(row, raw),
+          value: shown(row, row.key, raw),
           expected: `${check.rule}; here ${explanation}`,
           fallback: `${row.show(defaults[field])} (global)`,
           code: 'RM_LABEL_INVALID',

@@ -25,3 +25,19 @@ test('maskUrlsInText masks URLs inside free text', () => {
   assert.equal(maskUrlsInText('POST https://a.example/secret failed: "http://b.example/x"'), 'POST https://a.example/*** failed: "http://b.example/***"');
   assert.equal(maskUrlsInText('no urls here'), 'no urls here');
 });
+
+test('maskLabelValue: one rule for label values (secret names masked whole, URLs cut to the host, tokens masked)', async () => {
+  const { maskLabelValue, maskSecretsInText } = await import('./mask.js');
+  assert.equal(maskLabelValue('webhook', 'tok_live_4eC39HqLyjWDarjtT1zdp7dc'), '***');
+  assert.equal(maskLabelValue('notify_urll', 'hooks.slack.com/services/T0/B0/xyz'), 'hooks.slack.com/***');
+  assert.equal(maskLabelValue('slack', 'hooks.slack.com/services/T0/B0/xyz'), 'hooks.slack.com/***');
+  assert.equal(maskLabelValue('slack', 'see https://hooks.slack.com/services/T0/B0/xyz now'), 'see https://hooks.slack.com/*** now');
+  assert.equal(maskLabelValue('payment', 'tok_live_abc'), '***');
+  assert.equal(maskLabelValue('other', 'key ghp_16C7e42F292c6912E7710c838347Ae178B4a and more'), 'key *** and more');
+  assert.equal(maskLabelValue('other', 'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5'), '***');
+  for (const harmless of ['3', '5m', '1h30m', 'true', 'DEBUG', 'maybe', 'lots', '', 'a long sentence without secrets']) {
+    assert.equal(maskLabelValue('max_restart', harmless), harmless);
+  }
+  // Container and image ids (hex) are not secrets.
+  assert.equal(maskSecretsInText('id 0123456789abcdef0123456789abcdef'), 'id 0123456789abcdef0123456789abcdef');
+});

@@ -37,3 +37,42 @@ export function maskUrlList(raw: string): string {
     .map(maskUrl)
     .join(', ');
 }
+
+// ---- label text: ONE rule for every place a label key or value is shown (SPEC 1, issue 17) -----
+
+/** Label key suffixes whose value is a secret whatever it looks like. */
+const SECRET_LABEL_NAME = /url|token|secret|passw|auth|credential|hook|api_?key|private|cookie|session/i;
+
+/** A host and a path without a scheme, inside text: "hooks.slack.com/services/T0/B0/xyz". */
+const BARE_URL_IN_TEXT = /\b([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?)\/[^\s"'<>]*/gi;
+
+/**
+ * Tokens: well-known secret prefixes (Stripe tok_/sk_live_, Slack xox?-, GitHub ghp_, GitLab glpat-,
+ * AWS AKIA), or a run of 20+ letters, digits, _ and - mixing letters and digits (random keys look like
+ * that). Hex-only runs are container and image ids, not secrets.
+ */
+const TOKEN_IN_TEXT = /\b(?:(?:sk|pk|rk|tok|whsec|acct)_(?:live|test)_|xox[abeoprs]-|gh[opsur]_|glpat-|AKIA)[A-Za-z0-9_-]*|\b[A-Za-z0-9_-]{20,}/g;
+
+function maskTokens(text: string): string {
+  return text.replace(TOKEN_IN_TEXT, (m) => {
+    if (/^[0-9a-f]+$/i.test(m)) return m;
+    const known = /^(?:(?:sk|pk|rk|tok|whsec|acct)_(?:live|test)_|xox[abeoprs]-|gh[opsur]_|glpat-|AKIA)/.test(m);
+    return known || (/[0-9]/.test(m) && /[A-Za-z]/.test(m)) ? '***' : m;
+  });
+}
+
+/** Free text with every URL (with or without a scheme) cut to its host and every token masked. */
+export function maskSecretsInText(text: string): string {
+  return maskTokens(maskUrlsInText(text).replace(BARE_URL_IN_TEXT, (_m, host: string) => `${host}/***`));
+}
+
+/**
+ * A label's value as it may be shown anywhere (log, journal, HTTP, page, CLI): under a name that says
+ * secret (…url, …token, webhook…) only the hosts of URLs survive, anything else is masked whole;
+ * under any other name, URLs are cut to their host and token-like words masked. `3`, `5m`, `true`,
+ * `DEBUG` stay as they are.
+ */
+export function maskLabelValue(suffix: string, raw: string): string {
+  if (SECRET_LABEL_NAME.test(suffix)) return raw.trim() === '' ? raw : maskUrlList(raw);
+  return maskSecretsInText(raw);
+}
