@@ -60,7 +60,10 @@ FROM ${RUNTIME_IMAGE}
 ARG VERSION=""
 ARG REVISION=""
 
-ENV NODE_ENV=production
+# Outside the image Repairman listens on 127.0.0.1; in it, on every address of the container, because
+# its port is only reachable when published (`-p`), a choice the admin makes (SPEC 1).
+ENV NODE_ENV=production \
+    HTTP_ADDRESS=0.0.0.0
 WORKDIR /app
 
 # No RUN step in this stage: it works on a base image without a shell, and every layer is a copy.

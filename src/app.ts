@@ -2,7 +2,7 @@
 // notifier, the HTTP server and the metrics together, and takes them apart again on stop (docs/behaviour.md §7: a
 // SIGTERM ends everything within a second; in-flight work is finished or abandoned cleanly).
 import { readFileSync } from 'node:fs';
-import { decodeLabels } from './config/labels.js';
+import { decodeLabels, engineHostOf, type LabelContext } from './config/labels.js';
 import type { GlobalSettings } from './config/types.js';
 import { DuplicateCleaner } from './dedupe/cleaner.js';
 import { inNamespace, namespaceNameFilter } from './dedupe/matcher.js';
@@ -135,7 +135,12 @@ export async function startApp(opts: AppOptions): Promise<App> {
     }
     heartbeat();
   }
-  const notifier = opts.notifier ?? createNotifier({ log, metrics, signal: stopCtl.signal, closeGraceMs: NOTIFIER_GRACE_MS - 50, timeZone: opts.env.TZ });
+  const notifier = opts.notifier ?? createNotifier({
+    log, metrics, signal: stopCtl.signal, closeGraceMs: NOTIFIER_GRACE_MS - 50, timeZone: opts.env.TZ, globalUrls: settings.defaults.notifyUrls,
+  });
+  // Labels may not send notifications anywhere they like (SPEC 5): the admin's origins only.
+  const labelContext: LabelContext = { notifyOrigins: settings.labelNotifyOrigins, engineHost: engineHostOf(opts.env.DOCKER_HOST) };
+  const decodeWithContext: typeof decodeLabels = (name, labels, defaults) => decodeLabels(name, labels, defaults, labelContext);
   const serializer = new KeyedSerializer();
   const limiter = new Limiter(Math.max(1, settings.parallelism || 8));
   const self = detectSelfIdentity(opts.env);
@@ -155,7 +160,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     metrics: healMetrics,
     serializer,
     limiter,
-    decodeLabels,
+    decodeLabels: decodeWithContext,
     self,
     budgets,
     timeZone: opts.env.TZ,
@@ -247,7 +252,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const cleaner = new DuplicateCleaner({
     engine,
     serializer,
-    policyFor: (name, labels) => decodeLabels(name, labels, settings.defaults).policy,
+    policyFor: (name, labels) => decodeWithContext(name, labels, settings.defaults).policy,
     journal: (e, max) => {
       journal.append(e, max);
     },

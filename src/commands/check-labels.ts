@@ -1,7 +1,7 @@
 // `repairman check-labels [NAME...] [--json]`: decode the org.riotkit.repairman.* labels of the engine's
 // containers (all states; under --namespace; or only the NAMEs) and print each one's settings and
 // problems. Exit 1 when there is any problem (or a NAME matches no container), 0 otherwise.
-import { decodeLabels } from '../config/labels.js';
+import { decodeLabels, engineHostOf, type LabelContext } from '../config/labels.js';
 import { POLICY_ROWS } from '../config/settings-table.js';
 import type { ContainerPolicy, LabelProblem } from '../config/types.js';
 import { createDockerClient } from '../docker/client.js';
@@ -37,7 +37,7 @@ export function containerName(c: ContainerSummary): string {
 
 export async function checkLabels(
   engine: Pick<EngineApi, 'listContainers'>,
-  opts: { defaults: ContainerPolicy; namespace: string; names: string[]; signal?: AbortSignal },
+  opts: { defaults: ContainerPolicy; namespace: string; names: string[]; signal?: AbortSignal; context?: LabelContext },
 ): Promise<LabelReport> {
   const list = await engine.listContainers({ all: true, signal: opts.signal });
   // A NAME is a container name, or an id prefix of at least 12 hex digits (as `docker ps` shows them).
@@ -52,7 +52,7 @@ export async function checkLabels(
       if (!hits.length) continue;
       for (const n of hits) found.add(n);
     }
-    const decoded = decodeLabels(name, c.Labels, opts.defaults);
+    const decoded = decodeLabels(name, c.Labels, opts.defaults, opts.context);
     containers.push({ name, id: c.Id, state: c.State, policy: decoded.policy, fromLabels: decoded.fromLabels ?? [], problems: decoded.problems });
   }
   containers.sort((a, b) => a.name.localeCompare(b.name));
@@ -110,6 +110,7 @@ export const run: CommandRun = async (ctx) => {
       namespace: loaded.settings.namespace,
       names: loaded.positionals,
       signal: ctx.signal,
+      context: { notifyOrigins: loaded.settings.labelNotifyOrigins, engineHost: engineHostOf(ctx.env.DOCKER_HOST) },
     });
     ctx.stdout.write(loaded.options.json === true ? reportJson(report) : formatReport(report));
     return report.problemCount > 0 || report.missing.length > 0 ? 1 : 0;

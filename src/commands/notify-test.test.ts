@@ -19,20 +19,21 @@ function container(name: string, labels: Record<string, string>): ContainerSumma
 const URL_LABEL = 'org.riotkit.repairman.notify_url';
 
 test('destinations: global first, then labels by container name, each URL once, namespace respected', () => {
-  const s = settings(['--notify-url', 'http://g.example.org/hooks/g', '--namespace', 'shop-']);
+  const s = settings(['--notify-url', 'http://g.example.org/hooks/g', '--namespace', 'shop-', '--label-notify-origins', 'http://t.example.org']);
   const { destinations, problems } = collectDestinations(s, '--notify-url', [
     container('shop-web', { [URL_LABEL]: 'http://t.example.org/hooks/t' }),
     container('shop-api', { [URL_LABEL]: 'http://t.example.org/hooks/t, http://g.example.org/hooks/g' }),
     container('shop-db', {}),
     container('other-web', { [URL_LABEL]: 'http://x.example.org/hooks/x' }),
     container('shop-bad', { [URL_LABEL]: 'gopher://y.example.org/SECRET' }),
-  ]);
+    // An origin the admin did not allow: a label problem, never a destination.
+    container('shop-evil', { [URL_LABEL]: 'http://169.254.169.254/latest/SECRET' }),
+  ], { notifyOrigins: s.labelNotifyOrigins });
   assert.deepEqual(destinations, [
-    { url: 'http://g.example.org/hooks/g', from: ['--notify-url', 'label on shop-api'] },
+    { url: 'http://g.example.org/hooks/g', from: ['--notify-url', 'label on shop-api'], global: true },
     { url: 'http://t.example.org/hooks/t', from: ['label on shop-api', 'label on shop-web'] },
   ]);
-  assert.equal(problems.length, 1);
-  assert.equal(problems[0]?.container, 'shop-bad');
+  assert.deepEqual(problems.map((p) => p.container), ['shop-bad', 'shop-evil']);
   assert.ok(!JSON.stringify(problems).includes('SECRET'));
 });
 
@@ -56,7 +57,7 @@ test('results read well and never show the URL', async () => {
   };
   const s = settings([]);
   const results = await sendTests(s, [
-    { url: 'https://a.example.org/hooks/SECRET1', from: ['--notify-url'] },
+    { url: 'https://a.example.org/hooks/SECRET1', from: ['--notify-url'], global: true },
     { url: 'json+https://b.example.org/SECRET2', from: ['label on web'] },
     { url: 'https://c.example.org/SECRET3', from: ['label on db'] },
     { url: 'teams+https://d.example.org/SECRET4', from: ['label on x'] },
@@ -64,9 +65,20 @@ test('results read well and never show the URL', async () => {
   const lines = results.map(formatResult);
   assert.deepEqual(lines.map((l) => l.replace(/in \d+ ms/, 'in N ms')), [
     'ok    https://a.example.org/*** (mattermost, from --notify-url): HTTP 200 in N ms',
-    'FAIL  json+https://b.example.org/*** (json, from label on web): HTTP 403 Forbidden: nope',
+    // A label's URL: what it answered is not shown (it may be an internal service's reply).
+    'FAIL  json+https://b.example.org/*** (json, from label on web): HTTP 403 Forbidden',
     'FAIL  https://c.example.org/*** (slack, from label on db): no HTTP answer: connect ECONNREFUSED 10.0.0.1:443',
     'FAIL  teams+https://d.example.org/*** (unusable, from label on x): unknown notification format "teams" in teams+https://d.example.org/*** (known: slack, mattermost, discord, json, apprise)',
   ]);
   assert.ok(!lines.join('\n').includes('SECRET'));
+});
+
+test('a global URL\'s error answer is shown (the admin\'s own server); a label URL\'s never is', async () => {
+  const transport: NotifyTransport = async () => answer({ status: 403, statusText: 'Forbidden', body: 'token revoked' });
+  const [global, label] = await sendTests(settings([]), [
+    { url: 'https://a.example.org/hooks/x', from: ['--notify-url'], global: true },
+    { url: 'https://a.example.org/hooks/y', from: ['label on web'] },
+  ], { transport, host: 'h', now: () => 0 });
+  assert.match(formatResult(global!), /HTTP 403 Forbidden: token revoked$/);
+  assert.match(formatResult(label!), /HTTP 403 Forbidden$/);
 });

@@ -8,7 +8,7 @@
 // or when no URL is configured at all; 2 on a configuration error. An unreachable engine is reported
 // on stderr and the global URLs are still tested (the exit code then reflects those alone).
 import { hostname } from 'node:os';
-import { decodeLabels } from '../config/labels.js';
+import { decodeLabels, engineHostOf, type LabelContext } from '../config/labels.js';
 import { LABEL_PREFIX } from '../config/settings-table.js';
 import type { GlobalSettings, LabelProblem } from '../config/types.js';
 import { createDockerClient } from '../docker/client.js';
@@ -29,6 +29,8 @@ const ENGINE_TIMEOUT_MS = 5000;
 
 export interface Destination {
   url: string;
+  /** Configured globally (the admin's): its reply is shown; a label-only URL's reply never is. */
+  global?: boolean;
   /** Where it is configured, for people: "--notify-url", "label on web, db". */
   from: string[];
 }
@@ -57,6 +59,7 @@ export function collectDestinations(
   settings: GlobalSettings,
   globalFrom: string,
   containers: ContainerSummary[],
+  context: LabelContext = {},
 ): { destinations: Destination[]; problems: LabelProblem[] } {
   const byUrl = new Map<string, Destination>();
   const add = (url: string, from: string): void => {
@@ -65,11 +68,12 @@ export function collectDestinations(
     byUrl.set(url, d);
   };
   for (const url of settings.defaults.notifyUrls) add(url, globalFrom);
+  for (const d of byUrl.values()) d.global = true;
   const problems: LabelProblem[] = [];
   const named = containers.map((c) => ({ c, name: containerName(c) })).filter(({ name }) => name.startsWith(settings.namespace));
   named.sort((a, b) => a.name.localeCompare(b.name));
   for (const { c, name } of named) {
-    const decoded = decodeLabels(name, c.Labels, settings.defaults);
+    const decoded = decodeLabels(name, c.Labels, settings.defaults, context);
     problems.push(...decoded.problems.filter((p) => p.label === NOTIFY_URL_LABEL));
     if (!decoded.fromLabels?.includes('notifyUrls')) continue;
     for (const url of decoded.policy.notifyUrls) add(url, `label on ${name}`);
@@ -109,6 +113,8 @@ export async function sendTests(
       timeoutMs: opts.timeoutMs ?? NOTIFIER_DEFAULTS.timeoutMs,
       signal: opts.signal,
       transport: opts.transport,
+      // What a label's URL answers is not ours to print (it may be an internal service's reply).
+      readBody: d.global === true,
     });
     return {
       masked: t.masked,
@@ -169,7 +175,10 @@ export const run: CommandRun = async (ctx) => {
     engine?.close();
   }
 
-  const { destinations, problems } = collectDestinations(settings, globalFrom, containers);
+  const { destinations, problems } = collectDestinations(settings, globalFrom, containers, {
+    notifyOrigins: settings.labelNotifyOrigins,
+    engineHost: engineHostOf(ctx.env.DOCKER_HOST),
+  });
   for (const p of problems) {
     ctx.stdout.write(`FAIL  ${p.label} on ${p.container}: "${p.value}" is not usable (expected ${p.expected}); it uses ${p.fallback}\n`);
   }

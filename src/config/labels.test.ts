@@ -19,7 +19,8 @@ const SAMPLES: Record<string, { valid: [string, unknown]; invalid: string }> = {
   enable_autoheal: { valid: ['FALSE', false], invalid: 'tru' },
   heal_exited: { valid: ['off', false], invalid: 'yes please' },
   stop_timeout: { valid: ['2m', 120], invalid: '-10' },
-  notify_url: { valid: ['https://c.example/x, https://d.example/y', ['https://c.example/x', 'https://d.example/y']], invalid: 'ftp://c.example/SECRET' },
+  // On the global URL's origin: a label may pick another channel on a server the admin trusts (SPEC 5).
+  notify_url: { valid: ['https://global.example/x, https://global.example/y', ['https://global.example/x', 'https://global.example/y']], invalid: 'ftp://c.example/SECRET' },
   notify_level: { valid: ['warning', 'WARNING'], invalid: 'all' },
 };
 
@@ -199,4 +200,46 @@ test('fast enough to run for every container on every re-check', () => {
   const perCallUs = Number(process.hrtime.bigint() - start) / 1000 / n;
   // Generous bound (a loaded CI machine): well under the cost of one Engine API call.
   assert.ok(perCallUs < 50, `${perCallUs.toFixed(2)} µs per decode`);
+});
+
+test('notify_url labels: only origins the admin trusts, never the engine\'s host, at most 5 URLs (SPEC 5)', () => {
+  const g = globals(); // global URL on https://global.example
+  const urlLabel = (v: string, ctx = {}) => decodeLabels('web', { [L('notify_url')]: v }, g, ctx);
+  // Refused: anywhere Repairman can reach that the admin did not name.
+  for (const bad of [
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[::1]:2375/v1.41/containers/victim/kill',
+    'http://0x7f000001:2375/v1.41/containers/victim/kill',
+    'http://socket-proxy:2375/v1.41/containers/victim/kill',
+    'https://global.example:8443/x', // another port is another origin
+    'http://global.example/x', // another scheme too
+    'json+https://evil.example/x',
+  ]) {
+    const d = urlLabel(bad);
+    assert.deepEqual(d.policy.notifyUrls, g.notifyUrls, bad);
+    assert.equal(d.problems.length, 1, bad);
+    assert.match(d.problems[0]!.expected, /origin/, bad);
+    assert.deepEqual(d.fromLabels, []);
+  }
+  // Allowed: the global URLs' origin (any path, a format prefix), or one in --label-notify-origins.
+  assert.deepEqual(urlLabel('json+https://global.example/other/channel').policy.notifyUrls, ['json+https://global.example/other/channel']);
+  assert.deepEqual(urlLabel('http://apprise:8000/notify/team', { notifyOrigins: ['http://apprise:8000'] }).problems, []);
+  // Never the Docker endpoint's host, even when allowed otherwise.
+  const onEngine = urlLabel('http://docker-proxy:8000/notify/x', { notifyOrigins: ['http://docker-proxy:8000'], engineHost: 'docker-proxy' });
+  assert.match(onEngine.problems[0]?.expected ?? '', /Docker endpoint/);
+  // At most 5 URLs in one label.
+  const six = Array.from({ length: 6 }, (_, i) => `https://global.example/h${i}`).join(',');
+  assert.match(urlLabel(six).problems[0]?.expected ?? '', /at most 5 URLs/);
+  assert.equal(urlLabel(six.split(',').slice(0, 5).join(',')).policy.notifyUrls.length, 5);
+  // A bad label never receives the configuration-error notification: the container keeps the global URLs.
+  assert.deepEqual(urlLabel('http://169.254.169.254/x').policy.notifyUrls, ['https://global.example/hook/SECRET']);
+});
+
+test('engineHostOf: the host of a tcp:// or ssh:// DOCKER_HOST, null for a socket', async () => {
+  const { engineHostOf } = await import('./labels.js');
+  assert.equal(engineHostOf('tcp://socket-proxy:2375'), 'socket-proxy');
+  assert.equal(engineHostOf('ssh://deploy@builder.example:22'), 'builder.example');
+  assert.equal(engineHostOf('tcp://[::1]:2375'), '::1');
+  assert.equal(engineHostOf('unix:///var/run/docker.sock'), null);
+  assert.equal(engineHostOf(undefined), null);
 });

@@ -5,6 +5,7 @@
 // containers without our labels cost one prefix test per label.
 import { maskLabelValue, maskSecretsInText, maskUrlList } from '../util/mask.js';
 import { printable } from '../util/printable.js';
+import { hostOf, notifyUrlOrigin } from '../notify/targets.js';
 import { CROSS_CHECKS } from './cross-checks.js';
 import { closest } from '../util/suggest.js';
 import {
@@ -51,6 +52,51 @@ function shownKey(key: string): string {
   return text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text;
 }
 
+/** At most this many URLs in one notify_url label (SPEC 5): a label is not a mailing list. */
+export const MAX_LABEL_NOTIFY_URLS = 5;
+
+/** What a label may not decide on its own: where notifications go (SPEC 5). */
+export interface LabelContext {
+  /** --label-notify-origins: origins a notify_url label may use besides the global URLs' origins. */
+  notifyOrigins?: readonly string[];
+  /** The Docker endpoint's host (tcp:// or ssh:// DOCKER_HOST): never a label's notification target. */
+  engineHost?: string | null;
+}
+
+/** The Docker endpoint's host for a LabelContext: null for a unix socket or an unreadable value. */
+export function engineHostOf(dockerHost: string | undefined): string | null {
+  const raw = (dockerHost ?? '').trim();
+  if (!/^(tcp|ssh|http|https):\/\//i.test(raw)) return null;
+  const host = hostOf(raw.replace(/^[a-z]+:/i, 'http:'));
+  return host === '' ? null : host;
+}
+
+/**
+ * Why a notify_url label's URLs may not be used, or null when they may. A label is written by whoever
+ * can start a container: left free it makes Repairman POST anywhere it can reach (a socket proxy's
+ * /containers/x/kill, a cloud metadata address). So each URL's origin must be one the admin already
+ * trusts: a global notify URL's, or one in --label-notify-origins; never the engine's host.
+ */
+export function labelNotifyUrlsRefused(urls: readonly string[], globalUrls: readonly string[], ctx: LabelContext): string | null {
+  if (urls.length > MAX_LABEL_NOTIFY_URLS) return `at most ${MAX_LABEL_NOTIFY_URLS} URLs in one label (got ${urls.length})`;
+  const allowed = new Set<string>(ctx.notifyOrigins ?? []);
+  for (const g of globalUrls) {
+    const o = notifyUrlOrigin(g);
+    if (o) allowed.add(o);
+  }
+  const engine = ctx.engineHost ? ctx.engineHost.replace(/^\[|\]$/g, '').toLowerCase() : null;
+  for (const url of urls) {
+    const origin = notifyUrlOrigin(url);
+    if (!origin) return 'an http(s) URL';
+    if (engine !== null && hostOf(origin) === engine) return `a URL not on the Docker endpoint's host (${origin} is the engine's host)`;
+    if (!allowed.has(origin)) {
+      const known = [...allowed];
+      return `URLs on an origin the admin allows (${origin} is not one of ${known.length ? known.join(', ') : 'none: no global notify URL and no --label-notify-origins'}; add it to --label-notify-origins / LABEL_NOTIFY_ORIGINS to allow it)`;
+    }
+  }
+  return null;
+}
+
 function asText(value: unknown): string {
   if (typeof value === 'string') return value;
   try {
@@ -64,6 +110,7 @@ export function decodeLabels(
   container: string,
   labels: Record<string, string> | null | undefined,
   defaults: ContainerPolicy,
+  context: LabelContext = {},
 ): DecodedLabels {
   const policy: ContainerPolicy = { ...defaults };
   const problems: LabelProblem[] = [];
@@ -92,7 +139,11 @@ export function decodeLabels(
       });
       continue;
     }
-    const parsed = row.parse(raw);
+    let parsed = row.parse(raw);
+    if (parsed.ok && row.field === 'notifyUrls') {
+      const refused = labelNotifyUrlsRefused(parsed.value as string[], defaults.notifyUrls, context);
+      if (refused !== null) parsed = { ok: false, reason: refused };
+    }
     if (parsed.ok) {
       target[row.field] = parsed.value;
       if (!fromLabels.includes(row.field)) fromLabels.push(row.field);

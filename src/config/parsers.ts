@@ -136,3 +136,37 @@ export const parseAnyText: Parser<string> = (raw) => ({ ok: true, value: raw });
 
 /** Any text that is not empty after trimming (kept untrimmed: file names may end with a space). */
 export const parseNonEmpty: Parser<string> = (raw) => (raw.trim() === '' ? { ok: false, reason: 'empty' } : { ok: true, value: raw });
+
+/** Origins (scheme://host[:port]) separated by commas or spaces, each normalised (`LABEL_NOTIFY_ORIGINS`). */
+export const parseOrigins: Parser<string[]> = (raw) => {
+  const out: string[] = [];
+  const bad: string[] = [];
+  for (const part of raw.split(/[\s,]+/).filter((p) => p !== '')) {
+    let url: URL | undefined;
+    try {
+      url = new URL(part);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '' || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
+      bad.push(JSON.stringify(part));
+      continue;
+    }
+    if (!out.includes(url.origin)) out.push(url.origin);
+  }
+  if (bad.length) return { ok: false, reason: `not an origin: ${bad.join(', ')}` };
+  return { ok: true, value: out };
+};
+
+/** Host names separated by commas or spaces, lower case (`HTTP_HOSTS`). */
+export const parseHostNames: Parser<string[]> = (raw) => {
+  const out: string[] = [];
+  const bad: string[] = [];
+  for (const part of raw.split(/[\s,]+/).filter((p) => p !== '')) {
+    const host = part.toLowerCase().replace(/^\[|\]$/g, '');
+    if (isIP(host) === 0 && !HOSTNAME.test(host)) bad.push(JSON.stringify(part));
+    else if (!out.includes(host)) out.push(host);
+  }
+  if (bad.length) return { ok: false, reason: `not a host name: ${bad.join(', ')}` };
+  return { ok: true, value: out };
+};

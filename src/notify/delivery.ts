@@ -27,6 +27,9 @@ export interface AttemptOptions {
   /** Aborts the attempt (shutdown). */
   signal?: AbortSignal;
   now?: () => number;
+  /** Read the start of an error answer's body into the error (default true). False for URLs from
+   * labels: their answers are not logged nor shown (a label may point at an internal service). */
+  readBody?: boolean;
 }
 
 /** An answer whose status line and headers are in; its body is read on demand. */
@@ -176,7 +179,7 @@ export async function attemptDelivery(target: NotifyTarget, request: PreparedReq
     sending = transport(target.postUrl, request, controller.signal);
     const res = await Promise.race([sending, cut]);
     // The status is what counts: a body cut by the timeout or a broken connection is just not shown.
-    const said = (await Promise.race([res.readSome(ERROR_BODY_CHARS), cut]).catch(() => '')).replace(/\s+/g, ' ').trim();
+    const said = opts.readBody === false ? '' : (await Promise.race([res.readSome(ERROR_BODY_CHARS), cut]).catch(() => '')).replace(/\s+/g, ' ').trim();
     const durationMs = now() - started;
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, retryable: false, aborted: false, durationMs };
     const retryAfterMs = res.status === 429 || res.status === 503 ? parseRetryAfter(res.header('retry-after'), Date.now()) : undefined;

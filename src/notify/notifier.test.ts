@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../log.js';
 import { MetricsRegistry } from '../metrics/registry.js';
+import type { NotifyTransport } from './delivery.js';
 import { createNotifier, METRIC_NOTIFICATIONS, METRIC_QUEUE_LENGTH, type NotifierOptions } from './notifier.js';
 import { severityOf } from './levels.js';
 import type { NotifyEvent } from './types.js';
@@ -220,3 +221,44 @@ test('metrics exist from the start, at zero', () => {
   const text = metrics.render();
   for (const r of ['sent', 'failed', 'dropped', 'retried']) assert.ok(text.includes(`repairman_notifications_total{result="${r}"} 0`), r);
 });
+
+test('each source has its own share: one container\'s label URLs never crowd out the global URLs (SPEC 5)', async () => {
+  const GLOBAL = 'https://admin.example.org/hooks/admin';
+  // Label destinations never answer; the admin's at once.
+  const { calls, transport } = manualTransport((url) => (url === GLOBAL ? answer() : new Error('unreachable')));
+  const hang: NotifyTransport = (url, request, signal) => (url === GLOBAL ? transport(url, request, signal) : new Promise(() => undefined));
+  const { n, count, lines } = make({ transport: hang, queueLimit: 10, labelShare: 3, globalUrls: [GLOBAL], timeoutMs: 60_000 });
+  // One container floods 5 label URLs with 20 events: only its share (3) is ever queued.
+  for (let i = 0; i < 20; i++) {
+    n.send(ev({ container: 'flood', summary: `f${i}`, urls: Array.from({ length: 5 }, (_, j) => `https://t.example.org/hooks/${j}`) }));
+  }
+  assert.equal(n.stats().queueLength, 3);
+  // Other containers' messages to the global URL all get through.
+  for (let i = 0; i < 10; i++) n.send(ev({ container: `app${i}`, summary: `admin-${i}`, urls: [GLOBAL] }));
+  await waitUntil(() => calls.filter((c) => c.url === GLOBAL).length === 10);
+  assert.ok(count('dropped') >= 97, `dropped ${count('dropped')}`);
+  assert.ok(lines.filter((l) => l.includes('queue full')).every((l) => l.includes('"container":"flood"')));
+  await n.close();
+});
+
+test('the reply of a label URL is never read into a log line; the admin\'s URL\'s is', async () => {
+  const GLOBAL = 'https://admin.example.org/hooks/admin';
+  const { transport } = manualTransport(() => answer({ status: 404, statusText: 'Not Found', body: 'internal-service-secret-reply' }));
+  const { n, lines } = make({ transport, globalUrls: [GLOBAL] });
+  n.send(ev({ container: 'a', urls: ['https://admin.example.org/hooks/label-chosen'] }));
+  n.send(ev({ container: 'b', urls: [GLOBAL] }));
+  await n.idle();
+  const failed = lines.filter((l) => l.includes('notification failed'));
+  assert.equal(failed.length, 2);
+  assert.equal(failed.filter((l) => l.includes('internal-service-secret-reply')).length, 1);
+  assert.ok(failed.find((l) => l.includes('"container":"b"'))?.includes('internal-service-secret-reply'));
+  await n.close();
+});
+
+async function waitUntil(fn: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await tick(5);
+  }
+}

@@ -3,11 +3,14 @@
 // timeout per attempt and retries with backoff. A destination that hangs or rate-limits only delays
 // its own messages. Every log line names destinations masked (scheme and host).
 //
-// Queue bound: at most queueLimit messages not yet delivered (waiting or in flight), all destinations
-// together. When a new message finds it full, the OLDEST WAITING message (of any destination) is
-// dropped and counted (result="dropped"): the newest news matters most ("gave up" beats a fifth
-// "restarted"), and a dead destination's backlog is what gets trimmed while the others keep flowing.
-// Only when every counted message is in flight is the new one dropped instead.
+// Queue bound, per source (SPEC 5): messages to the global URLs (the admin's) may have queueLimit
+// messages not yet delivered (waiting or in flight); messages of one container to URLs from its
+// notify_url label at most labelShare, and all such label sources together at most queueLimit. So a
+// container's label can never fill the queue the global URLs use. When a new message finds its
+// source's share full, the OLDEST WAITING message OF THAT SOURCE is dropped and counted
+// (result="dropped"): the newest news matters most ("gave up" beats a fifth "restarted"). Only when
+// every message of that source is in flight is the new one dropped instead. Replies of label URLs are
+// never read into a log line (a label may point at an internal service).
 //
 // Metrics: repairman_notifications_total{result="sent|failed|dropped|retried"} counts messages per
 // destination (sent: delivered; failed: refused or out of attempts; dropped: queue overflow, or still
@@ -47,6 +50,11 @@ export interface NotifierOptions {
   repeatMemory?: number;
   /** Zone for times in messages; default the process's TZ. */
   timeZone?: string;
+  /** The global notify URLs (the admin's); any other URL came from a label. Undefined: every URL is
+   * treated as global (a notifier for one purpose, e.g. tests). */
+  globalUrls?: readonly string[];
+  /** Messages not yet delivered allowed per container to the URLs of its label. */
+  labelShare?: number;
 }
 
 export const NOTIFIER_DEFAULTS = {
@@ -58,7 +66,10 @@ export const NOTIFIER_DEFAULTS = {
   retryAfterMaxMs: 60_000,
   closeGraceMs: 500,
   repeatMemory: 1000,
+  labelShare: 50,
 } as const;
+
+const GLOBAL_SOURCE = 'global';
 
 export interface NotifierStats {
   /** Messages not yet delivered (waiting or in flight). */
@@ -80,6 +91,8 @@ interface Job {
   event: NotifyEvent;
   kind: NotifyEvent['kind'];
   container: string;
+  /** GLOBAL_SOURCE, or `label:<container>` for a URL from a label. */
+  source: string;
 }
 
 interface Destination {
@@ -124,11 +137,18 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
   const abandon = new AbortController();
   let seq = 0;
   let pending = 0;
+  const pendingBySource = new Map<string, number>();
+  let labelPending = 0;
+  const globalUrls = opts.globalUrls ? new Set(opts.globalUrls.map((u) => String(u).trim())) : null;
   let closePromise: Promise<void> | undefined;
   let idleWaiters: (() => void)[] = [];
 
-  const setPending = (delta: number): void => {
+  const setPending = (delta: number, source: string): void => {
     pending += delta;
+    if (source !== GLOBAL_SOURCE) labelPending += delta;
+    const n = (pendingBySource.get(source) ?? 0) + delta;
+    if (n > 0) pendingBySource.set(source, n);
+    else pendingBySource.delete(source);
     queueGauge.set(pending);
     if (pending === 0) {
       const w = idleWaiters;
@@ -148,24 +168,34 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
     return t;
   };
 
-  const dropOldestWaiting = (): boolean => {
-    let oldest: Destination | undefined;
+  /** Drops the oldest waiting message of one source; false when it has none waiting. */
+  const dropOldestWaiting = (source: string): boolean => {
+    let from: Destination | undefined;
+    let at = -1;
+    let oldestSeq = Infinity;
     for (const d of destinations.values()) {
-      const head = d.waiting[0];
-      if (head && (!oldest || head.seq < (oldest.waiting[0]?.seq ?? Infinity))) oldest = d;
+      const i = d.waiting.findIndex((j) => j.source === source);
+      const j = i === -1 ? undefined : d.waiting[i];
+      if (j && j.seq < oldestSeq) {
+        oldestSeq = j.seq;
+        from = d;
+        at = i;
+      }
     }
-    const job = oldest?.waiting.shift();
+    if (!from || at === -1) return false;
+    const [job] = from.waiting.splice(at, 1);
     if (!job) return false;
     counter.inc({ result: 'dropped' });
-    setPending(-1);
+    setPending(-1, job.source);
     log.warn('notification queue full: oldest message dropped', { destination: job.target.masked, kind: job.kind, container: job.container, queueLimit: cfg.queueLimit });
     return true;
   };
 
   const deliver = async (job: Job): Promise<void> => {
     const request: PreparedRequest = buildRequest(job.target, job.event, { timeZone: cfg.timeZone });
+    const readBody = job.source === GLOBAL_SOURCE;
     for (let attempt = 1; ; attempt++) {
-      const r: AttemptResult = await attemptDelivery(job.target, request, { timeoutMs: cfg.timeoutMs, transport: opts.transport, signal: abandon.signal });
+      const r: AttemptResult = await attemptDelivery(job.target, request, { timeoutMs: cfg.timeoutMs, transport: opts.transport, signal: abandon.signal, readBody });
       const fields = { destination: job.target.masked, format: job.target.format, kind: job.kind, container: job.container, attempt };
       if (r.ok) {
         counter.inc({ result: 'sent' });
@@ -203,7 +233,7 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
       if (!job) break;
       if (abandon.signal.aborted) {
         counter.inc({ result: 'dropped' });
-        setPending(-1);
+        setPending(-1, job.source);
         continue;
       }
       d.inFlight = job;
@@ -215,17 +245,23 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
         log.error('notification delivery crashed', { destination: job.target.masked, error: errorMessage(err) });
       } finally {
         d.inFlight = undefined;
-        setPending(-1);
+        setPending(-1, job.source);
       }
     }
     d.worker = undefined;
     if (destinations.get(key) === d && d.waiting.length === 0) destinations.delete(key);
   };
 
-  const enqueue = (target: NotifyTarget, event: NotifyEvent): void => {
-    if (pending >= cfg.queueLimit && !dropOldestWaiting()) {
+  const enqueue = (target: NotifyTarget, event: NotifyEvent, source: string): void => {
+    const share = source === GLOBAL_SOURCE ? cfg.queueLimit : cfg.labelShare;
+    const full = (pendingBySource.get(source) ?? 0) >= share && !dropOldestWaiting(source);
+    // All label sources together stay within their own pool too (many containers at once).
+    const poolFull = !full && source !== GLOBAL_SOURCE && labelPending >= cfg.queueLimit;
+    if (full || poolFull) {
       counter.inc({ result: 'dropped' });
-      log.warn('notification queue full: new message dropped', { destination: target.masked, kind: event.kind, container: event.container, queueLimit: cfg.queueLimit });
+      log.warn('notification queue full: new message dropped', {
+        destination: target.masked, kind: event.kind, container: event.container, source: source === GLOBAL_SOURCE ? 'global' : 'label', limit: full ? share : cfg.queueLimit,
+      });
       return;
     }
     let d = destinations.get(target.raw);
@@ -233,8 +269,8 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
       d = { waiting: [], inFlight: undefined, worker: undefined };
       destinations.set(target.raw, d);
     }
-    d.waiting.push({ seq: seq++, target, event, kind: event.kind, container: event.container });
-    setPending(+1);
+    d.waiting.push({ seq: seq++, target, event, kind: event.kind, container: event.container, source });
+    setPending(+1, source);
     if (!d.worker) {
       const dest = d;
       dest.worker = work(target.raw, dest);
@@ -265,7 +301,7 @@ export function createNotifier(opts: NotifierOptions): NotifierHandle {
           }
           continue;
         }
-        enqueue(t.target, frozen);
+        enqueue(t.target, frozen, !globalUrls || globalUrls.has(raw) || event.kind === 'test' ? GLOBAL_SOURCE : `label:${event.container}`);
       }
     } catch (err) {
       log.error('notification could not be queued', { kind: event?.kind, container: event?.container, error: errorMessage(err) });

@@ -76,3 +76,28 @@ function formatOf(url: URL): NotifyFormat {
 export function splitNotifyUrls(value: string): string[] {
   return [...new Set(value.split(/[\s,]+/).filter((p) => p !== ''))];
 }
+
+/**
+ * The origin (scheme, host, port) a notify URL posts to, normalised as browsers do it: a format prefix
+ * is removed, default ports dropped, `0x7f000001` read as 127.0.0.1. Null when it is not an http(s) URL.
+ */
+export function notifyUrlOrigin(raw: string): string | null {
+  const trimmed = raw.trim();
+  const m = PREFIX.exec(trimmed);
+  try {
+    const url = new URL(m ? (m[2] ?? '') : trimmed);
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') return null;
+    return url.origin;
+  } catch {
+    return null;
+  }
+}
+
+/** The host part of an origin or URL, without brackets, lower case ('' when unreadable). */
+export function hostOf(urlOrOrigin: string): string {
+  try {
+    return new URL(urlOrOrigin).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return '';
+  }
+}
