@@ -11,7 +11,6 @@ import {
   parseAnyText,
   parseBoolean,
   parseHttpAddress,
-  parseHostNames,
   parseHttpPrefix,
   parseNonEmpty,
   parseNotifyLevel,
@@ -206,7 +205,7 @@ export const SETTINGS: readonly SettingRow[] = [
     key: 'label_notify_origins', switch: '--label-notify-origins', env: ['LABEL_NOTIFY_ORIGINS'], default: [], defaultText: '""',
     parse: parseOrigins, valueName: '<origins>', show: (v) => (v.length ? v.join(', ') : '""'),
     expected: 'origins such as https://chat.example.org or http://apprise:8000, separated by commas or spaces',
-    extension: 'SPEC section 5 names it (labels are untrusted: where a notify_url label may post)',
+    extension: 'docs/behaviour.md §5 names it (labels are untrusted: where a notify_url label may post)',
     description: 'Where a notify_url label may post besides the origins (scheme, host, port) of the global notify URLs. Never the Docker endpoint\'s host; at most 5 URLs per label.',
   }),
   globalRow('httpAddress', {
@@ -222,18 +221,6 @@ export const SETTINGS: readonly SettingRow[] = [
     key: 'http_prefix', switch: '--http-prefix', env: ['HTTP_PREFIX'], default: '', parse: parseHttpPrefix, valueName: '<path>',
     expected: 'a path prefix without spaces, ? or # (e.g. /SgbaCaVyewq)',
     description: 'Path prefix of every HTTP path, taken literally (a leading slash is added, a trailing one ignored).',
-  }),
-  globalRow('httpTokenFile', {
-    key: 'http_token_file', switch: '--http-token-file', env: ['HTTP_TOKEN_FILE'], default: '', parse: parseAnyText, valueName: '<file>',
-    show: (v) => (v === '' ? '""' : v), expected: 'the path of a file holding the token, or "" for none',
-    extension: 'SPEC section 6 names it (access to the HTTP server)',
-    description: 'File holding a bearer token (a file, so the token is not in `docker inspect`): every route but <prefix>/healthz then needs `Authorization: Bearer <token>`; the status page accepts it once as ?token= and keeps it in a cookie.',
-  }),
-  globalRow('httpHosts', {
-    key: 'http_hosts', switch: '--http-hosts', env: ['HTTP_HOSTS'], default: [], defaultText: '""', parse: parseHostNames, valueName: '<names>',
-    show: (v) => (v.length ? v.join(', ') : '""'), expected: 'host names separated by commas or spaces',
-    extension: 'SPEC section 6 names it (the Host check against DNS rebinding)',
-    description: 'Host names the HTTP server answers to besides its address, IP addresses and localhost; any other Host header is refused (DNS rebinding).',
   }),
   globalRow('dbPath', {
     key: 'db_path', switch: '--db-path', env: ['DB_PATH'], default: ':memory:', parse: parseNonEmpty, valueName: '<file>',

@@ -67,13 +67,15 @@ test('per-container routing from labels: each container\'s URLs and level, the g
   const loaded = loadSettings(['--notify-url', global.url('/hooks/global'), '--notify-level', 'WARNING'], {});
   assert.ok(loaded.ok);
   const defaults = loaded.settings.defaults;
+  // The teams' servers are origins the admin allows for labels (docs/behaviour.md §5).
+  const ctx = { notifyOrigins: [new URL(teamA.url('/')).origin, new URL(teamB.url('/')).origin] };
   // What the healer does: decode the labels, route with the container's resolved policy.
   const policies = {
-    'app-a': decodeLabels('app-a', { 'org.riotkit.repairman.notify_url': teamA.url('/hooks/a'), 'org.riotkit.repairman.notify_level': 'debug' }, defaults).policy,
+    'app-a': decodeLabels('app-a', { 'org.riotkit.repairman.notify_url': teamA.url('/hooks/a'), 'org.riotkit.repairman.notify_level': 'debug' }, defaults, ctx).policy,
     'app-b': decodeLabels('app-b', {
       'org.riotkit.repairman.notify_url': `${teamB.url('/hooks/b')}, ${global.url('/hooks/global')}`,
       'org.riotkit.repairman.notify_level': 'INFO',
-    }, defaults).policy,
+    }, defaults, ctx).policy,
     plain: decodeLabels('plain', {}, defaults).policy,
   };
   for (const [name, p] of Object.entries(policies)) {

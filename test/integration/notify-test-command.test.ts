@@ -99,7 +99,9 @@ test('URLs from container labels too (private engine), each tested once, bad lab
   await runContainer(`${ns}api`, { labels: { 'org.riotkit.repairman.notify_url': `${team.url('/hooks/team')} ${global.url('/hooks/g')}` } });
   await runContainer(`${ns}plain`);
 
-  const r = await notifyTest(['--namespace', ns, '--notify-url', global.url('/hooks/g')], env);
+  // The team's server is an origin the admin allows for labels (docs/behaviour.md §5).
+  const allow = ['--label-notify-origins', new URL(team.url('/')).origin];
+  const r = await notifyTest(['--namespace', ns, '--notify-url', global.url('/hooks/g'), ...allow], env);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.equal(r.stderr, '');
   assert.match(r.stdout, new RegExp(`^ok    http://127\\.0\\.0\\.1:${global.port}/\\*\\*\\* \\(mattermost, from --notify-url; label on ${ns}api\\): HTTP 200`, 'm'));
@@ -109,7 +111,7 @@ test('URLs from container labels too (private engine), each tested once, bad lab
 
   await runContainer(`${ns}broken`, { labels: { 'org.riotkit.repairman.notify_url': 'gopher://x.example.org/SECRET' } });
   team.reply = () => ({ status: 204, body: '' });
-  const r2 = await notifyTest(['--namespace', ns, '--notify-url', global.url('/hooks/g')], env);
+  const r2 = await notifyTest(['--namespace', ns, '--notify-url', global.url('/hooks/g'), ...allow], env);
   assert.equal(r2.code, 1, 'an unusable notify_url label fails the test');
   assert.match(r2.stdout, new RegExp(`^FAIL  org\\.riotkit\\.repairman\\.notify_url on ${ns}broken: .*not usable`, 'm'));
   assert.match(r2.stdout, /^2 destinations tested, 0 failed; 1 unusable notify_url label$/m);
