@@ -61,7 +61,7 @@ ARG VERSION=""
 ARG REVISION=""
 
 # Outside the image Repairman listens on 127.0.0.1; in it, on every address of the container, because
-# its port is only reachable when published (`-p`), a choice the admin makes (SPEC 1).
+# its port is only reachable when published (`-p`), a choice the admin makes (docs/behaviour.md §1).
 ENV NODE_ENV=production \
     HTTP_ADDRESS=0.0.0.0
 WORKDIR /app

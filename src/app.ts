@@ -138,7 +138,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const notifier = opts.notifier ?? createNotifier({
     log, metrics, signal: stopCtl.signal, closeGraceMs: NOTIFIER_GRACE_MS - 50, timeZone: opts.env.TZ, globalUrls: settings.defaults.notifyUrls,
   });
-  // Labels may not send notifications anywhere they like (SPEC 5): the admin's origins only.
+  // Labels may not send notifications anywhere they like (docs/behaviour.md §5): the admin's origins only.
   const labelContext: LabelContext = { notifyOrigins: settings.labelNotifyOrigins, engineHost: engineHostOf(opts.env.DOCKER_HOST) };
   const decodeWithContext: typeof decodeLabels = (name, labels, defaults) => decodeLabels(name, labels, defaults, labelContext);
   const serializer = new KeyedSerializer();

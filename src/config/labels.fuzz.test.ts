@@ -82,7 +82,7 @@ test('labels with only known keys and valid values produce no problems unless a 
   const arb = fc.record(Object.fromEntries(KEYS.map((k) => [LABEL_PREFIX + k, validValue[k] as fc.Arbitrary<string>])), { requiredKeys: [] });
   fc.assert(
     fc.property(arb, (labels) => {
-      // Label URLs on an origin the admin allows (SPEC 5).
+      // Label URLs on an origin the admin allows (docs/behaviour.md §5).
       const d = decodeLabels('c', labels as Record<string, string>, defaultSettings().defaults, { notifyOrigins: ['https://a.example', 'http://b.example'] });
       for (const p of d.problems) assert.match(p.expected, / is 0 or >= | >= max_restarts_in_frame × /);
     }),

@@ -19,7 +19,7 @@ const SAMPLES: Record<string, { valid: [string, unknown]; invalid: string }> = {
   enable_autoheal: { valid: ['FALSE', false], invalid: 'tru' },
   heal_exited: { valid: ['off', false], invalid: 'yes please' },
   stop_timeout: { valid: ['2m', 120], invalid: '-10' },
-  // On the global URL's origin: a label may pick another channel on a server the admin trusts (SPEC 5).
+  // On the global URL's origin: a label may pick another channel on a server the admin trusts (docs/behaviour.md §5).
   notify_url: { valid: ['https://global.example/x, https://global.example/y', ['https://global.example/x', 'https://global.example/y']], invalid: 'ftp://c.example/SECRET' },
   notify_level: { valid: ['warning', 'WARNING'], invalid: 'all' },
 };
@@ -202,7 +202,7 @@ test('fast enough to run for every container on every re-check', () => {
   assert.ok(perCallUs < 50, `${perCallUs.toFixed(2)} µs per decode`);
 });
 
-test('notify_url labels: only origins the admin trusts, never the engine\'s host, at most 5 URLs (SPEC 5)', () => {
+test('notify_url labels: only origins the admin trusts, never the engine\'s host, at most 5 URLs (docs/behaviour.md §5)', () => {
   const g = globals(); // global URL on https://global.example
   const urlLabel = (v: string, ctx = {}) => decodeLabels('web', { [L('notify_url')]: v }, g, ctx);
   // Refused: anywhere Repairman can reach that the admin did not name.

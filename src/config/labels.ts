@@ -52,10 +52,10 @@ function shownKey(key: string): string {
   return text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text;
 }
 
-/** At most this many URLs in one notify_url label (SPEC 5): a label is not a mailing list. */
+/** At most this many URLs in one notify_url label (docs/behaviour.md §5): a label is not a mailing list. */
 export const MAX_LABEL_NOTIFY_URLS = 5;
 
-/** What a label may not decide on its own: where notifications go (SPEC 5). */
+/** What a label may not decide on its own: where notifications go (docs/behaviour.md §5). */
 export interface LabelContext {
   /** --label-notify-origins: origins a notify_url label may use besides the global URLs' origins. */
   notifyOrigins?: readonly string[];

@@ -22,7 +22,7 @@ const CONTRACT_ROWS: [string | null, string | null, string[], string][] = [
   ['stop_timeout', '--stop-timeout', ['DEFAULT_STOP_TIMEOUT'], '10'],
   ['notify_url', '--notify-url', ['DEFAULT_NOTIFY_URL'], '""'],
   ['notify_level', '--notify-level', ['DEFAULT_NOTIFY_LEVEL'], 'INFO'],
-  [null, '--http-address', ['HTTP_ADDRESS'], '127.0.0.1'], // SPEC 1: the image sets 0.0.0.0,
+  [null, '--http-address', ['HTTP_ADDRESS'], '127.0.0.1'], // docs/behaviour.md §1: the image sets 0.0.0.0,
   [null, '--http-port', ['HTTP_PORT'], '8080'],
   [null, '--http-prefix', ['HTTP_PREFIX'], '""'],
   [null, '--db-path', ['DB_PATH'], ':memory:'],

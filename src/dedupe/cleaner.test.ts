@@ -13,7 +13,7 @@ import { FAKE_CREATED_SEC, FakeEngine, type FakeContainer } from '../../test/hel
 import { splitPrefixes } from './matcher.js';
 
 /** The fake engine, whose containers carry by default the compose labels of the service named like
- * the container without its prefixes: a duplicate needs them (SPEC 4). */
+ * the container without its prefixes: a duplicate needs them (docs/behaviour.md §4). */
 class ComposeEngine extends FakeEngine {
   override add(c: Partial<FakeContainer> & { name: string }): FakeContainer {
     return super.add({ ...c, labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.service': splitPrefixes(c.name).base, ...c.labels } });

@@ -26,7 +26,7 @@ function ctr(name: string, opts: { labels?: Record<string, string>; created?: nu
     State: opts.state ?? 'running',
     Status: 'Up',
     // By default the compose labels of a service named like the container without its prefixes: a
-    // duplicate needs them (SPEC 4); tests about labels pass their own.
+    // duplicate needs them (docs/behaviour.md §4); tests about labels pass their own.
     Labels: opts.labels ?? { 'com.docker.compose.project': 'p', 'com.docker.compose.service': splitPrefixes(name).base },
   };
 }

@@ -80,7 +80,7 @@ function composeIdentity(labels: Record<string, string>): { project?: string; se
 
 /**
  * Null when both carry the same compose project and service; otherwise why not. A container without
- * compose labels is never a compose duplicate (SPEC 4): a hex-prefixed name alone is something anyone
+ * compose labels is never a compose duplicate (docs/behaviour.md §4): a hex-prefixed name alone is something anyone
  * can choose, and the container may belong to somebody else.
  */
 export function composeLabelsDiffer(dup: Record<string, string>, real: Record<string, string>): string | null {

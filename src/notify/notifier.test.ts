@@ -222,7 +222,7 @@ test('metrics exist from the start, at zero', () => {
   for (const r of ['sent', 'failed', 'dropped', 'retried']) assert.ok(text.includes(`repairman_notifications_total{result="${r}"} 0`), r);
 });
 
-test('each source has its own share: one container\'s label URLs never crowd out the global URLs (SPEC 5)', async () => {
+test('each source has its own share: one container\'s label URLs never crowd out the global URLs (docs/behaviour.md §5)', async () => {
   const GLOBAL = 'https://admin.example.org/hooks/admin';
   // Label destinations never answer; the admin's at once.
   const { calls, transport } = manualTransport((url) => (url === GLOBAL ? answer() : new Error('unreachable')));

@@ -3,7 +3,7 @@
 // timeout per attempt and retries with backoff. A destination that hangs or rate-limits only delays
 // its own messages. Every log line names destinations masked (scheme and host).
 //
-// Queue bound, per source (SPEC 5): messages to the global URLs (the admin's) may have queueLimit
+// Queue bound, per source (docs/behaviour.md §5): messages to the global URLs (the admin's) may have queueLimit
 // messages not yet delivered (waiting or in flight); messages of one container to URLs from its
 // notify_url label at most labelShare, and all such label sources together at most queueLimit. So a
 // container's label can never fill the queue the global URLs use. When a new message finds its

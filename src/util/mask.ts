@@ -38,7 +38,7 @@ export function maskUrlList(raw: string): string {
     .join(', ');
 }
 
-// ---- label text: ONE rule for every place a label key or value is shown (SPEC 1, issue 17) -----
+// ---- label text: ONE rule for every place a label key or value is shown (docs/behaviour.md §1, issue 17) -----
 
 /** Label key suffixes whose value is a secret whatever it looks like. */
 const SECRET_LABEL_NAME = /url|token|secret|passw|auth|credential|hook|api_?key|private|cookie|session/i;

@@ -8,7 +8,7 @@ import { docker, hasTestEngine, removeNamespace, runContainer, uniqueNamespace, 
 import { QUICK_STOP_CMD, startRepairman } from '../helpers/repairman.js';
 
 const hex12 = (): string => randomBytes(6).toString('hex');
-/** A duplicate and its real container carry the same compose project and service (SPEC 4). */
+/** A duplicate and its real container carry the same compose project and service (docs/behaviour.md §4). */
 const composeOf = (ns: string): Record<string, string> => ({ 'com.docker.compose.project': ns.replace(/-$/, ''), 'com.docker.compose.service': 'web' });
 
 async function names(ns: string): Promise<string[]> {
