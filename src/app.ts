@@ -7,7 +7,7 @@ import type { GlobalSettings } from './config/types.js';
 import { DuplicateCleaner } from './dedupe/cleaner.js';
 import { inNamespace, namespaceNameFilter } from './dedupe/matcher.js';
 import { createDockerClient } from './docker/client.js';
-import type { EngineApi } from './docker/types.js';
+import type { ContainerRecreator, EngineApi } from './docker/types.js';
 import { errorMessage } from './errors.js';
 import { Healer } from './heal/healer.js';
 import { createHealMetrics, type HealMetrics } from './heal/metrics.js';
@@ -165,6 +165,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     budgets,
     timeZone: opts.env.TZ,
     previousRunLastAliveMs,
+    recreator: isRecreator(engine) ? engine : undefined,
   });
   const watcher = new Watcher({
     engine,
@@ -321,4 +322,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
     stop,
     done,
   };
+}
+
+function isRecreator(engine: object): engine is ContainerRecreator {
+  const e = engine as Partial<ContainerRecreator>;
+  return typeof e.create === 'function' && typeof e.rename === 'function';
 }

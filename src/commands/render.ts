@@ -89,8 +89,13 @@ function renderSettingsHelp(): string[] {
   }
   lines.push('', 'Environment only:');
   for (const row of SETTINGS) {
-    if (row.switch) continue;
+    if (row.switch || row.env.length === 0) continue;
     lines.push(`  ${row.env.join(', ')}`, ...wrap(`${describeRow(row)} Default: ${row.defaultText}.`, '      '));
+  }
+  const labelOnly = SETTINGS.filter((r) => !r.switch && r.env.length === 0);
+  if (labelOnly.length > 0) lines.push('', 'Labels only:');
+  for (const row of labelOnly) {
+    lines.push(`  ${row.scope === 'policy' ? row.label : row.key}`, ...wrap(`${describeRow(row)} Default: ${row.defaultText}.`, '      '));
   }
   return lines;
 }

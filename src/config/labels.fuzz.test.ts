@@ -78,6 +78,8 @@ test('labels with only known keys and valid values produce no problems unless a 
     stop_timeout: fc.nat(600).map(String),
     notify_url: fc.constantFrom('', 'https://a.example/x', 'https://a.example/x,http://b.example/y'),
     notify_level: fc.constantFrom('debug', 'INFO', 'Warning', 'error'),
+    depends_on: fc.constantFrom('', 'vpn', 'vpn, db'),
+    recreate_dependents: fc.constantFrom(...TRUE_SPELLINGS, 'false'),
   };
   const arb = fc.record(Object.fromEntries(KEYS.map((k) => [LABEL_PREFIX + k, validValue[k] as fc.Arbitrary<string>])), { requiredKeys: [] });
   fc.assert(

@@ -22,6 +22,8 @@ const SAMPLES: Record<string, { valid: [string, unknown]; invalid: string }> = {
   // On the global URL's origin: a label may pick another channel on a server the admin trusts (docs/behaviour.md §5).
   notify_url: { valid: ['https://global.example/x, https://global.example/y', ['https://global.example/x', 'https://global.example/y']], invalid: 'ftp://c.example/SECRET' },
   notify_level: { valid: ['warning', 'WARNING'], invalid: 'all' },
+  depends_on: { valid: ['vpn, /db db', ['vpn', 'db']], invalid: 'vpn,$(rm -rf)' },
+  recreate_dependents: { valid: ['no', false], invalid: 'maybe' },
 };
 
 test('every per-container row has a label and samples here', () => {

@@ -22,6 +22,8 @@ const SAMPLES: Record<string, { valid: [string, unknown]; other: [string, unknow
   stop_timeout: { valid: ['30', 30], other: ['0', 0], invalid: '-1' },
   notify_url: { valid: ['https://hooks.example/a', ['https://hooks.example/a']], other: ['', []], invalid: 'ftp://files.example/t0ken' },
   notify_level: { valid: ['debug', 'DEBUG'], other: ['error', 'WARNING'], invalid: 'loud' },
+  depends_on: { valid: ['vpn', ['vpn']], other: ['', []], invalid: 'a b$' },
+  recreate_dependents: { valid: ['false', false], other: ['yes', true], invalid: 'perhaps' },
   http_address: { valid: ['0.0.0.0', '0.0.0.0'], other: ['::', '::'], invalid: 'not an address' },
   http_port: { valid: ['0', 0], other: ['9000', 9000], invalid: '70000' },
   label_notify_origins: { valid: ['https://chat.example.org, http://apprise:8000/', ['https://chat.example.org', 'http://apprise:8000']], other: ['', []], invalid: 'chat.example.org' },

@@ -170,3 +170,16 @@ export const parseHostNames: Parser<string[]> = (raw) => {
   if (bad.length) return { ok: false, reason: `not a host name: ${bad.join(', ')}` };
   return { ok: true, value: out };
 };
+
+/** Container names for depends_on: comma or space separated, a leading slash dropped, at most 64. */
+export const parseContainerNames: Parser<string[]> = (raw) => {
+  const names: string[] = [];
+  for (const part of raw.split(/[,\s]+/)) {
+    const name = part.trim().replace(/^\//, '');
+    if (name === '') continue;
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name) || name.length > 255) return { ok: false, reason: `"${name.slice(0, 60)}" is not a container name` };
+    if (!names.includes(name)) names.push(name);
+  }
+  if (names.length > 64) return { ok: false, reason: 'more than 64 names' };
+  return { ok: true, value: names };
+};

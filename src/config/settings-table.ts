@@ -14,6 +14,7 @@ import {
   parseHttpPrefix,
   parseNonEmpty,
   parseNotifyLevel,
+  parseContainerNames,
   parseNotifyUrls,
   parseOrigins,
   parsePort,
@@ -207,6 +208,18 @@ export const SETTINGS: readonly SettingRow[] = [
     expected: 'origins such as https://chat.example.org or http://apprise:8000, separated by commas or spaces',
     extension: 'docs/behaviour.md §5 names it (labels are untrusted: where a notify_url label may post)',
     description: 'Where a notify_url label may post besides the origins (scheme, host, port) of the global notify URLs. Never the Docker endpoint\'s host; at most 5 URLs per label.',
+  }),
+  policyRow('dependsOn', {
+    key: 'depends_on', default: [], defaultText: '""', parse: parseContainerNames, valueName: '<names>',
+    show: (names) => (names.length ? names.join(', ') : '""'),
+    expected: 'container names separated by commas or spaces',
+    description: 'Label only: restart this container after each of these is restarted or started (docs/behaviour.md §10).',
+    extension: 'docs/behaviour.md §10 names this label',
+  }),
+  policyRow('recreateDependents', {
+    key: 'recreate_dependents', switch: '--recreate-dependents', env: ['RECREATE_DEPENDENTS'], default: true, ...bool,
+    description: 'Recreate a dependent whose network provider was recreated (new id); false leaves it as it is.',
+    extension: 'docs/behaviour.md §10 names this label; the switch sets its default',
   }),
   globalRow('httpAddress', {
     key: 'http_address', switch: '--http-address', env: ['HTTP_ADDRESS'], default: '127.0.0.1', parse: parseHttpAddress,

@@ -15,6 +15,10 @@ export interface ContainerPolicy {
   stopTimeoutSec: number;
   notifyUrls: string[];
   notifyLevel: NotifyLevel;
+  /** Containers this one depends on, by name (label only; SPEC 10). */
+  dependsOn: string[];
+  /** Recreate this dependent when its network provider was recreated (SPEC 10). */
+  recreateDependents: boolean;
 }
 
 export interface GlobalSettings {

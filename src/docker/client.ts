@@ -23,7 +23,7 @@ import { dockerState, engineKindFromPing, engineKindFromVersion, podmanEventFilt
 import { PodmanEventFeed } from './podman-events.js';
 import { parseEvent, parseInspect, parseVersion, ShapeError } from './shape.js';
 import { createSshConnection } from './ssh-connection.js';
-import type { ContainerInspect, ContainerSummary, DockerEvent, EngineApi, EngineVersion, Filters, LogsResult } from './types.js';
+import type { ContainerInspect, ContainerRecreator, ContainerSummary, DockerEvent, EngineApi, EngineVersion, Filters, LogsResult } from './types.js';
 import { formatBytes } from '../util/format-bytes.js';
 
 // node:https (and with it node:tls) is loaded (loadHttps) only for tcp+TLS endpoints: most engines
@@ -89,6 +89,8 @@ interface CallOpts {
   cap?: { bytes: number; of: string };
   /** A 2xx body goes to a new one of these as it arrives instead of being buffered (listings). */
   consume?: () => ListingParser;
+  /** A JSON request body (create). */
+  json?: unknown;
 }
 
 /** What a call's failure handlers need to tell a deadline from an abort from a transport failure. */
@@ -165,7 +167,7 @@ function sinceUntil(value: number | string | Date | undefined): string | undefin
   return String(value);
 }
 
-export class DockerClient implements EngineApi {
+export class DockerClient implements EngineApi, ContainerRecreator {
   readonly endpoint: Endpoint;
   private readonly agent: http.Agent;
   private readonly transport: { request: typeof http.request };
@@ -346,6 +348,22 @@ export class DockerClient implements EngineApi {
       // Removing with force kills first; a stuck container can take the engine a while.
       timeoutMs: opts.force ? this.callTimeoutMs + STOP_MARGIN_MS : this.callTimeoutMs,
     }, (reply) => this.expectOk(`DELETE ${path}`, reply));
+  }
+
+  /** Create a container from a create request's body; its id. */
+  async create(name: string, body: Record<string, unknown>, opts: { signal?: AbortSignal } = {}): Promise<string> {
+    return this.call('POST', '/containers/create', { query: { name }, json: body, signal: opts.signal }, (reply) => {
+      this.expectOk('POST /containers/create', reply);
+      const parsed: unknown = JSON.parse(reply.body.toString('utf8'));
+      const id = parsed && typeof parsed === 'object' ? (parsed as { Id?: unknown }).Id : undefined;
+      if (typeof id !== 'string' || id === '') throw new RepairmanError('RM_ENGINE_BAD_REPLY', 'POST /containers/create: the reply has no container id');
+      return id;
+    });
+  }
+
+  async rename(id: string, newName: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const path = containerPath(id, '/rename');
+    await this.call('POST', path, { query: { name: newName }, signal: opts.signal }, (reply) => this.expectOk(`POST ${path}`, reply));
   }
 
   /** The last `tail` lines (default all) of stdout and stderr, demultiplexed. */
@@ -571,7 +589,13 @@ export class DockerClient implements EngineApi {
     this.calls++;
     return new Promise((resolve, reject) => {
       const ep = this.endpoint;
-      const options: https.RequestOptions = { method, path: fullPath, agent: this.agent, headers: { Accept: 'application/json' } };
+      const payload = opts.json === undefined ? undefined : Buffer.from(JSON.stringify(opts.json));
+      const headers: Record<string, string | number> = { Accept: 'application/json' };
+      if (payload) {
+        headers['Content-Type'] = 'application/json';
+        headers['Content-Length'] = payload.length;
+      }
+      const options: https.RequestOptions = { method, path: fullPath, agent: this.agent, headers };
       if (ep.kind === 'unix') {
         options.socketPath = ep.socketPath;
       } else if (ep.kind === 'tcp') {
@@ -648,7 +672,7 @@ export class DockerClient implements EngineApi {
         if (state.reason === 'abort') reject(abortReason(signal!));
         else reject(this.transportError(what, err));
       });
-      req.end();
+      req.end(payload);
     });
   }
 

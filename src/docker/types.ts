@@ -81,6 +81,12 @@ export interface DockerEvent {
   timeNano: number;
 }
 
+/** Creating and renaming, for recreating a dependent (SPEC 10); DockerClient has both. */
+export interface ContainerRecreator {
+  create(name: string, body: Record<string, unknown>, opts?: { signal?: AbortSignal }): Promise<string>;
+  rename(id: string, newName: string, opts?: { signal?: AbortSignal }): Promise<void>;
+}
+
 export type Filters = Record<string, string[]>;
 
 export interface LogsResult {

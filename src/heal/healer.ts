@@ -12,7 +12,7 @@
 import { hostname as osHostname } from 'node:os';
 import type { BudgetState, BudgetView } from '../budget/budget.js';
 import type { ContainerPolicy, GlobalSettings } from '../config/types.js';
-import type { DockerEvent, EngineApi } from '../docker/types.js';
+import type { ContainerRecreator, DockerEvent, EngineApi } from '../docker/types.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from '../notify/types.js';
@@ -20,6 +20,8 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { KeyedSerializer, Limiter } from '../util/keyed-queue.js';
 import { BudgetBook } from './budget-book.js';
 import { bareName, isDeliberateExit } from './classify.js';
+import { Dependents } from './dependents/coordinator.js';
+import type { DependencyView } from './dependents/graph.js';
 import { BackgroundWork, inspectContainer, type DecodeLabels, type HealContext, type HealJournal, type Trigger } from './context.js';
 import { InterruptedRestarts } from './interrupted-restarts.js';
 import type { HealMetrics } from './metrics.js';
@@ -57,6 +59,8 @@ export interface HealerOptions {
    * minus heal_exited_lookback count. Absent (no file, first run): from now minus the look-back.
    */
   previousRunLastAliveMs?: number | null;
+  /** Creating and renaming containers, to recreate dependents (SPEC 10); without it they are only restarted. */
+  recreator?: ContainerRecreator;
 }
 
 export class Healer {
@@ -72,6 +76,7 @@ export class Healer {
   private readonly recovery: Recovery;
   private readonly restarter: Restarter;
   private readonly rechecks: Rechecks;
+  private readonly dependents: Dependents;
   /** Evaluations queued and not started yet: a burst of triggers makes one evaluation. */
   private readonly evaluationQueue = new Set<string>();
 
@@ -105,9 +110,11 @@ export class Healer {
     this.tracker = new ContainerTracker(ctx, opts.decodeLabels, this.budgets, this.timers, reporter, (t) => this.interrupted.onTracked(t));
     this.recovery = new Recovery(ctx, this.tracker, this.budgets, this.timers, reporter);
     this.restarter = new Restarter(ctx, this.tracker, this.budgets, this.timers, reporter, this.recovery, this.interrupted, (name) => this.consider(name, 'timer'));
+    this.dependents = new Dependents({ ctx, tracker: this.tracker, budgets: this.budgets, reporter, recovery: this.recovery, recreator: opts.recreator });
     this.rechecks = new Rechecks(ctx, this.tracker, this.budgets, this.timers, this.recovery, this.interrupted, {
       consider: (name, trigger) => this.consider(name, trigger),
       isQueued: (name) => this.evaluationQueue.has(name),
+      listedAll: (all) => this.dependents.replaceAll(all),
     });
   }
 
@@ -139,6 +146,11 @@ export class Healer {
     return this.budgets.view(name, this.policyOf(name), nowMs);
   }
 
+  /** A container's providers and dependents (SPEC 10), for the status page, `status` and `explain`. */
+  dependencyViewOf(name: string): DependencyView {
+    return this.dependents.viewOf(name);
+  }
+
   /** UTC ms of the end of the last successful re-check (for /healthz). */
   get lastFullCheckMs(): number | null {
     return this.rechecks.lastFullCheckMs;
@@ -163,6 +175,7 @@ export class Healer {
     const name = bareName(attrs.name ?? '');
     const [verb, arg] = splitAction(ev.Action ?? '');
     const now = this.ctx.clock.now();
+    this.dependents.onEvent(ev);
 
     if (verb === 'rename') {
       this.onRename(bareName(attrs.oldName ?? ''), name, id, attrs);
@@ -193,7 +206,7 @@ export class Healer {
       }
       case 'kill':
       case 'stop': {
-        if (this.restarter.isActingOn(name)) return;
+        if (this.restarter.isActingOn(name) || this.dependents.isActingOn(name)) return;
         const signal = attrs.signal ?? null;
         t.deliberate = { atMs: now, action: verb, signal };
         return;
@@ -210,7 +223,7 @@ export class Healer {
         this.tracker.unsettle(id);
         // During Repairman's own restart the die may be its own doing or a crash right after the
         // start: look once the action is over (a running container is then left alone).
-        if (this.restarter.isActingOn(name)) {
+        if (this.restarter.isActingOn(name) || this.dependents.isActingOn(name)) {
           this.consider(name, 'event');
           return;
         }
@@ -305,7 +318,7 @@ export class Healer {
       return;
     }
     this.timers.wakeHandled(name);
-    if (this.restarter.isActingOnId(info.Id)) {
+    if (this.restarter.isActingOnId(info.Id) || this.dependents.isActingOnId(info.Id)) {
       this.ctx.log.debug('already being restarted under another name', { container: name, id: info.Id.slice(0, 12), trigger });
       return;
     }

@@ -3,7 +3,7 @@
 import type { MetricsRegistry } from '../metrics/registry.js';
 
 export interface HealMetrics {
-  restarts: { inc(labels: { reason: 'unhealthy' | 'crashed' }): void };
+  restarts: { inc(labels: { reason: 'unhealthy' | 'crashed' | 'dependent' }): void };
   restartFailures: { inc(): void };
   skips: { inc(labels: { reason: string }): void };
   waits: { inc(labels: { kind: 'gap' | 'longer' }): void };
@@ -18,7 +18,7 @@ export interface HealMetrics {
 }
 
 export function createHealMetrics(reg: MetricsRegistry): HealMetrics {
-  const restarts = reg.counter('repairman_restarts_total', 'Restarts of unhealthy containers and starts of crashed ones (dry runs included), by reason.');
+  const restarts = reg.counter('repairman_restarts_total', 'Restarts of unhealthy containers and starts of crashed ones (dry runs included), by reason (dependent: restarted or recreated after its provider).');
   const restartFailures = reg.counter('repairman_restart_failures_total', 'Restarts or starts the engine refused or that failed.');
   const skips = reg.counter('repairman_skips_total', 'Containers in trouble that were deliberately left alone, by reason.');
   const waits = reg.counter('repairman_waits_total', 'Waits started: kind="gap" between two restarts, kind="longer" after a full frame.');
@@ -30,7 +30,7 @@ export function createHealMetrics(reg: MetricsRegistry): HealMetrics {
   const checks = reg.counter('repairman_checks_total', 'Full re-checks done.');
   const labelProblems = reg.gauge('repairman_label_problems', 'Problems with org.riotkit.repairman.* labels on watched containers.');
   const watched = reg.gauge('repairman_watched_containers', 'Containers Repairman watches (in the namespace, not excluded).');
-  for (const reason of ['unhealthy', 'crashed']) restarts.inc({ reason }, 0);
+  for (const reason of ['unhealthy', 'crashed', 'dependent']) restarts.inc({ reason }, 0);
   restartFailures.inc({}, 0);
   for (const kind of ['gap', 'longer']) waits.inc({ kind }, 0);
   giveUps.inc({}, 0);

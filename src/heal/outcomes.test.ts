@@ -37,6 +37,10 @@ const EXAMPLES: Record<OutcomeKind, HealOutcome> = {
   interrupted_restart: { kind: 'interrupted_restart', marker, how: 'killed', notify: true },
   recovered: { kind: 'recovered', how: 'healthy', wasLimited: true, streak: 4, wasGivenUp: true },
   gone: { kind: 'gone', wait: 'gap', untilMs: NOW + 15_000 },
+  dependent: {
+    kind: 'dependent', action: 'recreate', reason: 'vpn recreated', provider: 'vpn', attempt: 1, dryRun: false,
+    failure: { message: 'No such image: x' }, putBack: 'started', gaveUp: false, streak: 1,
+  },
 };
 
 const kindsOf = (r: OutcomeRecord): { journal: string[]; notified: string[] } => ({
@@ -58,6 +62,11 @@ describe('outcomes: every kind', () => {
       },
       recovered: { journal: ['recovered'], notified: ['recovered'], message: /^Recovered: healthy again$/ },
       gone: { journal: ['gone'], notified: [], message: /^Removed during the wait before its next restart \(until 2024-05-01 12:00:15.*\): nothing left to restart$/ },
+      dependent: {
+        journal: ['restart_failed'],
+        notified: ['restart_failed'],
+        message: /^Could not recreate it as a dependent \(vpn recreated\): No such image: x; the old container is back under its name and running$/,
+      },
     };
     for (const [kind, outcome] of Object.entries(EXAMPLES) as [OutcomeKind, HealOutcome][]) {
       const r = outcomeRecord({ name: 'web', policy: LOUD }, outcome, ctx);

@@ -56,7 +56,22 @@ export type HealOutcome =
   /** Healthy again, or ran a whole frame without a healthcheck. */
   | { kind: 'recovered'; how: 'healthy' | 'ran_whole_frame'; wasLimited: boolean; streak: number; wasGivenUp: boolean }
   /** Removed (or renamed, then renamedTo) while a wait before its next restart was in progress. */
-  | { kind: 'gone'; wait: GoneWait; untilMs: number | null; renamedTo?: string };
+  | { kind: 'gone'; wait: GoneWait; untilMs: number | null; renamedTo?: string }
+  /** A dependent restarted, started or recreated because its provider was (SPEC 10). */
+  | {
+      kind: 'dependent';
+      action: 'restart' | 'start' | 'recreate';
+      /** "vpn restarted", "vpn recreated". */
+      reason: string;
+      provider: string;
+      attempt: number;
+      dryRun: boolean;
+      failure: { message: string; code?: string } | null;
+      /** A failed recreate: whether the old container was put back under its name (and started). */
+      putBack?: 'started' | 'not_started' | 'failed';
+      gaveUp: boolean;
+      streak: number;
+    };
 
 export type OutcomeKind = HealOutcome['kind'];
 
@@ -177,6 +192,9 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
       }
       break;
     }
+    case 'dependent':
+      dependentRecord(subject, outcome, journal, notify, giveUpNext);
+      break;
     case 'gone': {
       // Journaled, never notified (like the wait itself).
       const { wait, untilMs, renamedTo } = outcome;
@@ -240,6 +258,44 @@ function restartRecord(
     }), true);
   }
   if (gaveUp) notify('give_up', () => ({ summary: `${name}: ${giveUpMessage(restart.streak)}`, reason, next: giveUpNext, healthOutput }), true);
+}
+
+const DEPENDENT_DONE = { restart: 'Restarted', start: 'Started', recreate: 'Recreated' } as const;
+const DEPENDENT_VERB = { restart: 'restart', start: 'start', recreate: 'recreate' } as const;
+const PUT_BACK_TEXT = {
+  started: 'the old container is back under its name and running',
+  not_started: 'the old container is back under its name but did not start',
+  failed: 'the old container could not be put back: see the log',
+} as const;
+
+function dependentRecord(
+  subject: OutcomeSubject,
+  d: Extract<HealOutcome, { kind: 'dependent' }>,
+  journal: (kind: JournalKind, message: string, details: Record<string, unknown>) => void,
+  notify: (kind: JournalKind, fields: () => NotifyFields, withLogs: boolean) => void,
+  giveUpNext: string,
+): void {
+  const name = subject.name;
+  const { action, reason, provider, attempt, dryRun, gaveUp } = d;
+  const details = { reason, provider, action, attempt, dryRun };
+  if (d.failure === null) {
+    const message = dryRun ? `Dry run: would have ${action === 'recreate' ? 'recreated' : `${action}ed`} it as a dependent (${reason})` : `${DEPENDENT_DONE[action]} as a dependent (${reason})`;
+    journal('restart', message, details);
+    notify('restart', () => ({
+      summary: dryRun ? `Dry run: ${name} would have been ${action === 'recreate' ? 'recreated' : `${action}ed`} after ${provider}` : `${name} was ${action === 'recreate' ? 'recreated' : `${action}ed`} after ${provider}`,
+      reason,
+      next: gaveUp ? 'no more restarts: given up' : 'watching it',
+    }), false);
+  } else {
+    const error = maskUrlsInText(d.failure.message);
+    const back = d.putBack ? `; ${PUT_BACK_TEXT[d.putBack]}` : '';
+    journal('restart_failed', `Could not ${DEPENDENT_VERB[action]} it as a dependent (${reason}): ${error}${back}`, { ...details, error, code: d.failure.code, putBack: d.putBack });
+    notify('restart_failed', () => ({ summary: `${name} could not be ${action === 'recreate' ? 'recreated' : `${action}ed`} after ${provider}: ${error}${back}`, reason, next: 'watching it' }), true);
+  }
+  if (gaveUp) {
+    journal('give_up', giveUpMessage(d.streak), { reason, streak: d.streak });
+    notify('give_up', () => ({ summary: `${name}: ${giveUpMessage(d.streak)}`, reason, next: giveUpNext }), false);
+  }
 }
 
 /**

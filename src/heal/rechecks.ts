@@ -33,6 +33,8 @@ export interface RecheckHooks {
   consider(name: string, trigger: Trigger): void;
   /** An evaluation of it is queued and not started yet. */
   isQueued(name: string): boolean;
+  /** Every container the full re-check listed (the dependency graph is rebuilt from it). */
+  listedAll?(all: ContainerSummary[]): void;
 }
 
 export class Rechecks {
@@ -119,6 +121,7 @@ export class Rechecks {
       if (mode === 'full') {
         const all = await engine.listContainers({ all: true, filters: ns, signal });
         this.syncAll(all);
+        this.hooks.listedAll?.(all);
         candidates = all.filter((c) => c.State === 'exited' || healthFromStatus(c.Status) === 'unhealthy');
         healthy = all.filter((c) => healthFromStatus(c.Status) === 'healthy');
       } else {
