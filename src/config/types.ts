@@ -15,9 +15,9 @@ export interface ContainerPolicy {
   stopTimeoutSec: number;
   notifyUrls: string[];
   notifyLevel: NotifyLevel;
-  /** Containers this one depends on, by name (label only; SPEC 10). */
+  /** Containers this one depends on, by name (label only; docs/behaviour.md §10). */
   dependsOn: string[];
-  /** Recreate this dependent when its network provider was recreated (SPEC 10). */
+  /** Recreate this dependent when its network provider was recreated (docs/behaviour.md §10). */
   recreateDependents: boolean;
 }
 

@@ -108,3 +108,18 @@ function keepNames(names: string[]): string[] {
   for (const n of names) if (n.lastIndexOf('/') <= 0 || out.length === 0) out.push(n);
   return out;
 }
+
+test('HostConfig: only a container: network mode is kept (the dependency graph), whatever the chunking', () => {
+  const text = JSON.stringify([
+    { Id: 'a', Names: ['/a'], State: 'running', HostConfig: { NetworkMode: 'container:0123abcd', Other: { NetworkMode: 'x' } } },
+    { Id: 'b', Names: ['/b'], State: 'running', HostConfig: { NetworkMode: 'none' } },
+    { Id: 'c', Names: ['/c'], State: 'running', HostConfig: null },
+    { Id: 'd', Names: ['/d'], State: 'running', HostConfig: { Annotations: { NetworkMode: 'container:nested' } } },
+  ]);
+  for (const size of [1, 3, 7, text.length]) {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < text.length; i += size) chunks.push(Buffer.from(text.slice(i, i + size)));
+    const out = parse(chunks);
+    assert.deepEqual(out.map((c) => c.HostConfig ?? null), [{ NetworkMode: 'container:0123abcd' }, null, null, null], `chunks of ${size}`);
+  }
+});

@@ -1,5 +1,6 @@
 // A container listing (GET /containers/json) read as it arrives: each container's summary is reduced to
-// the record Repairman keeps (id, names, state, status, created, and only the labels it reads) as soon
+// the record Repairman keeps (id, names, state, status, created, only the labels it reads, and a
+// `container:` network mode, for the dependency graph of docs/behaviour.md §10) as soon
 // as its bytes are in, so memory follows the number of containers, never the size of the listing.
 // Checks match parseContainerList (shape.ts): a broken reply is a ShapeError or a JsonSyntaxError.
 import { JsonTokenizer, SKIPPED, type JsonScalar, type JsonSink } from './json-stream.js';
@@ -37,8 +38,8 @@ export interface ListingLimits {
 /** A listing larger than its limits: not JSON trouble, a reply nobody should buffer. */
 export class ListingTooLargeError extends Error {}
 
-type Field = 'Id' | 'Names' | 'State' | 'Status' | 'Created' | 'Labels' | 'other';
-const FIELDS = new Set<string>(['Id', 'Names', 'State', 'Status', 'Created', 'Labels']);
+type Field = 'Id' | 'Names' | 'State' | 'Status' | 'Created' | 'Labels' | 'HostConfig' | 'other';
+const FIELDS = new Set<string>(['Id', 'Names', 'State', 'Status', 'Created', 'Labels', 'HostConfig']);
 
 interface Draft {
   Id?: unknown;
@@ -49,6 +50,8 @@ interface Draft {
   Created?: unknown;
   Labels: Record<string, string>;
   labelsBad: boolean;
+  /** HostConfig.NetworkMode when it is `container:<id>` (the only mode the graph needs). */
+  NetworkMode?: string;
 }
 
 /**
@@ -61,6 +64,8 @@ export class ListingParser implements JsonSink {
   private index = 0;
   private field: Field = 'other';
   private labelKey: string | typeof SKIPPED = SKIPPED;
+  /** Inside HostConfig, the value being read is NetworkMode's. */
+  private networkModeKey = false;
   private draft: Draft | undefined;
   /** Where the current entry (or the gap before the next) began, in bytes. */
   private recordFrom = 0;
@@ -99,7 +104,9 @@ export class ListingParser implements JsonSink {
 
   wantsString(isKey: boolean): boolean {
     if (this.depth === 2) return isKey || this.field !== 'other';
-    if (this.depth === 3) return this.field === 'Names' || (this.field === 'Labels' && (isKey || this.labelKey !== SKIPPED));
+    if (this.depth === 3) {
+      return this.field === 'Names' || (this.field === 'Labels' && (isKey || this.labelKey !== SKIPPED)) || (this.field === 'HostConfig' && (isKey || this.networkModeKey));
+    }
     return false;
   }
 
@@ -132,6 +139,8 @@ export class ListingParser implements JsonSink {
       this.field = typeof name === 'string' && FIELDS.has(name) ? (name as Field) : 'other';
     } else if (this.depth === 3 && this.field === 'Labels') {
       this.labelKey = typeof name === 'string' && isKeptLabel(name, this.extra) ? name : SKIPPED;
+    } else if (this.depth === 3 && this.field === 'HostConfig') {
+      this.networkModeKey = name === 'NetworkMode';
     }
   }
 
@@ -148,6 +157,7 @@ export class ListingParser implements JsonSink {
           if (v !== null) d.labelsBad = true;
           break;
         case 'other':
+        case 'HostConfig':
           break;
         default:
           d[this.field] = v;
@@ -159,6 +169,8 @@ export class ListingParser implements JsonSink {
         else if (v.lastIndexOf('/') <= 0 || d.Names.length === 0) d.Names.push(v);
       } else if (this.field === 'Labels' && typeof v === 'string' && this.labelKey !== SKIPPED) {
         d.Labels[this.labelKey] = v;
+      } else if (this.field === 'HostConfig' && this.networkModeKey && typeof v === 'string' && v.startsWith('container:')) {
+        d.NetworkMode = v;
       }
     }
   }
@@ -172,7 +184,10 @@ export class ListingParser implements JsonSink {
 
   private leave(): void {
     this.depth--;
-    if (this.depth === 2) this.labelKey = SKIPPED;
+    if (this.depth === 2) {
+      this.labelKey = SKIPPED;
+      this.networkModeKey = false;
+    }
   }
 
   /** Names that is not an array or Labels that is not an object. */
@@ -204,6 +219,7 @@ export class ListingParser implements JsonSink {
       State: d.State,
       Status: typeof d.Status === 'string' ? d.Status : '',
       Labels: d.Labels,
+      ...(d.NetworkMode !== undefined ? { HostConfig: { NetworkMode: d.NetworkMode } } : {}),
     });
   }
 }

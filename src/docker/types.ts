@@ -14,6 +14,8 @@ export interface ContainerSummary {
   State: string; // created | running | paused | restarting | removing | exited | dead
   Status: string; // human text with the exit code and age, e.g. "Exited (1) 3 minutes ago"
   Labels: Record<string, string>; // only those listing.ts keeps (isKeptLabel)
+  /** Only a `container:<id>` network mode is kept (docs/behaviour.md §10). */
+  HostConfig?: { NetworkMode?: string };
 }
 
 export interface HealthLogEntry {
@@ -81,7 +83,7 @@ export interface DockerEvent {
   timeNano: number;
 }
 
-/** Creating and renaming, for recreating a dependent (SPEC 10); DockerClient has both. */
+/** Creating and renaming, for recreating a dependent (docs/behaviour.md §10); DockerClient has both. */
 export interface ContainerRecreator {
   create(name: string, body: Record<string, unknown>, opts?: { signal?: AbortSignal }): Promise<string>;
   rename(id: string, newName: string, opts?: { signal?: AbortSignal }): Promise<void>;

@@ -59,7 +59,7 @@ export interface HealerOptions {
    * minus heal_exited_lookback count. Absent (no file, first run): from now minus the look-back.
    */
   previousRunLastAliveMs?: number | null;
-  /** Creating and renaming containers, to recreate dependents (SPEC 10); without it they are only restarted. */
+  /** Creating and renaming containers, to recreate dependents (docs/behaviour.md §10); without it they are only restarted. */
   recreator?: ContainerRecreator;
 }
 
@@ -146,7 +146,7 @@ export class Healer {
     return this.budgets.view(name, this.policyOf(name), nowMs);
   }
 
-  /** A container's providers and dependents (SPEC 10), for the status page, `status` and `explain`. */
+  /** A container's providers and dependents (docs/behaviour.md §10), for the status page, `status` and `explain`. */
   dependencyViewOf(name: string): DependencyView {
     return this.dependents.viewOf(name);
   }

@@ -57,7 +57,7 @@ export type HealOutcome =
   | { kind: 'recovered'; how: 'healthy' | 'ran_whole_frame'; wasLimited: boolean; streak: number; wasGivenUp: boolean }
   /** Removed (or renamed, then renamedTo) while a wait before its next restart was in progress. */
   | { kind: 'gone'; wait: GoneWait; untilMs: number | null; renamedTo?: string }
-  /** A dependent restarted, started or recreated because its provider was (SPEC 10). */
+  /** A dependent restarted, started or recreated because its provider was (docs/behaviour.md §10). */
   | {
       kind: 'dependent';
       action: 'restart' | 'start' | 'recreate';

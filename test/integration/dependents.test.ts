@@ -1,4 +1,4 @@
-// Dependents on the private engine (SPEC 10): a container in another's network namespace is restarted
+// Dependents on the private engine (docs/behaviour.md §10): a container in another's network namespace is restarted
 // after it and ends up in its NEW namespace (compared by the namespace's inode, /proc/self/ns/net:
 // the test image has no `ip`); a provider removed and run again under its name gets its dependent
 // recreated with the same configuration (inspect compared field by field); chains, cycles, a

@@ -1,4 +1,4 @@
-// Dependents (SPEC 10), the effects: keeps the dependency graph current (the listing of every full
+// Dependents (docs/behaviour.md §10), the effects: keeps the dependency graph current (the listing of every full
 // re-check, then create, destroy, rename and start events), and when a provider starts (restarted by
 // Repairman, by its restart policy or by a person) waits until it runs (and is healthy, if it has a
 // health check; at most stop_timeout + 60 s), then restarts, starts or recreates its dependents in
@@ -96,8 +96,8 @@ export class Dependents {
   replaceAll(list: readonly ContainerSummary[]): void {
     this.nodes.clear();
     for (const c of list) {
-      const host = (c as { HostConfig?: { NetworkMode?: unknown } }).HostConfig;
-      this.nodes.set(c.Id, { id: c.Id, name: summaryName(c), networkMode: typeof host?.NetworkMode === 'string' ? host.NetworkMode : '', labels: c.Labels ?? {} });
+      const mode = c.HostConfig?.NetworkMode;
+      this.nodes.set(c.Id, { id: c.Id, name: summaryName(c), networkMode: typeof mode === 'string' ? mode : '', labels: c.Labels ?? {} });
     }
     this.graphCache = null;
     this.graph();

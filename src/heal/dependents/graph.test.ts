@@ -1,4 +1,4 @@
-// The dependency graph alone (SPEC 10): each kind of edge by example, cycles, and fast-check
+// The dependency graph alone (docs/behaviour.md §10): each kind of edge by example, cycles, and fast-check
 // properties of the order (providers first, every reachable dependent once, cycles never followed).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// Who depends on whom (SPEC 10), from what the engine reports about each container: pure, no I/O.
+// Who depends on whom (docs/behaviour.md §10), from what the engine reports about each container: pure, no I/O.
 // A container D depends on a provider P when
 // - D runs in P's network namespace (HostConfig.NetworkMode `container:<P's id or name>`; compose's
 //   `network_mode: service:P` arrives as the id), the only kind a recreated P forces to be recreated;

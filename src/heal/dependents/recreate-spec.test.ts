@@ -1,4 +1,4 @@
-// The recreate request (SPEC 10): everything the container had, its network mode re-pointed, and
+// The recreate request (docs/behaviour.md §10): everything the container had, its network mode re-pointed, and
 // nothing the engine refuses with a `container:` network mode (watchtower's "conflicting options").
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,5 +1,5 @@
 // The create request that gives a dependent back exactly its configuration with its network mode
-// pointed at the provider's new id (SPEC 10). Pure. What the engine filled in at the first create and
+// pointed at the provider's new id (docs/behaviour.md §10). Pure. What the engine filled in at the first create and
 // refuses to be told again with a `container:` network mode is left for it to fill in again (the
 // mistake behind watchtower's "conflicting options: hostname and the network mode", containrrr/
 // watchtower 188 and 1286): the hostname and domain name (the provider's), exposed ports (the
