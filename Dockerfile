@@ -3,12 +3,13 @@
 #   docker build -t repairman:latest .
 #   docker run -d --name repairman -v /var/run/docker.sock:/var/run/docker.sock -p 8080:8080 repairman:latest
 #
-# Two stages on the same Debian release (glibc): the build stage compiles the native SQLite addon
-# (better-sqlite3) with the same C library the runtime stage runs it on. A musl (Alpine) runtime
-# would need a musl build stage too; mixing the two gives an addon that fails to load.
+# Two stages: the build stage compiles the TypeScript (tsc is a dev dependency), the runtime stage gets
+# only the compiled JavaScript and package.json. Repairman has no runtime dependency (its SQLite is
+# Node's built-in node:sqlite), so there is no native code and nothing tied to one CPU architecture:
+#   docker buildx build --platform linux/arm64,linux/amd64 -t <registry>/repairman:latest --push .
 #
 # Without a registry (an offline engine, Repairman's own tests), scripts/make-base-image.sh imports
-# equivalent base images made from the host's files and prints their names for --build-arg.
+# equivalent base images made from the npm registry's Node 24 binary and prints their names for --build-arg.
 #
 # Privileges, read before deploying: the Docker socket is root-equivalent. Whoever can talk to it
 # can start a privileged container with the host's / mounted, so a non-root user inside this
@@ -26,33 +27,24 @@
 #   3. The default below: root in the container with the socket mounted, so the quick start works
 #      on any host without knowing the socket's group.
 
-ARG BUILD_IMAGE=node:20-bookworm
-ARG RUNTIME_IMAGE=node:20-bookworm-slim
+ARG BUILD_IMAGE=node:24-bookworm-slim
+ARG RUNTIME_IMAGE=node:24-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------
 FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 
-# Dependencies first: this layer is reused until package.json or the lockfile change. The full
-# tree (with dev dependencies) is needed for tsc; better-sqlite3's install script downloads a
-# prebuilt addon when it can and compiles it (python3, make, g++ of this stage) when it cannot.
+# Dependencies first: this layer is reused until package.json or the lockfile change. Only the dev
+# dependencies (tsc); the optional ones are the Node binary the tests run on, which this image has.
 COPY package.json package-lock.json ./
-RUN JOBS=max npm ci --no-audit --no-fund
+RUN npm ci --omit=optional --no-audit --no-fund
 
 COPY tsconfig.json ./
 COPY src ./src
-# Build, then keep only what runs: production dependencies, no tests, no source maps, and of the
-# addon's build tree only the .node file it loads (the objects and SQLite sources are ~25 MB).
+# Build, then keep only what runs: no tests, no source maps.
 RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund \
- && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -delete \
  && find dist -name '*.test.js' -delete \
  && find dist -name '*.map' -delete \
- && mv node_modules/better-sqlite3/build/Release/better_sqlite3.node /tmp/ \
- && rm -rf node_modules/better-sqlite3/build node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \
- && mkdir -p node_modules/better-sqlite3/build/Release \
- && mv /tmp/better_sqlite3.node node_modules/better-sqlite3/build/Release/ \
- && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()" \
  && mkdir -p /out/data
 
 # ---------------------------------------------------------------------------------------------
@@ -67,8 +59,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 
 # No RUN step in this stage: it works on a base image without a shell, and every layer is a copy.
+# package.json says "type": "module" (dist/ is ES modules); there is no node_modules to copy.
 COPY --from=build /src/package.json /app/package.json
-COPY --from=build /src/node_modules /app/node_modules
 COPY --from=build /src/dist/src /app/dist/src
 # A place for DB_PATH=/data/repairman.db, writable by root and by the `node` user (uid 1000).
 COPY --from=build --chown=1000:1000 /out/data /data

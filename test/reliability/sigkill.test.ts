@@ -13,12 +13,13 @@
 // Repairman asked of the engine must be in it exactly once (those a kill cut short are journaled by
 // the next start, from the marker saved with the budget before the engine call).
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { openJournal } from '../../src/journal/journal.js';
+import { pragma } from '../../src/journal/sqlite.js';
 import type { JournalEntry } from '../../src/journal/types.js';
 import { hasTestEngine, removeNamespace, runContainer, testDockerHost, uniqueNamespace } from '../helpers/engine.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
@@ -26,7 +27,6 @@ import { startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
 import { followEngineEvents, restartsByName, sleep, assertNoCrashLogged, unjournaled, type EventFollower, type Notified } from './helpers/observe.js';
 import { report } from './helpers/report.js';
 
-const requireCjs = createRequire(import.meta.url);
 const KILLS = Number(process.env.REPAIRMAN_SIGKILL_ROUNDS ?? 20);
 const FLAP_CMD = 'touch /tmp/ok; trap "exit 0" TERM; (sleep 2; rm -f /tmp/ok) & sleep 100000 & wait';
 /** Never healthy, and deaf to SIGTERM: each restart takes the 2 s stop timeout. */
@@ -112,10 +112,9 @@ describe(`reliability: ${KILLS} SIGKILLs under load with --db-path on a file`, {
       } finally {
         j.close();
       }
-      const Database = requireCjs('better-sqlite3') as new (path: string, opts?: { readonly?: boolean }) => { pragma(s: string, o?: { simple: boolean }): unknown; close(): void };
-      const db = new Database(dbPath);
+      const db = new DatabaseSync(dbPath);
       try {
-        assert.equal(db.pragma('integrity_check', { simple: true }), 'ok', `integrity after kill ${round}`);
+        assert.equal(pragma(db, 'integrity_check'), 'ok', `integrity after kill ${round}`);
       } finally {
         db.close();
       }
