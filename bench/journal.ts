@@ -129,9 +129,9 @@ async function main(): Promise<void> {
   const results = new Map<string, ChildResult[]>();
   for (let r = 0; r < runs; r++) {
     for (const size of sizes) {
-      for (const v of variants) {
+      for (const [vi, v] of variants.entries()) {
         const { stdout } = await execFileP(v.node, [self, 'child', v.journal, String(size), String(writes)], { timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
-        const key = `${v.label}\u0000${size}`;
+        const key = `${vi}\u0000${size}`;
         const list = results.get(key) ?? [];
         list.push(JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult);
         results.set(key, list);
@@ -141,8 +141,8 @@ async function main(): Promise<void> {
   console.log('| driver | node | containers | RSS before opening (MB) | RSS with the journal filled (MB) | after the writes (MB) | peak (MB) | write p50 / p99 / max (µs) | fill (ms) | reopen + load budgets (ms) | file (KB) |');
   console.log('|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|');
   for (const size of sizes) {
-    for (const v of variants) {
-      const rs = results.get(`${v.label}\u0000${size}`)!;
+    for (const [vi, v] of variants.entries()) {
+      const rs = results.get(`${vi}\u0000${size}`)!;
       const med = (f: (x: ChildResult) => number, d = 1): string => median(rs.map(f)).toFixed(d);
       const all = rs.flatMap((x) => x.writeUs);
       console.log(

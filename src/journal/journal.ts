@@ -3,11 +3,13 @@
 // in the OS's hands once the transaction commits), and readers (`repairman history`) never block the
 // running instance. Everything is synchronous: each call is a few microseconds of SQLite.
 import { existsSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
 import type { StatementSync } from 'node:sqlite';
 import { RepairmanError, errorMessage } from '../errors.js';
 import { parseBudgetState, type BudgetState } from '../budget/budget.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
+import { LazyMemoryJournal } from './lazy-memory.js';
 import { loadSqlite, pragma, sqliteCode, transaction, type Database } from './sqlite.js';
 import type { Journal, JournalEntry, JournalEntryInput, JournalKind, ResetMark, RestartMark } from './types.js';
 
@@ -96,6 +98,12 @@ function whole(n: number, fallback: number): number {
 
 /** Opens (creating and migrating when needed) the journal. Throws RepairmanError RM_JOURNAL. */
 export function openJournal(opts: OpenJournalOptions): Journal {
+  // Checked without loading SQLite, so that an older Node fails at the start, not at the first write.
+  if (!isBuiltin('node:sqlite')) {
+    throw new RepairmanError('RM_JOURNAL', `this is Node.js ${process.version}, without node:sqlite: Repairman needs Node.js 24 or newer (README: "Two commands").`, {
+      details: { node: process.version },
+    });
+  }
   const memory = isMemory(opts.dbPath);
   if (memory && opts.readonly === true) {
     throw new RepairmanError('RM_JOURNAL', 'an in-memory journal (:memory:) cannot be opened read-only: it only exists inside the running instance.', {
@@ -422,107 +430,5 @@ class SqliteJournal implements Journal {
     } catch {
       // Closing twice or after a failed open is harmless.
     }
-  }
-}
-
-/**
- * The default ':memory:' journal, opened on its first write. Until then it is empty, so every read
- * answers what an empty database would, without loading SQLite: an instance that has healed nothing
- * (most of the time, on most hosts) does not pay SQLite's RSS for a journal with no rows. Nothing
- * else differs: the first write opens the same SqliteJournal and everything goes to it from then on.
- */
-class LazyMemoryJournal implements Journal {
-  readonly dbPath = ':memory:';
-  readonly persistent = false;
-  readonly readonly = false;
-  private db: SqliteJournal | null = null;
-  private closed = false;
-
-  constructor(private readonly open: () => SqliteJournal) {}
-
-  private closedError(doing: string): RepairmanError {
-    return new RepairmanError('RM_JOURNAL', `the journal database ${this.dbPath} is closed (${doing}).`, { details: { dbPath: this.dbPath, doing } });
-  }
-
-  /** The real journal, opened now if needed (for writes). */
-  private opened(doing: string): SqliteJournal {
-    if (this.closed) throw this.closedError(doing);
-    return (this.db ??= this.open());
-  }
-
-  /** The real journal if it exists; null means "still empty" (for reads). */
-  private ifOpen(doing: string): SqliteJournal | null {
-    if (this.closed) throw this.closedError(doing);
-    return this.db;
-  }
-
-  append(entry: JournalEntryInput, maxPerContainer: number): JournalEntry {
-    return this.opened('append').append(entry, maxPerContainer);
-  }
-
-  batch<T>(fn: () => T): T {
-    return this.opened('batch').batch(fn);
-  }
-
-  list(opts: { limit: number; beforeNum?: number; container?: string }): JournalEntry[] {
-    return this.ifOpen('list')?.list(opts) ?? [];
-  }
-
-  restartsSince(sinceMs: number): RestartMark[] {
-    return this.ifOpen('restartsSince')?.restartsSince(sinceMs) ?? [];
-  }
-
-  count(): number {
-    return this.ifOpen('count')?.count() ?? 0;
-  }
-
-  lastNum(): number {
-    return this.ifOpen('lastNum')?.lastNum() ?? 0;
-  }
-
-  loadBudgets(): Map<string, BudgetState> {
-    return this.ifOpen('loadBudgets')?.loadBudgets() ?? new Map();
-  }
-
-  loadBudget(container: string): BudgetState | null {
-    return this.ifOpen('loadBudget')?.loadBudget(container) ?? null;
-  }
-
-  saveBudget(container: string, state: BudgetState, nowMs: number): boolean {
-    return this.opened('saveBudget').saveBudget(container, state, nowMs);
-  }
-
-  deleteBudget(container: string): void {
-    // Nothing to delete in a journal never written to.
-    this.ifOpen('deleteBudget')?.deleteBudget(container);
-  }
-
-  resetContainer(container: string, nowMs: number, maxPerContainer?: number): JournalEntry | null {
-    // An empty journal holds no budget: nothing to reset, nothing written (as SqliteJournal does).
-    return this.ifOpen('reset')?.resetContainer(container, nowMs, maxPerContainer) ?? null;
-  }
-
-  lastAliveMs(): number | null {
-    // Nothing before this process in memory.
-    return null;
-  }
-
-  markAlive(): void {
-    // Kept nowhere: a heartbeat must not open the in-memory database (it stays lazy).
-  }
-
-  lastResetSeq(): number {
-    return this.ifOpen('lastResetSeq')?.lastResetSeq() ?? 0;
-  }
-
-  resetsAfter(afterSeq: number): ResetMark[] {
-    return this.ifOpen('resetsAfter')?.resetsAfter(afterSeq) ?? [];
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.db?.close();
-    this.db = null;
   }
 }

@@ -117,6 +117,10 @@ describe('sqlite driver: the ExperimentalWarning of early Node 24 releases', () 
     assert.equal(process.emitWarning.name, 'emitWarning', 'process.emitWarning is restored');
   });
 
+  it('a Node without node:sqlite gets a sentence that names the version it needs', () => {
+    assert.throws(() => loadSqlite(() => process.getBuiltinModule('node:no-such-module') as undefined), /node:sqlite is not available in Node\.js v[\d.]+: Repairman needs Node\.js 24 or newer/);
+  });
+
   it('this Node prints nothing on stderr when a journal loads node:sqlite', () => {
     const script = `
       const { loadSqlite } = await import(${JSON.stringify(new URL('./sqlite.js', import.meta.url).href)});

@@ -22,17 +22,24 @@ export function isSqliteExperimentalWarning(warning: unknown, typeOrOptions: unk
  * Only that warning is dropped, only while the module loads; every other warning still reaches stderr.
  * (A --disable-warning flag would have to be given by every way of starting Repairman.)
  */
-export function loadSqlite(load: () => Sqlite = () => process.getBuiltinModule('node:sqlite')): Sqlite {
+export function loadSqlite(load: () => Sqlite | undefined = () => process.getBuiltinModule('node:sqlite')): Sqlite {
   const emitWarning = process.emitWarning;
   process.emitWarning = function filtered(this: unknown, warning: unknown, ...rest: unknown[]): void {
     if (isSqliteExperimentalWarning(warning, rest[0])) return;
     (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
   } as typeof process.emitWarning;
+  let sqlite: Sqlite | undefined;
+  let cause: unknown;
   try {
-    return load();
+    sqlite = load();
+  } catch (err) {
+    cause = err;
   } finally {
     process.emitWarning = emitWarning;
   }
+  // Node 20 has no node:sqlite (getBuiltinModule answers undefined): say what to do instead.
+  if (!sqlite) throw new Error(`node:sqlite is not available in Node.js ${process.version}: Repairman needs Node.js 24 or newer`, { cause });
+  return sqlite;
 }
 
 /** The first column of a pragma's first row (e.g. `pragma(db, 'user_version')`), or undefined. */

@@ -44,6 +44,9 @@ test('network errors name the cause, and the code when the message does not; nev
   assert.equal(describeNetworkError(netError('socket hang up', 'ECONNRESET')), 'socket hang up (ECONNRESET)');
   assert.match(describeNetworkError(netError('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT')),
     /^self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\): the server's certificate is not signed by a trusted CA \(a private CA can be added with NODE_EXTRA_CA_CERTS=/);
+  // Node 24's wording, with its own hint: one piece of advice, Repairman's.
+  assert.equal(describeNetworkError(netError('self-signed certificate; if the root CA is installed locally, try running Node.js with --use-system-ca', 'DEPTH_ZERO_SELF_SIGNED_CERT')),
+    describeNetworkError(netError('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT')));
 });
 
 test('an attempt: ok, refused, retryable with Retry-After, redirect, network error', async () => {

@@ -150,6 +150,8 @@ export function describeNetworkError(err: unknown): string {
   let text = parts.join(': ');
   if (code !== undefined && !text.includes(code)) text += ` (${code})`;
   if (code !== undefined && UNTRUSTED_CERT_CODES.has(code)) {
+    // Node 24 appends its own hint about --use-system-ca; Repairman's advice below is the one that applies.
+    text = text.replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca/, '');
     text += ': the server\'s certificate is not signed by a trusted CA (a private CA can be added with NODE_EXTRA_CA_CERTS=/path/to/ca.pem)';
   }
   return maskUrlsInText(text);
