@@ -15,9 +15,10 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { initialBudget } from '../src/budget/budget.js';
 import type { Journal } from '../src/journal/types.js';
 
 const execFileP = promisify(execFile);
@@ -39,7 +40,6 @@ const mb = (bytes: number): number => bytes / 1024 / 1024;
 /** In the child: fill a journal for `containers` containers, then time `writes` writes. */
 async function child(journalModule: string, containers: number, writes: number): Promise<void> {
   const { openJournal } = (await import(pathToFileURL(journalModule).href)) as { openJournal: (o: { dbPath: string }) => Journal };
-  const { initialBudget } = (await import(pathToFileURL(join(dirname(journalModule), '../heal/budget.js')).href)) as typeof import('../src/heal/budget.js');
   const dir = mkdtempSync(join(tmpdir(), 'repairman-journal-bench-'));
   const dbPath = join(dir, 'journal.db');
   try {
