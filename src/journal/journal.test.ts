@@ -343,7 +343,7 @@ describe('journal: heartbeat', () => {
     assert.throws(() => reader.markAlive(T0), /read-only/);
     reader.close();
     const old = tempDb();
-    const raw = new Database(old);
+    const raw = new DatabaseSync(old);
     migrate(raw, 2);
     raw.close();
     const oldReader = openJournal({ dbPath: old, readonly: true });

@@ -4,6 +4,8 @@
 // and bad, raw non-UTF-8 bytes, NULs, dot segments, huge targets and headers, odd Accept headers and
 // every query parameter with random values, sent side by side on raw sockets.
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { hasTestEngine, removeNamespace, runContainer, uniqueNamespace } from '../helpers/engine.js';
@@ -56,6 +58,38 @@ function head(r: { method: string; target: Buffer; accept: string | undefined; e
   return Buffer.concat([b(`${r.method} `), r.target, b(` HTTP/1.1\r\n${headers}${body}`)]);
 }
 
+/**
+ * A bare node:http server on the same Node, fed the same requests: the runtime's own memory per
+ * connection (BENCHMARKS.md, "Node 24 and node:sqlite") is its growth; Repairman's share is the rest.
+ */
+const BARE_SERVER = `const s = require('node:http').createServer((q, r) => { q.resume(); r.writeHead(404, { 'content-type': 'application/json' }); r.end('{}'); });
+s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
+/** What Repairman's own code may add over the bare server in one run (it measured ~10 MB on Node 20 and 24). */
+const OWN_GROWTH_LIMIT_MB = 20;
+
+async function startBareServer(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { child, port: Number(line.toString().trim()) };
+}
+
+/** Sends every request, PARALLEL at a time, to a port; onAnswer sees each answer. */
+async function sendAll(port: number, samples: Parameters<typeof head>[0][], onAnswer: (r: Parameters<typeof head>[0], raw: Buffer, res: { status: number; raw: string } | Error) => void): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < samples.length) {
+      const r = samples[next++]!;
+      const raw = head(r);
+      try {
+        onAnswer(r, raw, finalAnswer(await rawRequest(port, raw, 15_000)));
+      } catch (err) {
+        onAnswer(r, raw, err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL }, worker));
+}
+
 /** Skip interim answers (100 Continue to an Expect header): the final one is what counts. */
 function finalAnswer(res: { status: number; raw: string }): { status: number; raw: string } {
   let raw = res.raw;
@@ -79,40 +113,40 @@ describe('reliability: fuzzed HTTP requests against the running server', { skip:
 
   it(`answers ${REQUESTS} random requests clearly and keeps running`, async () => {
     const samples = fc.sample(request, { numRuns: REQUESTS, seed: Number(process.env.REPAIRMAN_FUZZ_SEED ?? Date.now() % 2 ** 31) });
+    const bare = await startBareServer();
+    let bareGrowth: number;
+    try {
+      const bareBefore = rssMb(bare.child.pid!) ?? 0;
+      await sendAll(bare.port, samples, () => {});
+      bareGrowth = (rssMb(bare.child.pid!) ?? 0) - bareBefore;
+    } finally {
+      bare.child.kill();
+    }
     const rssBefore = rssMb(rm.child.pid!) ?? 0;
     const statuses = new Map<number, number>();
     const failures: string[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < samples.length) {
-        const r = samples[next++]!;
-        const raw = head(r);
-        let res: { status: number; raw: string };
+    await sendAll(rm.httpPort!, samples, (r, raw, res) => {
+      if (res instanceof Error) {
+        // The server may cut a connection it refuses (e.g. a huge head); it must not hang.
+        if (/timed out/.test(String(res))) failures.push(`no answer within 15 s to ${raw.subarray(0, 120).toString('latin1')}`);
+        return;
+      }
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      const what = `${r.method} ${r.target.subarray(0, 100).toString('latin1')} -> ${res.status}`;
+      if (res.status === 0) return; // connection closed without an answer (refused head): fine
+      if (!ALLOWED.has(res.status)) failures.push(`unexpected status: ${what}\n${res.raw.slice(0, 300)}`);
+      if (res.status >= 400 && r.method !== 'HEAD') {
+        const body = res.raw.slice(res.raw.indexOf('\r\n\r\n') + 4);
         try {
-          res = finalAnswer(await rawRequest(rm.httpPort!, raw, 15_000));
-        } catch (err) {
-          // The server may cut a connection it refuses (e.g. a huge head); it must not hang.
-          if (/timed out/.test(String(err))) failures.push(`no answer within 15 s to ${raw.subarray(0, 120).toString('latin1')}`);
-          continue;
-        }
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        const what = `${r.method} ${r.target.subarray(0, 100).toString('latin1')} -> ${res.status}`;
-        if (res.status === 0) continue; // connection closed without an answer (refused head): fine
-        if (!ALLOWED.has(res.status)) failures.push(`unexpected status: ${what}\n${res.raw.slice(0, 300)}`);
-        if (res.status >= 400 && r.method !== 'HEAD') {
-          const body = res.raw.slice(res.raw.indexOf('\r\n\r\n') + 4);
-          try {
-            const json = JSON.parse(body) as { error?: { code?: string; message?: string }; status?: string; reason?: string };
-            const clear = res.status === 503 ? Boolean(json.reason) : Boolean(json.error?.code?.startsWith('RM_HTTP_') && json.error.message);
-            if (!clear) failures.push(`unclear error body: ${what}: ${body.slice(0, 200)}`);
-            if (json.error?.code === 'RM_HTTP_INTERNAL') failures.push(`internal error: ${what}`);
-          } catch {
-            failures.push(`error body is not JSON: ${what}: ${body.slice(0, 200)}`);
-          }
+          const json = JSON.parse(body) as { error?: { code?: string; message?: string }; status?: string; reason?: string };
+          const clear = res.status === 503 ? Boolean(json.reason) : Boolean(json.error?.code?.startsWith('RM_HTTP_') && json.error.message);
+          if (!clear) failures.push(`unclear error body: ${what}: ${body.slice(0, 200)}`);
+          if (json.error?.code === 'RM_HTTP_INTERNAL') failures.push(`internal error: ${what}`);
+        } catch {
+          failures.push(`error body is not JSON: ${what}: ${body.slice(0, 200)}`);
         }
       }
-    };
-    await Promise.all(Array.from({ length: PARALLEL }, worker));
+    });
     assert.deepEqual(failures.slice(0, 20), [], `${failures.length} bad answers`);
     assertAliveAndClean(rm);
     assert.deepEqual(rm.find((l) => l.msg.startsWith('http: failed') || l.msg === 'http server error'), []);
@@ -120,8 +154,9 @@ describe('reliability: fuzzed HTTP requests against the running server', { skip:
     const ok = await rawRequest(rm.httpPort!, b(`GET ${PREFIX}/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
     assert.equal(ok.status, 200, ok.raw);
     const rssAfter = rssMb(rm.child.pid!) ?? 0;
-    assert.ok(rssAfter - rssBefore < 30, `RSS grew from ${rssBefore.toFixed(1)} to ${rssAfter.toFixed(1)} MB`);
+    const ownGrowth = rssAfter - rssBefore - Math.max(0, bareGrowth);
+    assert.ok(ownGrowth < OWN_GROWTH_LIMIT_MB, `RSS grew from ${rssBefore.toFixed(1)} to ${rssAfter.toFixed(1)} MB, ${ownGrowth.toFixed(1)} MB more than a bare node:http server's ${bareGrowth.toFixed(1)} MB`);
     const summary = [...statuses.entries()].sort((x, y) => x[0] - y[0]).map(([s, n]) => `${s}:${n}`).join(' ');
-    report('fuzz: HTTP', `${REQUESTS} requests, statuses ${summary}; RSS ${rssBefore.toFixed(1)} -> ${rssAfter.toFixed(1)} MB`);
+    report('fuzz: HTTP', `${REQUESTS} requests, statuses ${summary}; RSS ${rssBefore.toFixed(1)} -> ${rssAfter.toFixed(1)} MB (a bare node:http server: +${bareGrowth.toFixed(1)} MB)`);
   });
 });
