@@ -2,7 +2,7 @@
 // engine (REPAIRMAN_TEST_DOCKER_HOST), saves bench/results/<benchmark>.json and prints its table.
 // bench/run.sh is the front door (it builds and brings the engine up first).
 import { performance } from 'node:perf_hooks';
-import { hasTestEngine, testDockerHost } from '../test/helpers/engine.js';
+import { hasTestEngine, TEST_ENGINE, testDockerHost } from '../test/helpers/engine.js';
 import { runBurst } from './burst.js';
 import { runFootprint, runGrowth, withFleets } from './fleet-benchmarks.js';
 import { removeAllBenchContainers } from './lib/fleet.js';
@@ -117,7 +117,12 @@ async function main(): Promise<number> {
     }
     case 'reaction': {
       const params = { containers: num(args, 'containers', 8), trials: num(args, 'trials', 100) };
-      await record('reaction', params, async () => ({ figures: await runReaction({ ...params, log }) }));
+      // On Podman (REPAIRMAN_TEST_ENGINE=podman, bench/run.sh reaction-engines) a result of its own.
+      await record(TEST_ENGINE === 'podman' ? 'reaction-podman' : 'reaction', params, async () => ({ figures: await runReaction({ ...params, log }) }));
+      if (TEST_ENGINE === 'podman') {
+        process.stdout.write(renderReport(['reaction', 'reaction-podman']));
+        return 0;
+      }
       break;
     }
     case 'burst': {

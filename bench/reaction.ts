@@ -15,6 +15,7 @@ import { LOOSE_BUDGET, startBenchRepairman } from './lib/repairman.js';
 import { summarize, type Summary } from './lib/stats.js';
 import { loadNow } from './lib/proc.js';
 import type { Load } from './lib/results.js';
+import { TEST_ENGINE } from '../test/helpers/engine.js';
 
 export interface ReactionPhase {
   kind: 'unhealthy' | 'crash';
@@ -52,7 +53,7 @@ async function phase(kind: 'unhealthy' | 'crash', containers: number, trials: nu
       ? { cmd: UNHEALTHY_CMD, health: { cmd: 'test -f /tmp/ok', intervalSec: 1, retries: 1 } }
       : { cmd: CRASH_CMD, restart: 'no' });
     log(`${kind}: ${containers} containers cycling; waiting for ${trials} trials`);
-    const pair = (ev: Parameters<typeof pairUnhealthy>[0]): Pairing => (kind === 'unhealthy' ? pairUnhealthy(ev) : pairCrashes(ev));
+    const pair = (ev: Parameters<typeof pairUnhealthy>[0]): Pairing => (kind === 'unhealthy' ? pairUnhealthy(ev, TEST_ENGINE) : pairCrashes(ev));
     let lastShown = 0;
     const result = await events.until(`${trials} ${kind} trials`, (ev) => {
       const p = pair(ev);

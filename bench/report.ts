@@ -7,7 +7,7 @@ import { loadResult, type BenchResult, type Load } from './lib/results.js';
 import { fmt } from './lib/stats.js';
 import type { ReactionFigures } from './reaction.js';
 
-const ALL = ['reaction', 'burst', 'footprint', 'growth', 'soak'];
+const ALL = ['reaction', 'reaction-podman', 'burst', 'footprint', 'growth', 'soak'];
 
 function loadText(l: Load): string {
   return `${l.load1.toFixed(2)} / ${l.cores} cores`;
@@ -26,16 +26,17 @@ function notes(r: BenchResult): string {
   return r.notes.length ? r.notes.map((n) => `- ${n}`).join('\n') + '\n\n' : '';
 }
 
-function reaction(r: BenchResult<ReactionFigures>): string {
+function reaction(r: BenchResult<ReactionFigures>, title = 'Reaction time', engine: 'docker' | 'podman' = 'docker'): string {
   const rows = [r.figures.unhealthy, r.figures.crash].map((p) => {
     const s = p.latencyMs;
-    const from = p.kind === 'unhealthy' ? '`health_status: unhealthy` → first event of the restart' : '`die` (exit code 3) → `start`';
+    const turn = engine === 'podman' ? "the failing check's `exec_died`" : '`health_status: unhealthy`';
+    const from = p.kind === 'unhealthy' ? `${turn} → first event of the restart` : '`die` (exit code 3) → `start`';
     const first = Object.entries(p.firstActions).map(([a, n]) => `${a} ×${n}`).join(', ');
     const d = p.decisionMs ?? { median: NaN, p99: NaN };
     return `| ${from} | ${s.n} | ${fmt(s.median)} | ${fmt(s.p95)} | ${fmt(s.p99)} | ${fmt(s.max)} | ${fmt(d.median, 0)} / ${fmt(d.p99, 0)} | ${first} | ${p.containers} | ${loadText(p.load)} |`;
   });
   return (
-    `### Reaction time\n\n${meta(r)}\n\n` +
+    `### ${title}\n\n${meta(r)}\n\n` +
     '| trial (engine timestamps) | trials | median ms | p95 ms | p99 ms | max ms | of which Repairman until its call, median / p99 ms | first engine event after the trigger | containers cycling | load |\n' +
     '|---|---:|---:|---:|---:|---:|---:|---|---:|---|\n' +
     rows.join('\n') +
@@ -148,6 +149,7 @@ export function renderReport(names: string[] = ALL): string {
   let out = targets(results);
   for (const [n, r] of results) {
     if (n === 'reaction') out += reaction(r as BenchResult<ReactionFigures>);
+    else if (n === 'reaction-podman') out += reaction(r as BenchResult<ReactionFigures>, 'Reaction time on Podman (`podman system service`; health checks run by `podman healthcheck run` every second)', 'podman');
     else if (n === 'burst') out += burst(r as BenchResult<BurstFigures>);
     else if (n === 'footprint') out += footprint(r as BenchResult<FootprintFigures>, 'Footprint');
     else if (n === 'soak') out += footprint(r as BenchResult<FootprintFigures>, 'Footprint after 10 minutes (soak)');

@@ -5,6 +5,8 @@
 #                                     then print the markdown tables (npm run bench)
 #   bash bench/run.sh reaction        one benchmark: reaction | burst | footprint | growth | fleet
 #                                     (fleet = footprint and growth on the same containers)
+#   bash bench/run.sh reaction-engines  reaction on the private dockerd, then on the private Podman
+#                                     (scripts/test-podman.sh; REPAIRMAN_PODMAN_DIR), one run, both tables
 #   bash bench/run.sh soak            footprint with a 10-minute window (RSS after 10 minutes; ~13 min)
 #   bash bench/run.sh report          print the tables of the last results (bench/results/*.json)
 #   bash bench/run.sh record          write those tables into BENCHMARKS.md (between its bench markers)
@@ -84,6 +86,13 @@ case "$cmd" in
     build; engine
     DOCKER_HOST="$REPAIRMAN_TEST_DOCKER_HOST" node "$OUT/bench/client-rss.js" "$@"
     ;;
+  reaction-engines)
+    build; engine
+    bench reaction "$@"
+    bash scripts/test-podman.sh up
+    podman_host=$(bash scripts/test-podman.sh env | sed -n 's/^export DOCKER_HOST=\([^ ]*\).*/\1/p')
+    REPAIRMAN_TEST_ENGINE=podman REPAIRMAN_TEST_DOCKER_HOST="$podman_host" bench reaction "$@"
+    ;;
   reaction|burst|footprint|growth|fleet|soak)
     build; engine
     bench "$cmd" "$@"
@@ -102,7 +111,7 @@ case "$cmd" in
     node --test "$OUT/bench/lib/"*.test.js
     ;;
   *)
-    echo "usage: bash bench/run.sh [all|reaction|burst|footprint|growth|fleet|soak|report|record|clean|selftest|client-rss|help] [options]" >&2
+    echo "usage: bash bench/run.sh [all|reaction|reaction-engines|burst|footprint|growth|fleet|soak|report|record|clean|selftest|client-rss|help] [options]" >&2
     exit 64
     ;;
 esac

@@ -2,12 +2,17 @@
 // filtered on the run's label), with waits on conditions ("all 100 restarted"). The stream starts
 // `--since` the engine's own clock at creation, so nothing between asking and connecting is lost.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { engineEnv } from '../../test/helpers/engine.js';
+import { engineEnv, TEST_ENGINE } from '../../test/helpers/engine.js';
 import { engineNowSec } from '../../test/helpers/repairman.js';
 import { parseEventLine, type BenchEvent } from './pairing.js';
 
 /** Container events the benchmarks read (exec_* events of health checks are left out: one per check). */
 const ACTIONS = ['create', 'start', 'restart', 'kill', 'die', 'stop', 'destroy', 'rename', 'pause', 'unpause', 'health_status'];
+/**
+ * Podman filters on its own names (died, remove) and ends a health check with exec_died (its health
+ * event is written when the check starts, with the status from before it: bench/lib/pairing.ts).
+ */
+const PODMAN_ACTIONS = [...ACTIONS, 'died', 'remove', 'exec_died'];
 
 export class EventCollector {
   readonly events: BenchEvent[] = [];
@@ -16,7 +21,7 @@ export class EventCollector {
   private stderr = '';
   private closed = false;
 
-  private constructor(child: ChildProcess) {
+  private constructor(child: ChildProcess, private readonly namePrefix: string | null) {
     this.child = child;
     let buf = '';
     child.stdout!.setEncoding('utf8');
@@ -26,7 +31,7 @@ export class EventCollector {
       while ((i = buf.indexOf('\n')) >= 0) {
         const e = parseEventLine(buf.slice(0, i));
         buf = buf.slice(i + 1);
-        if (e) this.events.push(e);
+        if (e && (this.namePrefix === null || (e.attributes.name ?? '').startsWith(this.namePrefix))) this.events.push(e);
       }
       for (const w of [...this.waiters]) w();
     });
@@ -44,10 +49,13 @@ export class EventCollector {
   static async start(label: { key: string; value: string } | null): Promise<EventCollector> {
     const since = await engineNowSec();
     const args = ['events', '--since', since.toFixed(3), '--format', '{{json .}}', '--filter', 'type=container'];
-    if (label) args.push('--filter', `label=${label.key}=${label.value}`);
-    for (const a of ACTIONS) args.push('--filter', `event=${a}`);
+    // Podman's events carry no labels: the run's containers are told by their name (the label's value
+    // is their name prefix).
+    const podman = TEST_ENGINE === 'podman';
+    if (label && !podman) args.push('--filter', `label=${label.key}=${label.value}`);
+    for (const a of podman ? PODMAN_ACTIONS : ACTIONS) args.push('--filter', `event=${a}`);
     const child = spawn('docker', args, { env: engineEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    return new EventCollector(child);
+    return new EventCollector(child, podman && label ? label.value : null);
   }
 
   /** Resolves with fn's first truthy result, re-evaluated on every new event; rejects after timeoutMs. */

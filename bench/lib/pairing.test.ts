@@ -84,3 +84,21 @@ test('BENCHMARKS.md: the generated block replaces only what is between its marke
   const appended = spliceBetweenMarks('# Benchmarks\n\n## Client RSS\n', 'T');
   assert.equal(appended, `# Benchmarks\n\n## Client RSS\n\n${BEGIN_MARK}\n\nT\n\n${END_MARK}\n`);
 });
+
+test("Podman: the turn is the failing check's exec_died after a health event; its stale health event and a check during the restart are not trials", () => {
+  const p = pairUnhealthy([
+    ev('a', 'health_status', 0), // check 1 starts (reports the status before it)
+    ev('a', 'exec_died', 40, { containerExitCode: '0' }),
+    ev('a', 'health_status', 1000), // check 2 starts
+    ev('a', 'exec_died', 1040, { containerExitCode: '1' }), // ... and fails: unhealthy now
+    ev('a', 'restart', 1250), // Repairman's restart, 210 ms later
+    ev('a', 'exec_died', 1260, { containerExitCode: '137' }), // a check cut by the stop: no health event before it
+    ev('a', 'stop', 1300),
+    ev('a', 'die', 1310, { exitCode: '137' }),
+    ev('a', 'start', 1700),
+  ], 'podman');
+  assert.deepEqual(p.trials.map((t) => [t.id, t.latencyMs, t.reaction]), [['a', 210, 'restart']]);
+  assert.equal(p.unanswered, 0);
+  // The same events read as Docker's: no `health_status: unhealthy`, no trial.
+  assert.equal(pairUnhealthy(p.trials.length ? [ev('a', 'exec_died', 0, { containerExitCode: '1' })] : []).trials.length, 0);
+});

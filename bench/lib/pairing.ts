@@ -49,18 +49,31 @@ function nsToMs(ns: bigint): number {
 }
 
 /**
- * Unhealthy -> restart: from each `health_status: unhealthy` to the first event of the restart that
- * follows (the engine emits `kill` first when it stops a running container for a restart). A `die`
- * first means the container ended by itself: not a reaction, not counted.
+ * The moment a container turned unhealthy. Docker: its `health_status: unhealthy`. Podman 4.x writes
+ * `health_status` when a check starts, with the status from before it; the check ends with an
+ * exec_died carrying its exit code: the first failing one right after a health event (the benchmark
+ * uses 1 retry) is the turn.
  */
-export function pairUnhealthy(events: readonly BenchEvent[]): Pairing {
+function isUnhealthyTurn(list: readonly BenchEvent[], i: number, engine: 'docker' | 'podman'): boolean {
+  const e = list[i]!;
+  if (engine === 'docker') return e.action === HEALTH_UNHEALTHY;
+  return e.action === 'exec_died' && e.attributes.containerExitCode !== '0' && (list[i - 1]?.action.startsWith('health_status') ?? false);
+}
+
+/**
+ * Unhealthy -> restart: from each turn to unhealthy to the first event of the restart that follows
+ * (Docker emits `kill` first when it stops a running container for a restart, Podman `restart`). A
+ * `die` first means the container ended by itself: not a reaction, not counted.
+ */
+export function pairUnhealthy(events: readonly BenchEvent[], engine: 'docker' | 'podman' = 'docker'): Pairing {
   const trials: Trial[] = [];
   const firstActions: Record<string, number> = {};
   let unanswered = 0;
   for (const [id, list] of byContainer(events)) {
     list.forEach((e, i) => {
-      if (e.action !== HEALTH_UNHEALTHY) return;
-      const next = list.slice(i + 1).find((n) => RESTART_START.has(n.action) || n.action === 'start' || n.action.startsWith('health_status'));
+      if (!isUnhealthyTurn(list, i, engine)) return;
+      // On Podman the next check's (stale) health event may come before the restart: not an answer.
+      const next = list.slice(i + 1).find((n) => RESTART_START.has(n.action) || n.action === 'start' || (engine === 'docker' && n.action.startsWith('health_status')));
       if (!next || !RESTART_START.has(next.action)) {
         unanswered++;
         return;

@@ -112,12 +112,17 @@ export function driveHealthChecks(name: string, intervalSec: number): void {
       }
       const waitMs = Math.max(0, intervalSec * 1000 - (Date.now() - started));
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        timer.unref();
-        ctl.signal.addEventListener('abort', () => {
+        const onAbort = (): void => {
           clearTimeout(timer);
           resolve();
-        }, { once: true });
+        };
+        // The listener goes with the wait: one per wait would pile up on the loop's signal.
+        const timer = setTimeout(() => {
+          ctl.signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, waitMs);
+        timer.unref();
+        ctl.signal.addEventListener('abort', onAbort, { once: true });
       });
     }
     if (healthDrivers.get(name) === ctl) healthDrivers.delete(name);
