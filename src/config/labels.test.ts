@@ -190,20 +190,6 @@ test('odd input never throws: non-string values, huge values, prototype keys', (
   assert.ok(long && long.value.length <= 201);
 });
 
-test('fast enough to run for every container on every re-check', () => {
-  const labels: Record<string, string> = {
-    'com.docker.compose.project': 'p', 'com.docker.compose.service': 's', 'com.docker.compose.version': '2',
-    [L('enable_autoheal')]: 'true', [L('max_restarts_in_frame')]: '3', [L('notify_level')]: 'debug',
-  };
-  const g = globals();
-  const n = 20_000;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) decodeLabels('web', labels, g);
-  const perCallUs = Number(process.hrtime.bigint() - start) / 1000 / n;
-  // Generous bound (a loaded CI machine): well under the cost of one Engine API call.
-  assert.ok(perCallUs < 50, `${perCallUs.toFixed(2)} µs per decode`);
-});
-
 test('notify_url labels: only origins the admin trusts, never the engine\'s host, at most 5 URLs (docs/behaviour.md §5)', () => {
   const g = globals(); // global URL on https://global.example
   const urlLabel = (v: string, ctx = {}) => decodeLabels('web', { [L('notify_url')]: v }, g, ctx);
