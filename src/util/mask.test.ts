@@ -7,7 +7,10 @@ test('maskUrl keeps scheme and host only', () => {
   assert.equal(maskUrl('http://user:pass@chat.example:8065/hooks/abc?x=1#f'), 'http://chat.example:8065/***');
   assert.equal(maskUrl('hooks.slack.com/services/T0/B0/xyz'), 'hooks.slack.com/***');
   assert.equal(maskUrl('slack://tokenA/tokenB'), 'slack://***');
-  assert.equal(maskUrl('tcp://10.0.0.1:2376'), 'tcp://10.0.0.1:2376/***');
+  assert.equal(maskUrl('tcp://10.0.0.1:2376'), 'tcp://10.0.0.1:2376');
+  assert.equal(maskUrl('ssh://deploy@build.example:2222/var/run/docker.sock'), 'ssh://deploy@build.example:2222/var/run/docker.sock');
+  assert.equal(maskUrl('ssh://deploy:hunter2@build.example/run'), 'ssh://deploy:***@build.example/run');
+  assert.equal(maskUrl('tcp://10.0.0.1:2376/?token=abc'), 'tcp://10.0.0.1:2376/?***');
   assert.equal(maskUrl('unix:///tmp/engine/docker.sock'), 'unix:///tmp/engine/docker.sock');
   assert.equal(maskUrl('json+https://u:pw@example.org:8443/hook/TOKEN'), 'json+https://example.org:8443/***');
   assert.equal(maskUrl('weird+slack://TOKEN/x'), 'weird+slack://***');
@@ -24,6 +27,13 @@ test('maskUrlList masks each URL of a comma or space separated list', () => {
 test('maskUrlsInText masks URLs inside free text', () => {
   assert.equal(maskUrlsInText('POST https://a.example/secret failed: "http://b.example/x"'), 'POST https://a.example/*** failed: "http://b.example/***"');
   assert.equal(maskUrlsInText('no urls here'), 'no urls here');
+  // What a user with DOCKER_HOST=tcp://127.0.0.1:1 reads in the log, /healthz and check-labels (issue 22).
+  assert.equal(
+    maskUrlsInText('cannot reach the Docker engine at tcp://127.0.0.1:1: connection refused'),
+    'cannot reach the Docker engine at tcp://127.0.0.1:1: connection refused',
+  );
+  assert.equal(maskUrlsInText('engine ssh://me@box/var/run/docker.sock.'), 'engine ssh://me@box/var/run/docker.sock.');
+  assert.equal(maskUrlsInText('POST https://hooks.slack.com/services/T0/B0/xyz: 404'), 'POST https://hooks.slack.com/***: 404');
 });
 
 test('maskLabelValue: one rule for label values (secret names masked whole, URLs cut to the host, tokens masked)', async () => {

@@ -7,6 +7,10 @@ const BARE_HOST_PATH = /^([a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?)\//i;
 // tokenB", "tgram://bottoken/chat") the "host" is itself a token.
 const HOST_IS_PUBLIC = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'ftps:', 'tcp:', 'ssh:']);
 
+// Engine addresses (DOCKER_HOST): host, port and path say where the engine is and carry no token, so
+// people must see them whole to find a typo; only a password in the userinfo is secret.
+const ENGINE_SCHEMES = new Set(['tcp:', 'ssh:']);
+
 /** "https://hooks.slack.com/services/T0/B0/xyz" -> "https://hooks.slack.com/***". */
 export function maskUrl(raw: string): string {
   try {
@@ -16,6 +20,11 @@ export function maskUrl(raw: string): string {
     // "json+https:" (a notification format prefix) is https underneath.
     const base = u.protocol.slice(u.protocol.lastIndexOf('+') + 1);
     if (!HOST_IS_PUBLIC.has(base)) return `${u.protocol}${raw.slice(u.protocol.length).startsWith('//') ? '//' : ''}***`;
+    if (ENGINE_SCHEMES.has(u.protocol)) {
+      const user = u.username ? `${u.username}${u.password ? ':***' : ''}@` : '';
+      const path = u.pathname === '/' && !raw.replace(/[?#].*$/, '').endsWith('/') ? '' : u.pathname;
+      return `${u.protocol}//${user}${u.host}${path}${u.search || u.hash ? '?***' : ''}`;
+    }
     return `${u.protocol}//${u.host}/***`;
   } catch {
     if (!raw.length) return '';
@@ -26,7 +35,11 @@ export function maskUrl(raw: string): string {
 
 /** Mask every URL found in free text (error messages from fetch and friends may embed them). */
 export function maskUrlsInText(text: string): string {
-  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (m) => maskUrl(m));
+  // Sentence punctuation after a URL ("at tcp://127.0.0.1:1: connection refused") is not part of it.
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (m) => {
+    const trail = /[.,:;)\]]+$/.exec(m)?.[0] ?? '';
+    return maskUrl(m.slice(0, m.length - trail.length)) + trail;
+  });
 }
 
 /** A list of URLs as typed (commas or spaces between them), each masked: safe to show in any message. */
