@@ -36,3 +36,19 @@ test('an unknown command is an error with a suggestion', () => {
   const e = dispatch(['--debug', 'frobnicate']);
   assert.ok('error' in e && !e.error.includes('did you mean'));
 });
+
+test('a misspelt switch before any command gets the same "did you mean" as after run (issue 22)', async () => {
+  assert.deepEqual(dispatch(['--intervl', '5']), { command: 'run', argv: ['--intervl', '5'] });
+  assert.deepEqual(dispatch(['--limt', '5', 'history']), { command: 'history', argv: ['--limt', '5'] });
+  // What the user reads: the same message with and without `run`.
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
+  const env = { ...process.env, DOCKER_HOST: 'tcp://127.0.0.1:1' };
+  for (const argv of [['--intervl', '5'], ['run', '--intervl', '5']]) {
+    const r = spawnSync(process.execPath, [cli, ...argv], { encoding: 'utf8', env, timeout: 10_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /unknown switch --intervl \(did you mean --interval\?\)/);
+    assert.doesNotMatch(r.stderr, /unknown command/);
+  }
+});

@@ -32,6 +32,13 @@ export function dispatch(argv: readonly string[]): Dispatch {
     }
     if (command === undefined && !token.startsWith('-')) {
       if (!COMMAND_BY_NAME.has(token)) {
+        // `repairman --intervl 5`: "5" is the value of a misspelt switch, not a command; the command's
+        // own parser then says "did you mean --interval" (issue 22).
+        const previous = argv[i - 1];
+        if (previous?.startsWith('-') && !previous.includes('=') && !ROW_BY_SWITCH.has(previous) && previous !== '--help' && previous !== '-h' && previous !== '--version' && previous !== '-V') {
+          rest.push(token);
+          continue;
+        }
         const guess = closest(token, COMMAND_BY_NAME.keys());
         return { error: `unknown command "${token}"${guess ? ` (did you mean ${guess}?)` : ''}; see repairman --help` };
       }
