@@ -3,6 +3,7 @@
 // stopping cleanly (timers cleared, event stream closed, in-flight work finished or abandoned,
 // journal closed) within a second.
 import { startApp } from '../app.js';
+import { describeEnvTypo, findEnvTypos } from '../config/env-typos.js';
 import { formatConfigErrors } from '../config/load.js';
 import { errorMessage, isRepairmanError, RepairmanError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -18,6 +19,7 @@ export const run: CommandRun = async (ctx) => {
   }
   const { settings } = loaded;
   const log = createLogger({ out: ctx.stdout, level: settings.debug ? 'debug' : 'info' });
+  for (const typo of findEnvTypos(ctx.env)) log.warn(describeEnvTypo(typo), { variable: typo.name, ...(typo.suggestion ? { suggestion: typo.suggestion } : {}) });
   if (ctx.signal.aborted) return 0;
 
   let app;
