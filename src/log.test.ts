@@ -96,3 +96,12 @@ test('text format (a terminal): control characters from containers are shown, ne
   assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   assert.match(out, /\\u001b\[2Jx/);
 });
+
+test('text log: a date held in a …Ms field reads as a time, a duration stays a number (issue 22)', () => {
+  const s = sink(true);
+  const log = createLogger({ out: s.out, now: fixed });
+  log.warn('Maximum restarts reached', { untilMs: 1796271750245, delayMs: 15000 });
+  const line = s.lines()[0]!;
+  assert.doesNotMatch(line, /untilMs=1796271750245/);
+  assert.match(line, / until=2026-\d\d-\d\d \d\d:\d\d:\d\d\.245[+-]\d\d:\d\d delayMs=15000$/);
+});

@@ -72,6 +72,11 @@ function localTime(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
+/** `untilMs=1796271750245` means nothing to people: a …Ms field holding a date (after 2001) is shown as a time. */
+function isEpochField(key: string, value: unknown): value is number {
+  return key.endsWith('Ms') && typeof value === 'number' && Number.isFinite(value) && value >= 1e12 && value < 1e14;
+}
+
 const NEEDS_QUOTES = /[\s"=]/;
 const LINE_BREAKS = /[\r\n]+/g;
 
@@ -96,7 +101,7 @@ export function createLogger(opts: LoggerOptions, bound: LogFields = {}): Logger
         line = JSON.stringify({ time: time.toISOString(), level, msg: text, ...all });
       } else {
         const extra = Object.entries(all)
-          .map(([k, v]) => `${k}=${textValue(v)}`)
+          .map(([k, v]) => (isEpochField(k, v) ? `${k.slice(0, -2)}=${localTime(new Date(v))}` : `${k}=${textValue(v)}`))
           .join(' ');
         line = `${localTime(time)} ${level.toUpperCase().padEnd(5)} ${printable(text.replace(LINE_BREAKS, ' ⏎ '))}${extra ? ' ' + extra : ''}`;
       }

@@ -62,7 +62,7 @@ test('NAMEs select containers (by name or id prefix); unknown NAMEs are reported
 
 test('unknown keys show the suggestion', async () => {
   const report = await checkLabels(fakeEngine([summary('x', { [`${P}enable_autohael`]: 'true' })]), { defaults, namespace: '', names: [] });
-  assert.match(formatReport(report), /unknown label org\.riotkit\.repairman\.enable_autohael="true": expected a known key \(did you mean org\.riotkit\.repairman\.enable_autoheal\?\); using ignored/);
+  assert.match(formatReport(report), /unknown label org\.riotkit\.repairman\.enable_autohael="true": expected a known key \(did you mean org\.riotkit\.repairman\.enable_autoheal\?\); the label is ignored/);
 });
 
 test('containerName prefers the plain name over link aliases', () => {

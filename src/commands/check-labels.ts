@@ -1,7 +1,7 @@
 // `repairman check-labels [NAME...] [--json]`: decode the org.riotkit.repairman.* labels of the engine's
 // containers (all states; under --namespace; or only the NAMEs) and print each one's settings and
 // problems. Exit 1 when there is any problem (or a NAME matches no container), 0 otherwise.
-import { decodeLabels, engineHostOf, type LabelContext } from '../config/labels.js';
+import { decodeLabels, engineHostOf, fallbackWords, type LabelContext } from '../config/labels.js';
 import { POLICY_ROWS } from '../config/settings-table.js';
 import type { ContainerPolicy, LabelProblem } from '../config/types.js';
 import { createDockerClient } from '../docker/client.js';
@@ -73,7 +73,7 @@ export function formatReport(report: LabelReport): string {
     lines.push(`  settings: ${showPolicy(c)}`);
     for (const p of c.problems) {
       const what = p.code === 'RM_LABEL_UNKNOWN' ? 'unknown label' : 'bad label';
-      lines.push(`  ${what} ${p.label}=${JSON.stringify(p.value)}: expected ${p.expected}; using ${p.fallback} [${p.code}]`);
+      lines.push(`  ${what} ${p.label}=${JSON.stringify(p.value)}: expected ${p.expected}; ${fallbackWords(p.fallback)} [${p.code}]`);
     }
   }
   for (const name of report.missing) lines.push(`${name}: no such container`);

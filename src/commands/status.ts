@@ -2,6 +2,7 @@
 // (--url, else from --http-address/--http-port/--http-prefix), printed as a table with times in TZ,
 // or as JSON with --json. Sources are tried in order (STATUS_SOURCES), so a reader of --db-path can
 // be added after the HTTP one for when no instance answers.
+import { fallbackWords } from '../config/labels.js';
 import type { GlobalSettings } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { instanceRootUrl } from '../http/address.js';
@@ -129,7 +130,7 @@ export function renderStatus(p: ContainersPayload, opts: { timeZone: string; fro
   const problems = p.containers.flatMap((c) => c.labelProblems);
   if (problems.length) {
     out.push('', 'Label problems:');
-    for (const x of problems) out.push(`  ${clean(x.container)}: ${clean(x.label)}=${JSON.stringify(clean(x.value))}: expected ${clean(x.expected)}; using ${clean(x.fallback)}`);
+    for (const x of problems) out.push(`  ${clean(x.container)}: ${clean(x.label)}=${JSON.stringify(clean(x.value))}: expected ${clean(x.expected)}; ${clean(fallbackWords(x.fallback))}`);
   }
   if (p.duplicates.length) {
     out.push('', 'Duplicates:');

@@ -55,6 +55,11 @@ function shownKey(key: string): string {
 /** At most this many URLs in one notify_url label (docs/behaviour.md §5): a label is not a mailing list. */
 export const MAX_LABEL_NOTIFY_URLS = 5;
 
+/** What happens instead of a bad label, as a message says it: "using 3 (global)", or "the label is ignored". */
+export function fallbackWords(fallback: string): string {
+  return fallback === 'ignored' ? 'the label is ignored' : `using ${fallback}`;
+}
+
 /** What a label may not decide on its own: where notifications go (docs/behaviour.md §5). */
 export interface LabelContext {
   /** --label-notify-origins: origins a notify_url label may use besides the global URLs' origins. */

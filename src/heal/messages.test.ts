@@ -8,6 +8,9 @@ describe('messages', () => {
     assert.equal(formatDuration(15_000), '15 s');
     assert.equal(formatDuration(300_000), '5 min');
     assert.equal(formatDuration(5_400_000), '90 min');
+    assert.equal(formatDuration(450_000), '7 min 30 s');
+    assert.equal(formatDuration(7_200_000), '2 h');
+    assert.equal(formatDuration(9_000_000), '2 h 30 min');
     assert.equal(formatDuration(3 * 3600_000), '3 h');
     assert.equal(formatDuration(3 * 3600_000 + 60_000 * 30), '3 h 30 min');
     assert.equal(formatDuration(-5), '0 s');

@@ -2,15 +2,17 @@
 // in them come from src/util/time-format.ts). Pure.
 import type { ContainerInspect } from '../docker/types.js';
 
-/** "90 s", "10 min", "1 h 30 min": a duration as people say it. */
+/** "90 s", "10 min", "7 min 30 s", "1 h 30 min": a duration as people say it, exact to the second. */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 120) return `${s} s`;
-  const m = Math.round(s / 60);
-  if (m < 120) return `${m} min`;
-  const h = Math.floor(m / 60);
-  const rest = m % 60;
-  return rest ? `${h} h ${rest} min` : `${h} h`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  // A budget frame of 450 s read "3 in 8 min": the seconds are kept so the figure is the setting's.
+  const parts = h >= 2 ? [`${h} h`, m ? `${m} min` : ''] : [`${h * 60 + m} min`];
+  if (rest) parts.push(`${rest} s`);
+  return parts.filter(Boolean).join(' ');
 }
 
 /** The output of the last health check, trimmed; undefined without one. */

@@ -2,6 +2,7 @@
 // given the container (its name and policy), what happened, the host and the time, it returns the
 // journal entries to append and the notifications to send. No I/O: the healer applies the result
 // (reporter.ts), so every message is decided, and tested, here (outcomes.test.ts).
+import { fallbackWords } from '../config/labels.js';
 import type { ContainerPolicy, LabelProblem } from '../config/types.js';
 import type { BudgetState, InFlightRestart } from '../budget/budget.js';
 import type { JournalEntryInput, JournalKind } from '../journal/types.js';
@@ -126,7 +127,7 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
     case 'label_problem': {
       const p = outcome.problem;
       const what = p.code === 'RM_LABEL_UNKNOWN' ? 'unknown label' : 'invalid label';
-      const message = `${what} ${p.label}=${JSON.stringify(p.value)}: expected ${p.expected}; using ${p.fallback}`;
+      const message = `${what} ${p.label}=${JSON.stringify(p.value)}: expected ${p.expected}; ${fallbackWords(p.fallback)}`;
       journal('config_error', message, { label: p.label, value: p.value, code: p.code });
       notify('config_error', () => ({ summary: `Configuration error on ${name}: ${message}`, reason: `${what} (${p.code})`, dedupeKey: p.label }), false);
       break;

@@ -142,7 +142,7 @@ export function pageView(): PageViewApi {
       b.state === 'given_up' ? el('p', { class: 'hint' }, `Not touched any more until it recovers or someone runs: repairman reset ${c.name}`) : null,
       c.labelProblems.length
         ? el('ul', { class: 'problems' }, ...c.labelProblems.map((p) =>
-          el('li', null, `${p.label}=${JSON.stringify(p.value)}: expected ${p.expected}; using ${p.fallback}${p.suggestion ? ` (did you mean ${p.suggestion}?)` : ''}`)))
+          el('li', null, `${p.label}=${JSON.stringify(p.value)}: expected ${p.expected}; ${p.fallback === 'ignored' ? 'the label is ignored' : `using ${p.fallback}`}${p.suggestion ? ` (did you mean ${p.suggestion}?)` : ''}`)))
         : null);
   }
 

@@ -15,6 +15,14 @@ it('README shows examples/docker-compose.yml exactly', () => {
   assert.equal(block, compose, 'copy examples/docker-compose.yml into the README yaml block');
 });
 
+it('the compose example watches the project its own command makes (issue 22: it watched "aarchive", the command made "examples")', () => {
+  const compose = readFileSync(new URL('examples/docker-compose.yml', root), 'utf8');
+  const project = /docker compose -p (\S+) -f examples\/docker-compose\.yml up/.exec(compose)?.[1];
+  const namespace = /^\s+NAMESPACE: "([^"]*)"/m.exec(compose)?.[1];
+  assert.ok(project, 'the example says how to start it, with a project name');
+  assert.equal(namespace, project);
+});
+
 it('every relative link in the README points to a file of the repository', () => {
   const links = [...readme.matchAll(/\]\(([^)#\s]+)\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/.test(l));
   assert.ok(links.length > 3);
