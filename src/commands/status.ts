@@ -132,6 +132,15 @@ export function renderStatus(p: ContainersPayload, opts: { timeZone: string; fro
     out.push('', 'Label problems:');
     for (const x of problems) out.push(`  ${clean(x.container)}: ${clean(x.label)}=${JSON.stringify(clean(x.value))}: expected ${clean(x.expected)}; ${clean(fallbackWords(x.fallback))}`);
   }
+  const linked = p.containers.filter((c) => c.dependencies && (c.dependencies.providers.length || c.dependencies.cycle));
+  if (linked.length) {
+    out.push('', 'Dependencies (docs/behaviour.md §10):');
+    for (const c of linked) {
+      const d = c.dependencies;
+      const after = d.providers.map((x) => `${clean(x.name)} (${x.kinds.join(', ')})`).join(', ');
+      out.push(`  ${clean(c.name)}${after ? `: restarted after ${after}` : ''}${d.cycle ? `; in a cycle ${d.cycle.map(clean).join(' -> ')}: never followed` : ''}`);
+    }
+  }
   if (p.duplicates.length) {
     out.push('', 'Duplicates:');
     for (const d of p.duplicates) {

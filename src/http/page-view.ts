@@ -138,12 +138,25 @@ export function pageView(): PageViewApi {
         el('dt', null, 'Last event'),
         el('dd', { class: 'last' }, last
           ? el('span', null, el('time', null, formatClock(last.atMs, nowMs, tz)), ` ${last.message}`)
-          : el('span', { class: 'muted' }, 'none'))),
+          : el('span', { class: 'muted' }, 'none')),
+        ...dependencyRows(c)),
       b.state === 'given_up' ? el('p', { class: 'hint' }, `Not touched any more until it recovers or someone runs: repairman reset ${c.name}`) : null,
       c.labelProblems.length
         ? el('ul', { class: 'problems' }, ...c.labelProblems.map((p) =>
           el('li', null, `${p.label}=${JSON.stringify(p.value)}: expected ${p.expected}; ${p.fallback === 'ignored' ? 'the label is ignored' : `using ${p.fallback}`}${p.suggestion ? ` (did you mean ${p.suggestion}?)` : ''}`)))
         : null);
+  }
+
+  /** Providers and dependents (docs/behaviour.md §10), only when there are any. */
+  function dependencyRows(c: ContainerView): VElement[] {
+    const d = c.dependencies;
+    if (!d) return [];
+    const links = (xs: { name: string; kinds: string[] }[]): string => xs.map((x) => `${x.name} (${x.kinds.join(', ')})`).join(', ');
+    const rows: VElement[] = [];
+    if (d.providers.length) rows.push(el('dt', null, 'Depends on'), el('dd', { class: 'providers' }, links(d.providers)));
+    if (d.dependents.length) rows.push(el('dt', null, 'Dependents'), el('dd', { class: 'dependents' }, links(d.dependents)));
+    if (d.cycle) rows.push(el('dt', null, 'Cycle'), el('dd', { class: 'cycle' }, `${d.cycle.join(' -> ')}: never followed`));
+    return rows;
   }
 
   function timeline(data: ContainersPayload, watched: ContainerView[]): VElement {

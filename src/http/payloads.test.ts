@@ -12,6 +12,7 @@ const NOW = Date.UTC(2024, 0, 2, 3, 4, 5);
 function container(b: Partial<BudgetView>): ContainerView {
   return {
     id: 'x', name: 'c', state: 'running', health: 'healthy', watched: true, excludedReason: null, lastEvent: null, labelProblems: [],
+    dependencies: { providers: [], dependents: [] },
     budget: { state: 'ok', untilMs: null, restartsInFrame: 0, reachedMaxInPreviousFrame: false, streak: 0, ...b },
   };
 }

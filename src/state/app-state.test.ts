@@ -21,7 +21,7 @@ function state(opts: { engineUp: boolean; last: number | null; containers?: Trac
     },
   } as unknown as Journal;
   return new AppState({
-    healer: { containers: () => opts.containers ?? [], budgetViewOf: () => budget, lastFullCheckMs: opts.last },
+    healer: { containers: () => opts.containers ?? [], budgetViewOf: () => budget, lastFullCheckMs: opts.last, dependencyViewOf: () => ({ providers: [], dependents: [] }) },
     watcher: { engineUp: opts.engineUp, engineError: opts.engineUp ? null : 'connect ENOENT' },
     journal,
     metrics: new MetricsRegistry(),

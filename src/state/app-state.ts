@@ -8,7 +8,7 @@ import type { MetricsRegistry } from '../metrics/registry.js';
 import type { ContainerView, DuplicateView, HealthView, StateView } from './types.js';
 
 export interface AppStateOptions {
-  healer: Pick<Healer, 'containers' | 'budgetViewOf' | 'lastFullCheckMs'>;
+  healer: Pick<Healer, 'containers' | 'budgetViewOf' | 'lastFullCheckMs' | 'dependencyViewOf'>;
   watcher: Pick<Watcher, 'engineUp' | 'engineError'>;
   journal: Pick<Journal, 'list' | 'restartsSince'>;
   metrics: MetricsRegistry;
@@ -56,6 +56,7 @@ export class AppState implements StateView {
         budget: this.o.healer.budgetViewOf(t.name, now),
         lastEvent: this.lastEventOf(t.name),
         labelProblems: t.problems,
+        dependencies: this.o.healer.dependencyViewOf(t.name),
       }))
       // Code-unit order, not localeCompare: that maps ICU's collation data into the RSS of a
       // process that runs for months, for names that are ASCII anyway.

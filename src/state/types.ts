@@ -3,11 +3,13 @@
 import type { BudgetView } from '../budget/budget.js';
 import type { LabelProblem } from '../config/types.js';
 import type { FoundDuplicate } from '../dedupe/cleaner.js';
+import type { DependencyView } from '../heal/dependents/graph.js';
 import type { JournalEntry } from '../journal/types.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 
 // The budget's view is the budget's own type (src/budget/budget.ts): re-exported for the view's readers.
 export type { BudgetStateName, BudgetView } from '../budget/budget.js';
+export type { DependencyView } from '../heal/dependents/graph.js';
 
 export interface ContainerView {
   id: string;
@@ -19,6 +21,8 @@ export interface ContainerView {
   budget: BudgetView;
   lastEvent: JournalEntry | null;
   labelProblems: LabelProblem[];
+  /** Who it depends on and who depends on it, with how (docs/behaviour.md §10). */
+  dependencies: DependencyView;
 }
 
 /** Found by dedupe/: the view is the cleaner's own report. */

@@ -62,6 +62,7 @@ export class FakeState implements StateView {
       budget: budget(b),
       lastEvent: last(name),
       labelProblems: [],
+      dependencies: { providers: [], dependents: [] },
       ...over,
     });
     this.containerList = [

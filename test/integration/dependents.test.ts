@@ -45,7 +45,7 @@ describe('dependents: docker run', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_D
   const cleanup: (() => Promise<unknown>)[] = [];
 
   before(async () => {
-    rm_ = await startRepairman({ namespace: ns, args: ['--seconds-between-restarts', '1', '--frame-size-in-seconds', '60', '--max-restarts-in-frame', '20'] });
+    rm_ = await startRepairman({ namespace: ns, http: true, args: ['--seconds-between-restarts', '1', '--frame-size-in-seconds', '60', '--max-restarts-in-frame', '20'] });
   });
   after(async () => {
     await rm_?.stop();
@@ -71,6 +71,11 @@ describe('dependents: docker run', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_D
     // Once: the dependent's own start does not start another round.
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(rm_.find((l) => l.msg === 'dependent restarted' && l.container === d).length, 1, rm_.dump());
+    // The JSON API (read by the status page and `repairman status`) shows both ends.
+    const api = (await (await fetch(rm_.url('/api/containers'))).json()) as { containers: { name: string; dependencies: { providers: unknown[]; dependents: unknown[] } }[] };
+    const of = (n: string) => api.containers.find((c) => c.name === n)?.dependencies;
+    assert.deepEqual(of(d), { providers: [{ name: x, kinds: ['network'] }], dependents: [] });
+    assert.deepEqual(of(x), { providers: [], dependents: [{ name: d, kinds: ['network'] }] });
   });
 
   it('X removed and run again under its name -> the dependent is recreated with the same configuration, running', async () => {
