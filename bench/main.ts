@@ -10,6 +10,7 @@ import { machineInfo } from './lib/machine.js';
 import { loadNow } from './lib/proc.js';
 import { saveResult, type BenchResult } from './lib/results.js';
 import { runReaction } from './reaction.js';
+import { runScale } from './scale.js';
 import { recordReport, renderReport } from './report.js';
 
 type Args = Record<string, string>;
@@ -79,6 +80,7 @@ const USAGE = `usage: node dist/bench/main.js <benchmark> [options]
   soak       same as footprint with --window 600 --name soak (RSS after 10 minutes)
   growth     [--sizes 10,50,200] [--seconds 20]
   fleet      footprint and growth on the same containers (what \`bench/run.sh\` runs)
+  scale      [--sizes 10,1000,5000,10000] [--trials 5] [--node-options "<V8 flags for Repairman>"]
   report     print the markdown tables of bench/results/*.json
   record     write them into BENCHMARKS.md, between its bench:results markers (appended when missing)
   clean      remove every benchmark container left by an interrupted run
@@ -114,6 +116,10 @@ async function main(): Promise<number> {
       const n = await removeAllBenchContainers();
       log(`removed ${n} benchmark containers`);
       return 0;
+    }
+    case 'scale': {
+      await runScale({ sizes: list(args, 'sizes', [10, 1000, 5000, 10000]), trials: num(args, 'trials', 5), nodeOptions: args['node-options'] ?? '' });
+      break;
     }
     case 'reaction': {
       const params = { containers: num(args, 'containers', 8), trials: num(args, 'trials', 100) };

@@ -13,6 +13,8 @@
 #   bash bench/run.sh clean           remove benchmark containers left by an interrupted run
 #   bash bench/run.sh selftest        unit tests of the statistics and event pairing
 #   bash bench/run.sh client-rss      the Docker client's own footprint (bench/client-rss.ts, printed only)
+#   bash bench/run.sh scale           the scale curve: 10 / 1,000 / 5,000 / 10,000 containers created on the
+#                                     private engine (bench/scale.ts; ~25 min on a loaded 2-CPU machine)
 #
 # Options after the benchmark's name go to it, e.g. `bash bench/run.sh reaction --trials 200`
 # (`bash bench/run.sh help` lists them). Benchmarks are not tests: nothing here passes or fails on a
@@ -76,6 +78,7 @@ case "$cmd" in
     bench reaction "$@"
     bench burst
     bench fleet
+    bench scale
     log "load after: $(uptime)"
     echo
     node "$OUT/bench/main.js" report
@@ -93,7 +96,7 @@ case "$cmd" in
     podman_host=$(bash scripts/test-podman.sh env | sed -n 's/^export DOCKER_HOST=\([^ ]*\).*/\1/p')
     REPAIRMAN_TEST_ENGINE=podman REPAIRMAN_TEST_DOCKER_HOST="$podman_host" bench reaction "$@"
     ;;
-  reaction|burst|footprint|growth|fleet|soak)
+  reaction|burst|footprint|growth|fleet|soak|scale)
     build; engine
     bench "$cmd" "$@"
     ;;
@@ -111,7 +114,7 @@ case "$cmd" in
     node --test "$OUT/bench/lib/"*.test.js
     ;;
   *)
-    echo "usage: bash bench/run.sh [all|reaction|reaction-engines|burst|footprint|growth|fleet|soak|report|record|clean|selftest|client-rss|help] [options]" >&2
+    echo "usage: bash bench/run.sh [all|reaction|reaction-engines|burst|footprint|growth|fleet|soak|scale|report|record|clean|selftest|client-rss|help] [options]" >&2
     exit 64
     ;;
 esac

@@ -58,14 +58,17 @@ export interface MassCreateOptions {
   labelBytes?: number;
   /** Requests in flight (default 8). */
   concurrency?: number;
+  /** Index of the first container (to grow a batch: default 0). */
+  from?: number;
 }
 
 /** Create `count` containers (state "created"); resolves with the milliseconds it took. */
 export async function massCreate(opts: MassCreateOptions): Promise<number> {
   const t0 = Date.now();
-  let next = 0;
+  let next = opts.from ?? 0;
+  const end = next + opts.count;
   const worker = async (): Promise<void> => {
-    while (next < opts.count) {
+    while (next < end) {
       const i = next++;
       const name = `${opts.prefix}m${i}`;
       const labels = { ...composeLikeLabels(opts.prefix.replace(/-$/, ''), `svc${i}`, opts.labelBytes), [MASS_LABEL]: opts.prefix };
