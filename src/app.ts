@@ -14,6 +14,7 @@ import { createHealMetrics, type HealMetrics } from './heal/metrics.js';
 import { detectSelfIdentity } from './heal/self-id.js';
 import { Watcher } from './heal/watcher.js';
 import { startHttpServer } from './http/server.js';
+import { readTokenFile } from './http/token-file.js';
 import { openJournal } from './journal/journal.js';
 import type { Journal } from './journal/types.js';
 import type { Logger } from './log.js';
@@ -94,6 +95,8 @@ function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
  */
 export async function startApp(opts: AppOptions): Promise<App> {
   const { settings, log } = opts;
+  // Before anything starts: a token file that cannot be read is a configuration error (exit 2).
+  const httpToken = settings.httpPort === 0 ? undefined : readTokenFile(settings.httpTokenFile);
   const startedAtMs = Date.now();
   const stopCtl = new AbortController();
   const metrics = new MetricsRegistry();
@@ -234,6 +237,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
         log: log.child({ component: 'http' }),
         signal: stopCtl.signal,
         timeZone: opts.env.TZ,
+        hosts: settings.httpHosts,
+        ...(httpToken === undefined ? {} : { token: httpToken }),
       });
       log.info('http listening', { port: http.port, address: settings.httpAddress, prefix: settings.httpPrefix || '/' });
     } catch (err) {

@@ -19,6 +19,8 @@ export const ERROR_CATALOGUE = {
   RM_HTTP_BAD_REQUEST: 'An HTTP request was malformed: bad percent-encoding or UTF-8, a request target too long, a head Node refused.',
   RM_HTTP_NOT_FOUND: 'No such HTTP path (outside the prefix, or not a route).',
   RM_HTTP_METHOD_NOT_ALLOWED: 'An HTTP method other than GET or HEAD (the HTTP interface is read-only).',
+  RM_HTTP_UNAUTHORIZED: 'An HTTP request without the bearer token of --http-token-file (every route but <prefix>/healthz needs it).',
+  RM_HTTP_FORBIDDEN_HOST: 'An HTTP request whose Host header is not this server\'s address, localhost or a name in --http-hosts (DNS rebinding).',
   RM_HTTP_INTERNAL: 'The HTTP server failed to build an answer (see the log).',
   RM_NOTIFY_FAILED: 'A notification could not be delivered.',
   RM_JOURNAL: 'The SQLite journal could not be opened, migrated or written.',

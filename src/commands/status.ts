@@ -6,6 +6,7 @@ import { fallbackWords } from '../config/labels.js';
 import type { GlobalSettings } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { instanceRootUrl } from '../http/address.js';
+import { readTokenFile } from '../http/token-file.js';
 import { httpGet } from '../http-client/client.js';
 import { pageView } from '../http/page-view.js';
 import { isConstantlyFailing, type ContainersPayload } from '../http/payloads.js';
@@ -58,7 +59,10 @@ export const httpSource: StatusSource = {
     } else root = instanceRootUrl(settings);
     const url = `${root}api/containers`;
     try {
-      const res = await httpGet(url, { timeoutMs: STATUS_TIMEOUT_MS, signal: ctx.signal, maxBodyBytes: STATUS_MAX_BODY_BYTES });
+      // The same --http-token-file as the instance (docs/behaviour.md §6).
+      const bearer = readTokenFile(settings.httpTokenFile);
+      const res = await httpGet(url, { timeoutMs: STATUS_TIMEOUT_MS, signal: ctx.signal, maxBodyBytes: STATUS_MAX_BODY_BYTES, ...(bearer === undefined ? {} : { bearer }) });
+      if (res.status === 401) return { ok: false, from: url, why: 'answered 401: give the instance\'s --http-token-file (HTTP_TOKEN_FILE)' };
       if (res.status === 404) return { ok: false, from: url, why: 'answered 404: is --http-prefix (or the --url path) right?' };
       if (res.status !== 200) return { ok: false, from: url, why: `answered ${res.status}` };
       let body: unknown;

@@ -26,6 +26,8 @@ const SAMPLES: Record<string, { valid: [string, unknown]; other: [string, unknow
   recreate_dependents: { valid: ['false', false], other: ['yes', true], invalid: 'perhaps' },
   http_address: { valid: ['0.0.0.0', '0.0.0.0'], other: ['::', '::'], invalid: 'not an address' },
   http_port: { valid: ['0', 0], other: ['9000', 9000], invalid: '70000' },
+  http_token_file: { valid: ['/run/secrets/repairman-token', '/run/secrets/repairman-token'], other: ['', ''] },
+  http_hosts: { valid: ['repairman.lan, Status.Example.org', ['repairman.lan', 'status.example.org']], other: ['', []], invalid: 'not a host!' },
   label_notify_origins: { valid: ['https://chat.example.org, http://apprise:8000/', ['https://chat.example.org', 'http://apprise:8000']], other: ['', []], invalid: 'chat.example.org' },
   http_prefix: { valid: ['/SgbaCaVyewq/', '/SgbaCaVyewq'], other: ['/', ''], invalid: '/a b' },
   db_path: { valid: ['/tmp/r.db', '/tmp/r.db'], other: [':memory:', ':memory:'], invalid: '' },

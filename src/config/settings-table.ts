@@ -11,6 +11,7 @@ import {
   parseAnyText,
   parseBoolean,
   parseHttpAddress,
+  parseHostNames,
   parseHttpPrefix,
   parseNonEmpty,
   parseNotifyLevel,
@@ -234,6 +235,18 @@ export const SETTINGS: readonly SettingRow[] = [
     key: 'http_prefix', switch: '--http-prefix', env: ['HTTP_PREFIX'], default: '', parse: parseHttpPrefix, valueName: '<path>',
     expected: 'a path prefix without spaces, ? or # (e.g. /SgbaCaVyewq)',
     description: 'Path prefix of every HTTP path, taken literally (a leading slash is added, a trailing one ignored).',
+  }),
+  globalRow('httpTokenFile', {
+    key: 'http_token_file', switch: '--http-token-file', env: ['HTTP_TOKEN_FILE'], default: '', parse: parseAnyText, valueName: '<file>',
+    show: (v) => (v === '' ? '""' : v), expected: 'the path of a file holding the token, or "" for none',
+    extension: 'docs/behaviour.md §6 names it (access to the HTTP server)',
+    description: 'File holding a bearer token (a file, so the token is not in `docker inspect`): every route but <prefix>/healthz then needs `Authorization: Bearer <token>`; the status page accepts it once as ?token= and keeps it in a cookie.',
+  }),
+  globalRow('httpHosts', {
+    key: 'http_hosts', switch: '--http-hosts', env: ['HTTP_HOSTS'], default: [], defaultText: '""', parse: parseHostNames, valueName: '<names>',
+    show: (v) => (v.length ? v.join(', ') : '""'), expected: 'host names separated by commas or spaces',
+    extension: 'docs/behaviour.md §6 names it (the Host check against DNS rebinding)',
+    description: 'Host names the HTTP server answers to besides its address, IP addresses and localhost; any other Host header is refused (DNS rebinding).',
   }),
   globalRow('dbPath', {
     key: 'db_path', switch: '--db-path', env: ['DB_PATH'], default: ':memory:', parse: parseNonEmpty, valueName: '<file>',

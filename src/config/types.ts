@@ -30,6 +30,10 @@ export interface GlobalSettings {
   httpAddress: string;
   httpPort: number; // 0 = no HTTP server
   httpPrefix: string;
+  /** File holding the HTTP bearer token ('' = no token). */
+  httpTokenFile: string;
+  /** Host names the HTTP server answers to besides its address and localhost (DNS rebinding). */
+  httpHosts: string[];
   /** Origins a notify_url label may post to besides the global notify URLs' origins. */
   labelNotifyOrigins: string[];
   dbPath: string; // ':memory:' or a file

@@ -111,9 +111,11 @@ export function openRequest(url: string, opts: OpenOptions = {}): Promise<Opened
   });
 }
 
-export async function httpGet(url: string, opts: { timeoutMs: number; signal?: AbortSignal; accept?: string; maxBodyBytes?: number }): Promise<GetResult> {
+export async function httpGet(url: string, opts: { timeoutMs: number; signal?: AbortSignal; accept?: string; maxBodyBytes?: number; bearer?: string }): Promise<GetResult> {
   const cap = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const { res, close } = await openRequest(url, { method: 'GET', headers: { accept: opts.accept ?? 'application/json' }, timeoutMs: opts.timeoutMs, signal: opts.signal });
+  const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
+  if (opts.bearer !== undefined) headers.authorization = `Bearer ${opts.bearer}`;
+  const { res, close } = await openRequest(url, { method: 'GET', headers, timeoutMs: opts.timeoutMs, signal: opts.signal });
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (err: Error | null, result?: GetResult): void => {

@@ -1,7 +1,8 @@
 // Repairman's HTTP server (docs/behaviour.md §6) on node:http, read-only: the original JSON report, liveness,
 // Prometheus metrics, a JSON API and the status page, all under a literal path prefix.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { StateView } from '../state/types.js';
@@ -23,7 +24,9 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** After close(), requests in flight get this long before their connections are cut. */
 export const CLOSE_GRACE_MS = 1_000;
+/** Connections kept at once; one more makes the oldest one that is not being answered go (below). */
 const MAX_CONNECTIONS = 256;
+const TOKEN_COOKIE = 'repairman_token';
 
 export interface HttpServerOptions {
   address: string;
@@ -36,6 +39,10 @@ export interface HttpServerOptions {
   now?: () => number;
   /** IANA zone for times shown on the page; env TZ, else the system's. */
   timeZone?: string;
+  /** Bearer token every route but /healthz needs (--http-token-file); none when undefined. */
+  token?: string;
+  /** Host names answered besides the bound address, IP addresses and localhost (--http-hosts). */
+  hosts?: readonly string[];
   /** Override the timeouts (tests use short ones). */
   timeouts?: Partial<{ requestMs: number; headersMs: number; keepAliveMs: number }>;
 }
@@ -97,6 +104,45 @@ export function prefersHtml(accept: string | undefined): boolean {
   return html > 0 && html > json;
 }
 
+/** The host name of a Host header, without its port or brackets, lower case ('' when absent). */
+function hostName(header: string | undefined): string {
+  const h = (header ?? '').trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') === -1 ? undefined : h.indexOf(']'));
+  const colon = h.indexOf(':');
+  return colon === -1 ? h : h.slice(0, colon);
+}
+
+/**
+ * DNS rebinding: a page on evil.example whose name is made to resolve to 127.0.0.1 is same-origin with
+ * this server in the browser, but its requests say `Host: evil.example`. IP addresses cannot be
+ * rebound, so they pass (the image listens on 0.0.0.0 and is reached by whatever address); names must
+ * be localhost, the bound address or one listed in --http-hosts. No Host at all is HTTP/1.0: no browser.
+ */
+export function hostAllowed(header: string | undefined, address: string, hosts: readonly string[]): boolean {
+  const name = hostName(header);
+  if (name === '' || isIP(name) !== 0) return true;
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  return name === address.toLowerCase() || hosts.includes(name);
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   const { state, log } = opts;
   const prefix = normalizePrefix(opts.prefix);
@@ -108,6 +154,37 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const zone = (): string => (resolvedZone ??= resolveTimeZone(opts.timeZone ?? process.env.TZ));
   const metrics = new HttpMetrics(state.metrics, state.version);
   let closing: Promise<void> | null = null;
+  const hosts = (opts.hosts ?? []).map((h) => h.toLowerCase());
+  // Compared as digests in constant time: the time an answer takes says nothing about the token.
+  const tokenDigest = opts.token ? digest(opts.token) : undefined;
+  const tokenMatches = (candidate: string | undefined): boolean =>
+    tokenDigest !== undefined && candidate !== undefined && candidate !== '' && timingSafeEqual(digest(candidate), tokenDigest);
+  const cookiePath = prefix === '' ? '/' : `${prefix}/`;
+
+  /** Null when the request may go on; otherwise the answer (401, or 303 storing ?token= in a cookie). */
+  function access(req: IncomingMessage, target: ParsedTarget, sub: string | null): Reply | null {
+    if (!tokenDigest || sub === '/healthz') return null;
+    const auth = req.headers.authorization ?? '';
+    const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
+    if (tokenMatches(bearer) || tokenMatches(cookieValue(req.headers.cookie, TOKEN_COOKIE))) return null;
+    const given = sub === '/' ? single(target.query, 'token') : undefined;
+    if (given !== undefined && tokenMatches(given)) {
+      // Once: the token goes into a cookie the page's scripts cannot read, sent to this server only,
+      // and the address bar (history, bookmarks, Referer) loses it.
+      return {
+        status: 303,
+        type: JSON_TYPE,
+        body: `${sortedJson({ status: 'see other' })}\n`,
+        headers: {
+          Location: './',
+          'Set-Cookie': `${TOKEN_COOKIE}=${encodeURIComponent(given)}; Path=${cookiePath}; HttpOnly; SameSite=Strict`,
+        },
+      };
+    }
+    return errorReply(401, 'RM_HTTP_UNAUTHORIZED', 'a bearer token is needed: Authorization: Bearer <the token in --http-token-file> (the status page takes it once as ?token=)', {
+      'WWW-Authenticate': 'Bearer realm="repairman"',
+    });
+  }
 
   function pageReply(page: PageModule, target: ParsedTarget, limit: number): Reply {
     const report = buildReport(state, limit);
@@ -163,9 +240,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     if (url.length > MAX_URL_LENGTH) {
       return { reply: errorReply(414, 'RM_HTTP_BAD_REQUEST', `the request target is longer than ${MAX_URL_LENGTH} characters`), label: 'invalid' };
     }
+    if (!hostAllowed(req.headers.host, opts.address, hosts)) {
+      return { reply: errorReply(403, 'RM_HTTP_FORBIDDEN_HOST', 'this Host is not served here; add the name to --http-hosts (HTTP_HOSTS) to allow it'), label: 'invalid' };
+    }
     const parsed = parseTarget(url);
     if (!parsed.ok) return { reply: errorReply(400, 'RM_HTTP_BAD_REQUEST', parsed.message), label: 'invalid' };
     const sub = routeInPrefix(parsed.target.path, prefix);
+    const denied = access(req, parsed.target, sub);
+    if (denied) return { reply: denied, label: sub !== null && ROUTES.has(sub) ? (sub as RouteName) : 'unmatched' };
     if (sub === null || !ROUTES.has(sub)) {
       return { reply: errorReply(404, 'RM_HTTP_NOT_FOUND', 'no such page; see the status page at the prefix root'), label: 'unmatched' };
     }
@@ -222,7 +304,30 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     else send(res, req, reply, label);
   });
   server.keepAliveTimeout = opts.timeouts?.keepAliveMs ?? KEEP_ALIVE_TIMEOUT_MS;
-  server.maxConnections = MAX_CONNECTIONS;
+  // Many idle or slow clients (headers trickling in, byte by byte) must never stop /healthz from
+  // answering: Node's maxConnections refuses the NEWEST connection, which is the probe. Instead a new
+  // connection beyond the limit makes the OLDEST one that is not being answered go; a probe sends its
+  // request at once and is answered long before it becomes the oldest.
+  const open = new Set<Socket>();
+  const answering = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.on('close', () => {
+      open.delete(socket);
+      answering.delete(socket);
+    });
+    if (open.size <= MAX_CONNECTIONS) return;
+    for (const old of open) {
+      if (old === socket || answering.has(old)) continue;
+      old.destroy();
+      break;
+    }
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    answering.add(socket);
+    res.on('close', () => answering.delete(socket));
+  });
   server.maxHeadersCount = 100;
 
   // Requests Node's parser refuses (malformed, head too large, timed out) get a JSON answer too.
