@@ -151,7 +151,7 @@ describe('reliability: fuzzed HTTP requests against the running server', { skip:
     assertAliveAndClean(rm);
     assert.deepEqual(rm.find((l) => l.msg.startsWith('http: failed') || l.msg === 'http server error'), []);
     // Still serving, and still healthy.
-    const ok = await rawRequest(rm.httpPort!, b(`GET ${PREFIX}/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    const ok = await rawRequest(rm.httpPort!, b(`GET ${PREFIX}/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
     assert.equal(ok.status, 200, ok.raw);
     const rssAfter = rssMb(rm.child.pid!) ?? 0;
     const ownGrowth = rssAfter - rssBefore - Math.max(0, bareGrowth);
