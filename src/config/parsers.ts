@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { normalizeLevel, type NotifyLevel } from '../notify/levels.js';
 import { parseNotifyTarget, splitNotifyUrls } from '../notify/targets.js';
+import { maskUrl } from '../util/mask.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason?: string };
 export type Parser<T> = (raw: string) => Parsed<T>;
@@ -149,7 +150,8 @@ export const parseOrigins: Parser<string[]> = (raw) => {
       url = undefined;
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '' || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
-      bad.push(JSON.stringify(part));
+      // An origin has no path: one given with a path (a webhook URL by mistake) may hold a token.
+      bad.push(JSON.stringify(maskUrl(part)));
       continue;
     }
     if (!out.includes(url.origin)) out.push(url.origin);
