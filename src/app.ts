@@ -7,6 +7,7 @@ import type { GlobalSettings } from './config/types.js';
 import { DuplicateCleaner } from './dedupe/cleaner.js';
 import { inNamespace, namespaceNameFilter } from './dedupe/matcher.js';
 import { createDockerClient } from './docker/client.js';
+import { engineAddress } from './docker/endpoint.js';
 import type { ContainerRecreator, EngineApi } from './docker/types.js';
 import { errorMessage } from './errors.js';
 import { Healer } from './heal/healer.js';
@@ -75,6 +76,18 @@ function packageVersion(): string {
   }
 }
 
+function waitOrAbort(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   let t: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -102,7 +115,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const metrics = new MetricsRegistry();
   const healMetrics = createHealMetrics(metrics);
 
-  const engine = opts.engine ?? createDockerClient(opts.env, { logger: log.child({ component: 'docker' }) });
+  const engine = opts.engine ?? createDockerClient(opts.env, { logger: log.child({ component: 'docker' }), callTimeoutMs: settings.apiTimeoutSec * 1000 });
   // Engine API calls are counted in the client; exposing them shows that a re-check costs the same
   // few calls whatever the number of containers (docs/behaviour.md §2; bench/growth measures it).
   const apiCalls = metrics.counter('repairman_engine_api_calls_total', 'HTTP requests made to the Docker engine API (an event stream connection counts once).');
@@ -142,7 +155,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     log, metrics, signal: stopCtl.signal, closeGraceMs: NOTIFIER_GRACE_MS - 50, timeZone: opts.env.TZ, globalUrls: settings.defaults.notifyUrls,
   });
   // Labels may not send notifications anywhere they like (docs/behaviour.md §5): the admin's origins only.
-  const labelContext: LabelContext = { notifyOrigins: settings.labelNotifyOrigins, engineHost: engineHostOf(opts.env.DOCKER_HOST) };
+  const labelContext: LabelContext = { notifyOrigins: settings.labelNotifyOrigins, engineHost: engineHostOf(engineAddress(opts.env)), autohealLabel: settings.autohealLabel };
   const decodeWithContext: typeof decodeLabels = (name, labels, defaults) => decodeLabels(name, labels, defaults, labelContext);
   const serializer = new KeyedSerializer();
   const limiter = new Limiter(Math.max(1, settings.parallelism || 8));
@@ -279,7 +292,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
     if (ev.Action === 'create' || ev.Action === 'rename') cleaner.trigger();
   });
 
-  const watching = watcher.run();
+  // --start-period (willfarrell's AUTOHEAL_START_PERIOD): no check before it is over.
+  const watching = settings.startPeriodSec > 0
+    ? (log.info('first check after the start period', { startPeriodSec: settings.startPeriodSec }),
+      waitOrAbort(settings.startPeriodSec * 1000, stopCtl.signal).then(() => (stopCtl.signal.aborted ? undefined : watcher.run())))
+    : watcher.run();
 
   let stopping: Promise<void> | null = null;
   let resolveDone!: () => void;

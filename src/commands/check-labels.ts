@@ -5,6 +5,7 @@ import { decodeLabels, engineHostOf, fallbackWords, type LabelContext } from '..
 import { POLICY_ROWS } from '../config/settings-table.js';
 import type { ContainerPolicy, LabelProblem } from '../config/types.js';
 import { createDockerClient } from '../docker/client.js';
+import { engineAddress } from '../docker/endpoint.js';
 import type { ContainerSummary, EngineApi } from '../docker/types.js';
 import { errorMessage } from '../errors.js';
 import { maskUrl, maskUrlsInText } from '../util/mask.js';
@@ -18,6 +19,8 @@ export interface ContainerReport {
   state: string;
   policy: ContainerPolicy;
   fromLabels: (keyof ContainerPolicy)[];
+  /** Fields set by willfarrell's or deunhealth's labels, with the label (docs/behaviour.md §11). */
+  compatFrom?: Partial<Record<keyof ContainerPolicy, string>>;
   problems: LabelProblem[];
 }
 
@@ -53,7 +56,10 @@ export async function checkLabels(
       for (const n of hits) found.add(n);
     }
     const decoded = decodeLabels(name, c.Labels, opts.defaults, opts.context);
-    containers.push({ name, id: c.Id, state: c.State, policy: decoded.policy, fromLabels: decoded.fromLabels ?? [], problems: decoded.problems });
+    containers.push({
+      name, id: c.Id, state: c.State, policy: decoded.policy, fromLabels: decoded.fromLabels ?? [], problems: decoded.problems,
+      ...(decoded.compatFrom ? { compatFrom: decoded.compatFrom } : {}),
+    });
   }
   containers.sort((a, b) => a.name.localeCompare(b.name));
   const missing = opts.names.filter((n) => !found.has(n));
@@ -62,7 +68,7 @@ export async function checkLabels(
 }
 
 function showPolicy(r: ContainerReport): string {
-  return POLICY_ROWS.map((row) => `${row.key}=${row.show(r.policy[row.field])}${r.fromLabels.includes(row.field) ? ' (label)' : ''}`).join(', ');
+  return POLICY_ROWS.map((row) => `${row.key}=${row.show(r.policy[row.field])}${r.fromLabels.includes(row.field) ? ' (label)' : r.compatFrom?.[row.field] ? ` (label ${r.compatFrom[row.field]})` : ''}`).join(', ');
 }
 
 export function formatReport(report: LabelReport): string {
@@ -110,7 +116,7 @@ export const run: CommandRun = async (ctx) => {
       namespace: loaded.settings.namespace,
       names: loaded.positionals,
       signal: ctx.signal,
-      context: { notifyOrigins: loaded.settings.labelNotifyOrigins, engineHost: engineHostOf(ctx.env.DOCKER_HOST) },
+      context: { notifyOrigins: loaded.settings.labelNotifyOrigins, engineHost: engineHostOf(engineAddress(ctx.env)), autohealLabel: loaded.settings.autohealLabel },
     });
     ctx.stdout.write(loaded.options.json === true ? reportJson(report) : formatReport(report));
     return report.problemCount > 0 || report.missing.length > 0 ? 1 : 0;

@@ -68,7 +68,7 @@ test('results read well and never show the URL', async () => {
     // A label's URL: what it answered is not shown (it may be an internal service's reply).
     'FAIL  json+https://b.example.org/*** (json, from label on web): HTTP 403 Forbidden',
     'FAIL  https://c.example.org/*** (slack, from label on db): no HTTP answer: connect ECONNREFUSED 10.0.0.1:443',
-    'FAIL  teams+https://d.example.org/*** (unusable, from label on x): unknown notification format "teams" in teams+https://d.example.org/*** (known: slack, mattermost, discord, json, apprise)',
+    'FAIL  teams+https://d.example.org/*** (unusable, from label on x): unknown notification format "teams" in teams+https://d.example.org/*** (known: slack, mattermost, discord, json, apprise, field)',
   ]);
   assert.ok(!lines.join('\n').includes('SECRET'));
 });

@@ -12,12 +12,13 @@ const code = (text: string): string => (text === '' ? '' : `\`${text}\``);
 function describeRow(row: SettingRow): string {
   let text = row.description;
   if (row.extension) text += ` (Extension: ${row.extension}.)`;
+  if (row.compat) text += ` Also read from ${row.compat.env.join(', ')} (${row.compat.peer}; see docs/migrating.md), below the variables above.`;
   return text;
 }
 
 export function renderSettingsMarkdown(): string {
   const lines = [
-    `Precedence, highest first: label (per container, \`${LABEL_PREFIX}<key>\`) > switch > environment > default.`,
+    `Precedence, highest first: label (per container, \`${LABEL_PREFIX}<key>\`) > switch > environment > compatible environment (willfarrell/docker-autoheal, deunhealth: see docs/migrating.md) > default.`,
     `Booleans: ${BOOLEAN_EXPECTED}; a boolean switch alone means true, \`--no-<name>\` or \`--<name>=false\` false.`,
     'Durations: whole seconds, or `90s`, `5m`, `1h30m`. `repairman config` shows the effective values and their sources;',
     '`repairman check-labels` checks the labels of running containers.',
@@ -27,7 +28,7 @@ export function renderSettingsMarkdown(): string {
   ];
   for (const row of SETTINGS) {
     lines.push(
-      `| ${row.scope === 'policy' ? code(row.key) : '—'} | ${row.switch ? code(row.switch) : '—'} | ${row.env.length ? row.env.map(code).join(', ') : '—'} | ${code(row.defaultText)} | ${cell(row.expected)} | ${cell(describeRow(row))} |`,
+      `| ${row.scope === 'policy' ? code(row.key) : '—'} | ${row.switch ? code(row.switch) : '—'} | ${row.env.length ? row.env.map(code).join(', ') : '—'}${row.compat ? `; compatible: ${row.compat.env.map(code).join(', ')}` : ''} | ${code(row.defaultText)} | ${cell(row.expected)} | ${cell(describeRow(row))} |`,
     );
   }
   return lines.join('\n');
@@ -74,7 +75,7 @@ function wrap(text: string, indent: string, width = 100): string[] {
 
 function renderSettingsHelp(): string[] {
   const lines = [
-    'Settings (every command accepts them). Precedence: label > switch > environment > default.',
+    'Settings (every command accepts them). Precedence: label > switch > environment > compatible environment > default.',
     `Per-container settings can be overridden by a label ${LABEL_PREFIX}<key> on the container.`,
     `Booleans: ${BOOLEAN_EXPECTED}; --<name> alone = true, --no-<name> = false.`,
     'Durations: whole seconds, or 90s, 5m, 1h30m. Both --name value and --name=value work.',

@@ -7,6 +7,7 @@ import { maskLabelValue, maskSecretsInText, maskUrlList } from '../util/mask.js'
 import { printable } from '../util/printable.js';
 import { hostOf, notifyUrlOrigin } from '../notify/targets.js';
 import { CROSS_CHECKS } from './cross-checks.js';
+import { BOOLEAN_EXPECTED, parseBoolean } from './parsers.js';
 import { closest } from '../util/suggest.js';
 import {
   LABEL_PREFIX,
@@ -66,6 +67,8 @@ export interface LabelContext {
   notifyOrigins?: readonly string[];
   /** The Docker endpoint's host (tcp:// or ssh:// DOCKER_HOST): never a label's notification target. */
   engineHost?: string | null;
+  /** willfarrell's selection label, `all`, or ''/absent when its rules do not apply (docs/behaviour.md §11). */
+  autohealLabel?: string;
 }
 
 /** The Docker endpoint's host for a LabelContext: null for a unix socket or an unreadable value. */
@@ -111,6 +114,11 @@ function asText(value: unknown): string {
   }
 }
 
+export const DEUNHEALTH_LABEL = 'deunhealth.restart.on.unhealthy';
+export const AUTOHEAL_STOP_TIMEOUT_LABEL = 'autoheal.stop.timeout';
+/** willfarrell's opt-out label under AUTOHEAL_CONTAINER_LABEL=all (its entrypoint checks `autoheal` there). */
+export const AUTOHEAL_DEFAULT_LABEL = 'autoheal';
+
 export function decodeLabels(
   container: string,
   labels: Record<string, string> | null | undefined,
@@ -121,6 +129,8 @@ export function decodeLabels(
   const problems: LabelProblem[] = [];
   const fromLabels: PolicyField[] = [];
   if (labels === null || labels === undefined || typeof labels !== 'object') return { policy, problems, fromLabels };
+  // Fields one of our own labels spoke about (valid or not): the compatible labels do not touch those.
+  let ownSeen: Set<PolicyField> | undefined;
   const target = policy as unknown as Record<string, unknown>;
   // Raw label text of each field set from a label (for cross-check problems).
   let rawOf: Map<PolicyField, string> | undefined;
@@ -144,6 +154,7 @@ export function decodeLabels(
       });
       continue;
     }
+    (ownSeen ??= new Set()).add(row.field);
     let parsed = row.parse(raw);
     if (parsed.ok && row.field === 'notifyUrls') {
       const refused = labelNotifyUrlsRefused(parsed.value as string[], defaults.notifyUrls, context);
@@ -169,7 +180,88 @@ export function decodeLabels(
   }
 
   if (rawOf) crossCheck(container, policy, defaults, rawOf, fromLabels, problems);
-  return { policy, problems, fromLabels };
+  const mode = context.autohealLabel ?? '';
+  const selector = mode === '' || mode === 'all' ? AUTOHEAL_DEFAULT_LABEL : mode;
+  const compatFrom = selector in labels || DEUNHEALTH_LABEL in labels || AUTOHEAL_STOP_TIMEOUT_LABEL in labels
+    ? decodeCompatLabels(container, labels, policy, defaults, context, ownSeen ?? new Set(), problems)
+    : undefined;
+  return { policy, problems, fromLabels, ...(compatFrom ? { compatFrom } : {}) };
+}
+
+/** `"true"` typed with its quotes into a compose file is still true. */
+function unquoted(raw: string): string {
+  const t = raw.trim();
+  return t.length >= 2 && ((t.startsWith('"') && t.endsWith('"')) || (t.startsWith("'") && t.endsWith("'"))) ? t.slice(1, -1) : t;
+}
+
+/**
+ * The labels of willfarrell/docker-autoheal and deunhealth (docs/behaviour.md §11), below our own labels.
+ * Selection: willfarrell's label true heals, false (any case) never does; deunhealth's label true opts in
+ * whatever the global setting; an explicit false wins over a true. `autoheal=false` is honoured even
+ * when no AUTOHEAL_* variable is set: a container someone opted out is never restarted because the image
+ * changed.
+ */
+function decodeCompatLabels(
+  container: string,
+  labels: Record<string, string>,
+  policy: ContainerPolicy,
+  defaults: ContainerPolicy,
+  compat: LabelContext,
+  ownSeen: ReadonlySet<PolicyField>,
+  problems: LabelProblem[],
+): Partial<Record<PolicyField, string>> | undefined {
+  let from: Partial<Record<PolicyField, string>> | undefined;
+  const text = (key: string): string | undefined => (Object.hasOwn(labels, key) ? asText((labels as Record<string, unknown>)[key]) : undefined);
+  const bad = (label: string, raw: string, expected: string, fallback: string): void => {
+    problems.push({ container, label, value: shown(undefined, label, raw), expected, fallback, code: 'RM_LABEL_INVALID' });
+  };
+
+  if (!ownSeen.has('enableAutoheal')) {
+    const mode = compat.autohealLabel ?? '';
+    const selector = mode === '' || mode === 'all' ? AUTOHEAL_DEFAULT_LABEL : mode;
+    let explicitFalse = false;
+    const wRaw = text(selector);
+    if (wRaw !== undefined) {
+      const parsed = parseBoolean(unquoted(wRaw));
+      if (!parsed.ok) {
+        // Only a label we act on is checked: `autoheal` outside willfarrell's rules is someone else's.
+        if (mode !== '') {
+          policy.enableAutoheal = false;
+          (from ??= {}).enableAutoheal = selector;
+          bad(selector, wRaw, `true or false, any case (${BOOLEAN_EXPECTED})`, 'false');
+        }
+      } else if (!parsed.value) {
+        policy.enableAutoheal = false;
+        explicitFalse = true;
+        (from ??= {}).enableAutoheal = selector;
+      } else if (mode !== '') {
+        policy.enableAutoheal = true;
+        (from ??= {}).enableAutoheal = selector;
+      }
+    }
+    const dRaw = text(DEUNHEALTH_LABEL);
+    if (dRaw !== undefined && !explicitFalse && from?.enableAutoheal === undefined) {
+      const parsed = parseBoolean(unquoted(dRaw));
+      if (!parsed.ok) bad(DEUNHEALTH_LABEL, dRaw, `true or false, any case (${BOOLEAN_EXPECTED})`, 'ignored');
+      else if (parsed.value) {
+        policy.enableAutoheal = true;
+        (from ??= {}).enableAutoheal = DEUNHEALTH_LABEL;
+      }
+    }
+  }
+
+  if (!ownSeen.has('stopTimeoutSec')) {
+    const raw = text(AUTOHEAL_STOP_TIMEOUT_LABEL);
+    if (raw !== undefined) {
+      const row = ROW_BY_FIELD.get('stopTimeoutSec') as PolicyRow;
+      const parsed = row.parse(unquoted(raw));
+      if (parsed.ok) {
+        policy.stopTimeoutSec = parsed.value as number;
+        (from ??= {}).stopTimeoutSec = AUTOHEAL_STOP_TIMEOUT_LABEL;
+      } else bad(AUTOHEAL_STOP_TIMEOUT_LABEL, raw, row.expected, `${row.show(defaults.stopTimeoutSec)} (global)`);
+    }
+  }
+  return from;
 }
 
 /**

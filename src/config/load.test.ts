@@ -34,6 +34,10 @@ const SAMPLES: Record<string, { valid: [string, unknown]; other: [string, unknow
   dry_run: { valid: ['true', true], other: ['false', false], invalid: 'perhaps' },
   parallelism: { valid: ['4', 4], other: ['1', 1], invalid: '0' },
   duplicate_grace: { valid: ['2m', 120], other: ['0', 0], invalid: '-5' },
+  autoheal_label: { valid: ['autoheal', 'autoheal'], other: ['all', 'all'] },
+  start_period: { valid: ['1m', 60], other: ['0', 0], invalid: 'soon' },
+  api_timeout: { valid: ['30', 30], other: ['2m', 120], invalid: '0' },
+  post_restart_script: { valid: ['/usr/local/bin/on-restart.sh', '/usr/local/bin/on-restart.sh'], other: ['', ''] },
 };
 
 const CONFIGURABLE = SETTINGS.filter((r) => r.scope !== 'external');

@@ -174,6 +174,19 @@ function fromEnv(row: SettingRow, env: NodeJS.ProcessEnv, errors: RepairmanError
   return found;
 }
 
+/** Another tool's variable (docs/behaviour.md §11), read only when the row's own switch and variables are absent. */
+function fromCompat(row: SettingRow, env: NodeJS.ProcessEnv, errors: RepairmanError[]): { value: unknown; info: SourceInfo } | undefined {
+  const hit = row.compat?.read(env);
+  if (!hit) return undefined;
+  const info: SourceInfo = { source: 'compat env', raw: valueShown(row, hit.raw), name: hit.name };
+  const parsed = row.parse(hit.raw);
+  if (!parsed.ok) {
+    errors.push(invalid(row, info, parsed.reason));
+    return undefined;
+  }
+  return { value: parsed.value, info };
+}
+
 /**
  * The effective global settings from argv (after the command name) and the environment.
  * All problems are returned at once; nothing is read from anywhere else.
@@ -200,7 +213,7 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv, opts: LoadO
       }
     } else {
       const before = errors.length;
-      const got = fromEnv(row, env, errors);
+      const got = fromEnv(row, env, errors) ?? fromCompat(row, env, errors);
       if (errors.length > before) broken.add(row.key);
       if (got) ({ value, info } = got);
     }

@@ -2,6 +2,7 @@
 // label decoding, validation, `--help` and the README's reference table are all derived from it, so a
 // setting is added or changed here and nowhere else.
 import { DEFAULT_DOCKER_HOST } from '../docker/endpoint.js';
+import { COMPAT, type CompatSource } from './compat-env.js';
 import { DEFAULT_NOTIFY_LEVEL } from '../notify/levels.js';
 import { maskUrl } from '../util/mask.js';
 import {
@@ -55,6 +56,8 @@ interface RowCommon {
   secret: boolean;
   /** Set when the row goes beyond the table of docs/behaviour.md §1; says which section it serves. */
   extension?: string;
+  /** Another tool's variables read below this row's own (docs/behaviour.md §11): switch > env > compat env > default. */
+  compat?: CompatSource;
 }
 
 export interface GlobalRow extends RowCommon {
@@ -89,6 +92,7 @@ type Input<T> = {
   description: string;
   secret?: boolean;
   extension?: string;
+  compat?: CompatSource;
 };
 
 const showText = (v: unknown): string => (v === '' ? '""' : String(v));
@@ -109,6 +113,7 @@ function common<T>(input: Input<T>, kind: 'boolean' | 'value'): RowCommon {
     description: input.description,
     secret: input.secret ?? false,
     ...(input.extension ? { extension: input.extension } : {}),
+    ...(input.compat ? { compat: input.compat } : {}),
   };
 }
 
@@ -133,10 +138,12 @@ const bool = { parse: parseBoolean, expected: BOOLEAN_EXPECTED };
 export const SETTINGS: readonly SettingRow[] = [
   globalRow('debug', {
     key: 'debug', switch: '--debug', default: false, ...bool,
+    compat: COMPAT.debug,
     description: 'Debug-level logs (not notifications).',
   }),
   globalRow('intervalSec', {
     key: 'interval', switch: '--interval', env: ['CHECK_INTERVAL'], default: 30, ...seconds({ min: 1 }),
+    compat: COMPAT.interval,
     description: 'Seconds between full re-checks of all containers (events make reactions immediate; this is the safety net).',
   }),
   globalRow('namespace', {
@@ -177,10 +184,12 @@ export const SETTINGS: readonly SettingRow[] = [
   }),
   policyRow('enableAutoheal', {
     key: 'enable_autoheal', switch: '--enable-autoheal', env: ['DEFAULT_ENABLE_AUTO_HEAL'], default: true, ...bool,
+    compat: COMPAT.enableAutoheal,
     description: 'Heal this container at all (false globally + true on a label = opt-in mode). A bad label value means false.',
   }),
   policyRow('healExited', {
     key: 'heal_exited', switch: '--heal-exited', env: ['DEFAULT_HEAL_EXITED'], default: true, ...bool,
+    compat: COMPAT.healExited,
     description: 'Also start containers that crashed. A bad label value means false.',
   }),
   globalRow('healExitedLookbackSec', {
@@ -189,6 +198,7 @@ export const SETTINGS: readonly SettingRow[] = [
   }),
   policyRow('stopTimeoutSec', {
     key: 'stop_timeout', switch: '--stop-timeout', env: ['DEFAULT_STOP_TIMEOUT'], default: 10, ...seconds(),
+    compat: COMPAT.stopTimeout,
     description: 'Seconds the engine waits before killing during a restart.',
   }),
   policyRow('notifyUrls', {
@@ -196,11 +206,13 @@ export const SETTINGS: readonly SettingRow[] = [
     parse: parseNotifyUrls, valueName: '<urls>', secret: true,
     show: (urls) => (urls.length ? urls.map(maskUrl).join(', ') : '""'),
     expected: 'http(s) URLs (a format prefix like json+https:// allowed) separated by commas or spaces, or "" for none',
+    compat: COMPAT.notifyUrls,
     description: 'Where notifications go (Slack, Mattermost, Discord or JSON webhooks). Secret: shown as scheme and host only.',
   }),
   policyRow('notifyLevel', {
     key: 'notify_level', switch: '--notify-level', env: ['DEFAULT_NOTIFY_LEVEL'], default: DEFAULT_NOTIFY_LEVEL, parse: parseNotifyLevel,
     valueName: '<level>', expected: 'DEBUG, INFO or WARNING, any case (ERROR is accepted as WARNING)',
+    compat: COMPAT.notifyLevel,
     description: 'Least severity notified.',
   }),
   globalRow('labelNotifyOrigins', {
@@ -267,6 +279,35 @@ export const SETTINGS: readonly SettingRow[] = [
     description: 'A hash-prefixed duplicate younger than this is left alone (docker-compose may be mid-way).',
     extension: 'docs/behaviour.md §4 fixes this grace at 60 seconds; the setting keeps that default',
   }),
+  globalRow('autohealLabel', {
+    key: 'autoheal_label', switch: '--autoheal-label', env: ['AUTOHEAL_LABEL'], default: '', parse: parseAnyText,
+    valueName: '<label>', compat: COMPAT.autohealLabel,
+    expected: 'a label name, all, or "" for off',
+    description: 'willfarrell/docker-autoheal\'s selection label: a container with this label true (any case) is healed, false is left alone; all heals every container but those labelled false. Set from AUTOHEAL_CONTAINER_LABEL (default autoheal) as soon as any AUTOHEAL_* variable is set.',
+    extension: 'docs/behaviour.md §11',
+  }),
+  globalRow('startPeriodSec', {
+    key: 'start_period', switch: '--start-period', env: ['START_PERIOD'], default: 0, ...seconds(), compat: COMPAT.startPeriod,
+    description: 'Seconds to wait after start before the first check of the containers.',
+    extension: 'docs/behaviour.md §11 (AUTOHEAL_START_PERIOD)',
+  }),
+  globalRow('apiTimeoutSec', {
+    key: 'api_timeout', switch: '--api-timeout', env: ['API_TIMEOUT'], default: 10, ...seconds({ min: 1 }), compat: COMPAT.apiTimeout,
+    description: 'Time limit of one Docker API call; a restart or stop always gets its stop timeout plus a margin on top, whatever this says.',
+    extension: 'docs/behaviour.md §11 (CURL_TIMEOUT)',
+  }),
+  globalRow('postRestartScript', {
+    key: 'post_restart_script', switch: '--post-restart-script', env: ['POST_RESTART_SCRIPT'], default: '', parse: parseAnyText,
+    valueName: '<command>', expected: 'a program and its arguments separated by spaces, or "" for none',
+    description: 'Run after each restart with willfarrell/docker-autoheal\'s four arguments: /NAME, the short id, the state, the stop timeout. Split on spaces, not run by a shell; killed after 60 s.',
+    extension: 'docs/behaviour.md §11 (POST_RESTART_SCRIPT)',
+  }),
+  externalRow({
+    key: 'health_server_address', env: ['HEALTH_SERVER_ADDRESS'], default: '', defaultText: 'unset', parse: parseAnyText,
+    show: (v) => v || 'unset', expected: 'host:port',
+    description: 'qdm12/deunhealth\'s health server address: accepted and shown, with no effect (repairman healthcheck and /healthz on --http-port do that job).',
+    extension: 'docs/behaviour.md §11',
+  }),
   externalRow({
     key: 'tz', env: ['TZ'], default: '', defaultText: 'system', parse: parseAnyText, show: (v) => v || 'system',
     expected: 'a time zone such as Europe/Warsaw',
@@ -275,6 +316,7 @@ export const SETTINGS: readonly SettingRow[] = [
   externalRow({
     key: 'docker_host', env: ['DOCKER_HOST'], default: DEFAULT_DOCKER_HOST, parse: parseAnyText,
     expected: 'unix://, tcp:// or ssh:// address of the engine',
+    compat: COMPAT.dockerHost,
     description: 'The engine, as for the docker CLI: unix://, tcp:// or ssh://. Unset: /var/run/docker.sock, or when it does not exist rootless Podman\'s $XDG_RUNTIME_DIR/podman/podman.sock (README, Podman).',
   }),
   externalRow({

@@ -40,10 +40,15 @@ export interface GlobalSettings {
   dryRun: boolean;
   parallelism: number; // restarts of different containers at once
   duplicateGraceSec: number; // a prefixed duplicate younger than this is held back (docs/behaviour.md §4: 60)
+  autohealLabel: string; // willfarrell's selection label, 'all', or '' (off) (docs/behaviour.md §11)
+  startPeriodSec: number; // wait before the first check
+  apiTimeoutSec: number; // one engine API call (restarts get their stop timeout on top)
+  postRestartScript: string; // willfarrell's POST_RESTART_SCRIPT, '' = none
   defaults: ContainerPolicy;
 }
 
-export type SettingSource = 'default' | 'env' | 'switch' | 'label';
+/** `compat env` / `compat label`: another tool's variable or label (docs/behaviour.md §11). */
+export type SettingSource = 'default' | 'env' | 'compat env' | 'switch' | 'label' | 'compat label';
 
 /** One problem with a container's labels; decoding never throws. */
 export interface LabelProblem {
@@ -63,4 +68,6 @@ export interface DecodedLabels {
   problems: LabelProblem[];
   /** Policy fields whose value came from a valid label (all others are the global values). */
   fromLabels?: (keyof ContainerPolicy)[];
+  /** Policy fields set by another tool's label (docs/behaviour.md §11), with that label's key. */
+  compatFrom?: Partial<Record<keyof ContainerPolicy, string>>;
 }

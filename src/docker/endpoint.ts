@@ -74,10 +74,20 @@ function parsePort(variable: string, value: string, portText: string): number {
   return port;
 }
 
-function readTlsFiles(env: NodeJS.ProcessEnv): TlsFiles {
+/** The files of a TLS folder: the docker CLI's names, or willfarrell's for DOCKER_SOCK=tcps://. */
+interface TlsNames {
+  cert: string;
+  key: string;
+  defaultDir: string;
+  defaultShown: string;
+}
+
+const CLI_TLS_NAMES: TlsNames = { cert: 'cert.pem', key: 'key.pem', defaultDir: '', defaultShown: '~/.docker' };
+
+function readTlsFiles(env: NodeJS.ProcessEnv, names: TlsNames = CLI_TLS_NAMES): TlsFiles {
   const fromEnv = env.DOCKER_CERT_PATH;
-  const certPath = fromEnv && fromEnv.trim() !== '' ? fromEnv : join(env.HOME || homedir(), '.docker');
-  const variable = fromEnv ? 'DOCKER_CERT_PATH' : 'DOCKER_CERT_PATH (unset, default ~/.docker)';
+  const certPath = fromEnv && fromEnv.trim() !== '' ? fromEnv : names.defaultDir || join(env.HOME || homedir(), '.docker');
+  const variable = fromEnv ? 'DOCKER_CERT_PATH' : `DOCKER_CERT_PATH (unset, default ${names.defaultShown})`;
   const read = (file: string): Buffer | undefined => {
     try {
       return readFileSync(join(certPath, file));
@@ -88,19 +98,42 @@ function readTlsFiles(env: NodeJS.ProcessEnv): TlsFiles {
     }
   };
   const ca = read('ca.pem');
-  const cert = read('cert.pem');
-  const key = read('key.pem');
+  const cert = read(names.cert);
+  const key = read(names.key);
   if (!ca) {
     throw new RepairmanError('RM_ENGINE_TLS',
-      `DOCKER_TLS_VERIFY is set but ${variable}=${JSON.stringify(certPath)} has no ca.pem: expected a folder with ca.pem, cert.pem and key.pem`,
+      `TLS is asked for but ${variable}=${JSON.stringify(certPath)} has no ca.pem: expected a folder with ca.pem, ${names.cert} and ${names.key}`,
       { details: { certPath, missing: 'ca.pem' } });
   }
   if (Boolean(cert) !== Boolean(key)) {
     throw new RepairmanError('RM_ENGINE_TLS',
-      `${variable}=${JSON.stringify(certPath)} has ${cert ? 'cert.pem but no key.pem' : 'key.pem but no cert.pem'}: expected both (the client certificate and its key) or neither`,
-      { details: { certPath, missing: cert ? 'key.pem' : 'cert.pem' } });
+      `${variable}=${JSON.stringify(certPath)} has ${cert ? `${names.cert} but no ${names.key}` : `${names.key} but no ${names.cert}`}: expected both (the client certificate and its key) or neither`,
+      { details: { certPath, missing: cert ? names.key : names.cert } });
   }
   return cert && key ? { certPath, ca, cert, key } : { certPath, ca };
+}
+
+/** Where willfarrell/docker-autoheal's image reads the certificates for DOCKER_SOCK=tcps://. */
+export const DOCKER_SOCK_CERT_DIR = '/certs';
+const DOCKER_SOCK_TLS_NAMES: TlsNames = { cert: 'client-cert.pem', key: 'client-key.pem', defaultDir: DOCKER_SOCK_CERT_DIR, defaultShown: DOCKER_SOCK_CERT_DIR };
+
+/** The engine's address as configured: DOCKER_HOST, else DOCKER_SOCK as a DOCKER_HOST. */
+export function engineAddress(env: NodeJS.ProcessEnv): string | undefined {
+  const host = env.DOCKER_HOST?.trim();
+  if (host) return host;
+  const sock = env.DOCKER_SOCK?.trim();
+  return sock ? dockerSockToHost(sock) : undefined;
+}
+
+/**
+ * willfarrell/docker-autoheal's DOCKER_SOCK (docs/behaviour.md §11), read only when DOCKER_HOST is not set:
+ * a socket path, tcp://host:port, or tcps://host:port (TLS, ca.pem, client-cert.pem, client-key.pem in
+ * /certs, or in DOCKER_CERT_PATH when set).
+ */
+export function dockerSockToHost(raw: string): string {
+  if (/^tcps:\/\//i.test(raw)) return `tcp://${raw.slice('tcps://'.length)}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return raw;
+  return `unix://${raw}`;
 }
 
 /**
@@ -108,9 +141,12 @@ function readTlsFiles(env: NodeJS.ProcessEnv): TlsFiles {
  * certificates). `exists` decides which default socket exists (tests pass their own).
  */
 export function resolveEndpoint(env: NodeJS.ProcessEnv, exists: (path: string) => boolean = existsSync): Endpoint {
-  const raw = env.DOCKER_HOST?.trim() || `unix://${defaultSocket(env, exists)}`;
-  const shown = withoutPassword(raw);
-  const bad = (expected: string): RepairmanError => configError('DOCKER_HOST', shown, expected);
+  const sock = env.DOCKER_HOST?.trim() ? undefined : env.DOCKER_SOCK?.trim() || undefined;
+  const variable = sock ? 'DOCKER_SOCK' : 'DOCKER_HOST';
+  const raw = sock ? dockerSockToHost(sock) : env.DOCKER_HOST?.trim() || `unix://${defaultSocket(env, exists)}`;
+  const tcps = sock !== undefined && /^tcps:\/\//i.test(sock);
+  const shown = withoutPassword(sock ?? raw);
+  const bad = (expected: string): RepairmanError => configError(variable, shown, expected);
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(raw);
   if (!m) throw bad('unix:///path/to/docker.sock, tcp://host:port or ssh://[user@]host[:port]');
   const scheme = m[1]!.toLowerCase();
@@ -132,11 +168,12 @@ export function resolveEndpoint(env: NodeJS.ProcessEnv, exists: (path: string) =
     }
     if (url.hostname === '') throw bad('tcp://host:port with a host, e.g. tcp://127.0.0.1:2376');
     if (url.username || url.password || url.search || url.hash) throw bad('tcp://host:port without user, query or fragment');
-    const tls = tlsVerifyEnabled(env.DOCKER_TLS_VERIFY) ? readTlsFiles(env) : undefined;
+    const tls = tcps ? readTlsFiles(env, DOCKER_SOCK_TLS_NAMES)
+      : !sock && tlsVerifyEnabled(env.DOCKER_TLS_VERIFY) ? readTlsFiles(env) : undefined;
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const portMatch = /:(\d*)$/.exec(rest.split('/')[0] ?? '');
-    const port = url.port !== '' ? parsePort('DOCKER_HOST', shown, url.port)
-      : portMatch && portMatch[1] === '' ? parsePort('DOCKER_HOST', shown, '') : tls ? DEFAULT_TLS_PORT : DEFAULT_TCP_PORT;
+    const port = url.port !== '' ? parsePort(variable, shown, url.port)
+      : portMatch && portMatch[1] === '' ? parsePort(variable, shown, '') : tls ? DEFAULT_TLS_PORT : DEFAULT_TCP_PORT;
     const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
     const hostPart = isIP(host) === 6 ? `[${host}]` : host;
     const endpoint: Endpoint = { kind: 'tcp', host, port, basePath, display: `tcp://${hostPart}:${port}${basePath}${tls ? ' (TLS)' : ''}` };
@@ -157,7 +194,7 @@ export function resolveEndpoint(env: NodeJS.ProcessEnv, exists: (path: string) =
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const endpoint: Endpoint = { kind: 'ssh', host, display: `ssh://${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.host}` };
     if (url.username) endpoint.user = decodeURIComponent(url.username);
-    if (url.port !== '') endpoint.port = parsePort('DOCKER_HOST', shown, url.port);
+    if (url.port !== '') endpoint.port = parsePort(variable, shown, url.port);
     return endpoint;
   }
 

@@ -14,6 +14,7 @@ import { lastHealthOutput } from './messages.js';
 import { wouldNotify } from './outcomes.js';
 import type { Recovery } from './recovery.js';
 import type { OutcomeReporter } from './reporter.js';
+import { runPostRestartScript } from './post-restart-script.js';
 import type { HealTimers } from './timers.js';
 import type { ContainerTracker, TrackedContainer } from './tracking.js';
 
@@ -223,6 +224,10 @@ export class Restarter {
     } else {
       this.ctx.metrics.restartFailures.inc();
       this.ctx.log.warn(`${verb} failed`, { container: name, reason, error: maskUrlsInText(errorMessage(error)), code: failure?.code });
+    }
+    const script = this.ctx.settings.postRestartScript;
+    if (script && !dryRun) {
+      void runPostRestartScript(script, { name, id: info.Id, state: info.State?.Status ?? 'unknown', stopTimeoutSec: policy.stopTimeoutSec }, this.ctx.log, this.ctx.work.signal);
     }
     // No engine event will follow a dry run or a failed call: look again when the gap is over.
     if ((dryRun || !ok) && !recorded.gaveUp) this.scheduleWake(name, now + Math.max(MIN_RELOOK_MS, policy.secondsBetweenRestarts * 1000));

@@ -35,6 +35,8 @@ export const MAX_TEXT_CHARS: Readonly<Record<NotifyFormat, number>> = {
   discord: 2000,
   apprise: 16000,
   json: 16000,
+  // `content` is Discord's key, the default of WEBHOOK_JSON_KEY: keep within Discord's limit.
+  field: 2000,
 };
 
 export interface RenderOptions {
@@ -273,7 +275,7 @@ export function jsonPayload(event: NotifyEvent, opts: RenderOptions = {}): Recor
 }
 
 /** The HTTP request (headers and JSON body) for one destination. Pure. */
-export function buildRequest(target: Pick<NotifyTarget, 'format'>, event: NotifyEvent, opts: RenderOptions = {}): PreparedRequest {
+export function buildRequest(target: Pick<NotifyTarget, 'format' | 'fieldKey'>, event: NotifyEvent, opts: RenderOptions = {}): PreparedRequest {
   const headers = { ...REQUEST_HEADERS };
   const o = (format: NotifyFormat): RenderOptions => ({ ...opts, maxChars: opts.maxChars ?? MAX_TEXT_CHARS[format] });
   switch (target.format) {
@@ -297,5 +299,8 @@ export function buildRequest(target: Pick<NotifyTarget, 'format'>, event: Notify
     }
     case 'json':
       return { headers, body: JSON.stringify(jsonPayload(event, opts)) };
+    case 'field':
+      // willfarrell/docker-autoheal's WEBHOOK_URL body: one key (WEBHOOK_JSON_KEY) holding the text.
+      return { headers, body: JSON.stringify({ [target.fieldKey ?? 'content']: renderMessage(event, 'markdown', o('field')).text }) };
   }
 }

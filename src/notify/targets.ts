@@ -12,18 +12,22 @@
 //     ... unless the path ends with /slack (Discord's Slack-compatible endpoint) -> slack
 //  4. A path containing /hooks/ (Mattermost incoming webhooks: https://host/hooks/<id>)
 //                                                            -> mattermost ({ "text" }, Markdown)
+//     Also `field.<key>+http(s)://...`: `{ "<key>": text }` (willfarrell/docker-autoheal's WEBHOOK_URL with
+//     WEBHOOK_JSON_KEY, docs/behaviour.md §11), e.g. field.text+https://chat.example.org/hook
 //  5. Any other http(s) URL                                  -> slack      (the Slack-compatible { "text" }
 //     body most chat servers accept: Rocket.Chat, Zulip's Slack endpoint, Teams-to-Slack bridges...)
 import { maskUrl } from '../util/mask.js';
 
-export type NotifyFormat = 'slack' | 'mattermost' | 'discord' | 'json' | 'apprise';
+export type NotifyFormat = 'slack' | 'mattermost' | 'discord' | 'json' | 'apprise' | 'field';
 
-export const NOTIFY_FORMATS: readonly NotifyFormat[] = ['slack', 'mattermost', 'discord', 'json', 'apprise'];
+export const NOTIFY_FORMATS: readonly NotifyFormat[] = ['slack', 'mattermost', 'discord', 'json', 'apprise', 'field'];
 
 export interface NotifyTarget {
   /** As configured (with its prefix): the identity of a destination. Secret: never log it. */
   raw: string;
   format: NotifyFormat;
+  /** For `field.<key>+`: the JSON key holding the text. */
+  fieldKey?: string;
   /** The URL actually posted to (prefix removed). Secret too. */
   postUrl: string;
   /** Scheme and host only, for logs and errors. */
@@ -32,13 +36,14 @@ export interface NotifyTarget {
 
 export type TargetResult = { ok: true; target: NotifyTarget } | { ok: false; error: string };
 
-const PREFIX = /^([a-z]+)\+(https?:\/\/.*)$/is;
+const PREFIX = /^([a-z]+)(?:\.([A-Za-z0-9_$@-]{1,64}))?\+(https?:\/\/.*)$/is;
 const DISCORD_HOST = /^(?:(?:ptb|canary)\.)?discord(?:app)?\.com$/;
 
 export function parseNotifyTarget(raw: string): TargetResult {
   const trimmed = raw.trim();
   const masked = maskUrl(trimmed);
   let explicit: NotifyFormat | undefined;
+  let fieldKey: string | undefined;
   let postUrl = trimmed;
   const m = PREFIX.exec(trimmed);
   if (m) {
@@ -47,7 +52,11 @@ export function parseNotifyTarget(raw: string): TargetResult {
       return { ok: false, error: `unknown notification format "${name}" in ${masked} (known: ${NOTIFY_FORMATS.join(', ')})` };
     }
     explicit = name as NotifyFormat;
-    postUrl = m[2] ?? '';
+    if ((name === 'field') !== (m[2] !== undefined)) {
+      return { ok: false, error: name === 'field' ? `field+ needs a key, e.g. field.text+https://... in ${masked}` : `only field takes a key (${name}.${m[2] ?? ''}) in ${masked}` };
+    }
+    fieldKey = m[2];
+    postUrl = m[3] ?? '';
   }
   let url: URL;
   try {
@@ -58,7 +67,7 @@ export function parseNotifyTarget(raw: string): TargetResult {
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
     return { ok: false, error: `not an http(s) URL: ${masked}` };
   }
-  return { ok: true, target: { raw: trimmed, format: explicit ?? formatOf(url), postUrl, masked } };
+  return { ok: true, target: { raw: trimmed, format: explicit ?? formatOf(url), ...(fieldKey ? { fieldKey } : {}), postUrl, masked } };
 }
 
 function formatOf(url: URL): NotifyFormat {
