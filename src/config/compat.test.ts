@@ -158,3 +158,12 @@ test('repairman config: each compatible variable read is shown with its source, 
   assert.deepEqual([of('notify_url')?.source, of('notify_url')?.from], ['compat env', 'WEBHOOK_URL']);
   assert.ok(!JSON.stringify(entries).includes('SECRET'));
 });
+
+test('a field.<key>+ URL on a label is held to the same origins as any other label URL', () => {
+  const g = { ...defaults(), notifyUrls: ['https://global.example/hook'] };
+  const bad = decodeLabels('web', { 'org.riotkit.repairman.notify_url': 'field.text+https://evil.example/x' }, g);
+  assert.deepEqual(bad.policy.notifyUrls, g.notifyUrls);
+  assert.match(bad.problems[0]?.expected ?? '', /origin/);
+  const good = decodeLabels('web', { 'org.riotkit.repairman.notify_url': 'field.text+https://global.example/other' }, g);
+  assert.deepEqual(good.policy.notifyUrls, ['field.text+https://global.example/other']);
+});

@@ -94,7 +94,7 @@ export function notifyUrlOrigin(raw: string): string | null {
   const trimmed = raw.trim();
   const m = PREFIX.exec(trimmed);
   try {
-    const url = new URL(m ? (m[2] ?? '') : trimmed);
+    const url = new URL(m ? (m[3] ?? '') : trimmed);
     if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') return null;
     return url.origin;
   } catch {
