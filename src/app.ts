@@ -213,6 +213,17 @@ export async function startApp(opts: AppOptions): Promise<App> {
   });
   if (settings.dryRun) log.warn('dry run: decisions are logged, journaled and notified, but no container is changed');
 
+  // `repairman pause` / `resume` write to the database file too: the pauses in force are read before
+  // the first decision (a pause survives a restart of Repairman), then with the resets.
+  const readPauses = (initial: boolean): void => {
+    try {
+      healer.applyPauses(journal.pauses(), { initial });
+    } catch (err) {
+      log.debug('cannot read the maintenance pauses', { error: errorMessage(err) });
+    }
+  };
+  if (journal.persistent) readPauses(true);
+
   // `repairman reset NAME` writes to the database file; a running instance picks it up here.
   let resetTimer: NodeJS.Timeout | undefined;
   const heartbeatTimer = journal.persistent ? setInterval(heartbeat, HEARTBEAT_MS) : undefined;
@@ -234,6 +245,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       } catch (err) {
         log.debug('cannot poll the reset log', { error: errorMessage(err) });
       }
+      readPauses(false);
     }, RESET_POLL_MS);
   }
 

@@ -496,7 +496,7 @@ describe('restart budget: state is plain JSON', () => {
     assert.deepEqual(parseBudgetState(JSON.parse(JSON.stringify(s))), s);
     // The budget functions carry it along untouched.
     assert.deepEqual(decide(s, WALK, t(10)).state.inFlight, marker);
-    for (const bad of [1, 'x', [], {}, { ...marker, atMs: 'then' }, { ...marker, verb: 'kill' }, { ...marker, attempt: 0 }, { ...marker, gaveUp: 1 },
+    for (const bad of [1, 'x', [], {}, { ...marker, atMs: 'then' }, { ...marker, verb: 'reboot' }, { ...marker, attempt: 0 }, { ...marker, gaveUp: 1 },
       { ...marker, maxHistoricEntries: -1 }, { ...marker, exitCode: 'x' }]) {
       const parsed = parseBudgetState({ ...s, inFlight: bad });
       assert.ok(parsed, JSON.stringify(bad));

@@ -91,6 +91,8 @@ export interface BudgetState {
   reachedMaxInPreviousFrame: boolean;
   givenUp: boolean;
   givenUpAtMs: number | null;
+  /** budget_mode backoff: restarts since the backoff last started over (src/budget/backoff.ts); absent before the first. */
+  backoffRestarts?: number;
   /**
    * A restart handed to the engine and not yet seen through (absent otherwise). Saved with the
    * restart it describes, before the engine call, and removed in the same transaction as that
@@ -105,7 +107,8 @@ export interface BudgetState {
 export interface InFlightRestart {
   /** When it was asked of the engine (the moment also recorded in restartsMs). */
   atMs: number;
-  verb: 'restart' | 'start';
+  /** restart/start; stop/kill for on_unhealthy (docs/behaviour.md §12). */
+  verb: 'restart' | 'start' | 'stop' | 'kill';
   /** "unhealthy", "crashed with exit code 3"... */
   reason: string;
   exitCode?: number;
@@ -131,7 +134,8 @@ export type Decision =
     }
   | {
       kind: 'wait';
-      reason: 'gap';
+      /** gap: seconds_between_restarts (frames); backoff: CrashLoopBackOff's delay (backoff.ts). */
+      reason: 'gap' | 'backoff';
       untilMs: number;
       /** True the first time this wait is decided (journal it once). */
       startsNow: boolean;
@@ -411,6 +415,7 @@ export function parseBudgetState(value: unknown): BudgetState | null {
   if (lastRestartOk !== null && typeof lastRestartOk !== 'boolean') return null;
   // A damaged marker is dropped, never the budget with it (the budget is what prevents early restarts).
   const inFlight = parseInFlight(o.inFlight);
+  const backoffRestarts = typeof o.backoffRestarts === 'number' && Number.isSafeInteger(o.backoffRestarts) && o.backoffRestarts >= 0 ? o.backoffRestarts : undefined;
   return {
     v: 1,
     frameStartMs: (o.frameStartMs as number | null | undefined) ?? null,
@@ -424,6 +429,7 @@ export function parseBudgetState(value: unknown): BudgetState | null {
     reachedMaxInPreviousFrame,
     givenUp,
     givenUpAtMs: (o.givenUpAtMs as number | null | undefined) ?? null,
+    ...(backoffRestarts !== undefined ? { backoffRestarts } : {}),
     ...(inFlight ? { inFlight } : {}),
   };
 }
@@ -432,7 +438,7 @@ function parseInFlight(value: unknown): InFlightRestart | null {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
   const { atMs, verb, reason, exitCode, attempt, multipleFailures, gaveUp, maxHistoricEntries } = value as Record<string, unknown>;
   const whole = (n: unknown, min: number): n is number => typeof n === 'number' && Number.isInteger(n) && n >= min;
-  if (!isMs(atMs) || (verb !== 'restart' && verb !== 'start') || typeof reason !== 'string') return null;
+  if (!isMs(atMs) || (verb !== 'restart' && verb !== 'start' && verb !== 'stop' && verb !== 'kill') || typeof reason !== 'string') return null;
   if (!whole(attempt, 1) || !whole(maxHistoricEntries, 0)) return null;
   if (typeof multipleFailures !== 'boolean' || typeof gaveUp !== 'boolean') return null;
   const code = exitCode === undefined ? undefined : whole(exitCode, -Infinity) ? exitCode : null;

@@ -37,6 +37,13 @@ export const COMMANDS: readonly CommandInfo[] = [
     options: [{ switch: '--json', kind: 'boolean', description: 'Print JSON instead of text.' }],
   },
   { name: 'reset', usage: 'repairman reset NAME [SWITCHES]', summary: 'Lift a give-up and clear the restart budget of container NAME.' },
+  {
+    name: 'pause',
+    usage: 'repairman pause [NAME] [--for DURATION] [SWITCHES]',
+    summary: 'Maintenance: no action on container NAME (without NAME: on any container) until the time is up or `repairman resume`; kept in --db-path, a running instance on that file follows within a second.',
+    options: [{ switch: '--for', kind: 'value', valueName: 'DURATION', description: 'How long (90s, 30m, 1h30m or seconds); without it, until `repairman resume`.' }],
+  },
+  { name: 'resume', usage: 'repairman resume [NAME] [SWITCHES]', summary: 'End the maintenance pause of container NAME (without NAME: every pause).' },
   { name: 'notify-test', usage: 'repairman notify-test [SWITCHES]', summary: 'Send a test message to every configured notify URL and report each result.' },
   { name: 'healthcheck', usage: 'repairman healthcheck [SWITCHES]', summary: 'Exit 0 when the running instance\'s /healthz answers 200, 1 otherwise (for image HEALTHCHECKs).' },
   {

@@ -80,6 +80,9 @@ test('labels with only known keys and valid values produce no problems unless a 
     notify_level: fc.constantFrom('debug', 'INFO', 'Warning', 'error'),
     depends_on: fc.constantFrom('', 'vpn', 'vpn, db'),
     recreate_dependents: fc.constantFrom(...TRUE_SPELLINGS, 'false'),
+    on_unhealthy: fc.constantFrom('restart', 'STOP', ' kill', 'Notify'),
+    unhealthy_for: fc.nat(3600).map(String),
+    budget_mode: fc.constantFrom('frames', 'Backoff'),
   };
   const arb = fc.record(Object.fromEntries(KEYS.map((k) => [LABEL_PREFIX + k, validValue[k] as fc.Arbitrary<string>])), { requiredKeys: [] });
   fc.assert(

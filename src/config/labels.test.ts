@@ -24,6 +24,9 @@ const SAMPLES: Record<string, { valid: [string, unknown]; invalid: string }> = {
   notify_level: { valid: ['warning', 'WARNING'], invalid: 'all' },
   depends_on: { valid: ['vpn, /db db', ['vpn', 'db']], invalid: 'vpn,$(rm -rf)' },
   recreate_dependents: { valid: ['no', false], invalid: 'maybe' },
+  on_unhealthy: { valid: [' Stop ', 'stop'], invalid: 'reboot' },
+  unhealthy_for: { valid: ['2m', 120], invalid: 'a while' },
+  budget_mode: { valid: ['BACKOFF', 'backoff'], invalid: 'kubernetes' },
 };
 
 test('every per-container row has a label and samples here', () => {

@@ -38,6 +38,11 @@ const SAMPLES: Record<string, { valid: [string, unknown]; other: [string, unknow
   start_period: { valid: ['1m', 60], other: ['0', 0], invalid: 'soon' },
   api_timeout: { valid: ['30', 30], other: ['2m', 120], invalid: '0' },
   post_restart_script: { valid: ['/usr/local/bin/on-restart.sh', '/usr/local/bin/on-restart.sh'], other: ['', ''] },
+  on_unhealthy: { valid: ['kill', 'kill'], other: ['NOTIFY', 'notify'], invalid: 'pause' },
+  unhealthy_for: { valid: ['90', 90], other: ['5m', 300], invalid: '-1' },
+  budget_mode: { valid: ['backoff', 'backoff'], other: ['frames', 'frames'], invalid: 'exponential' },
+  post_action_command: { valid: ['/usr/local/bin/after.sh', '/usr/local/bin/after.sh'], other: ['', ''] },
+  post_action_timeout: { valid: ['10', 10], other: ['2m', 120], invalid: '0' },
 };
 
 const CONFIGURABLE = SETTINGS.filter((r) => r.scope !== 'external');

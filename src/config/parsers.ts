@@ -185,3 +185,12 @@ export const parseContainerNames: Parser<string[]> = (raw) => {
   if (names.length > 64) return { ok: false, reason: 'more than 64 names' };
   return { ok: true, value: names };
 };
+
+/** One of a few words, any case, spaces around ignored. */
+export function choiceParser<T extends string>(words: readonly T[]): Parser<T> {
+  return (raw) => {
+    const word = raw.trim().toLowerCase();
+    const found = words.find((w) => w === word);
+    return found ? { ok: true, value: found } : { ok: false };
+  };
+}

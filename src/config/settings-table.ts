@@ -7,6 +7,7 @@ import { DEFAULT_NOTIFY_LEVEL } from '../notify/levels.js';
 import { maskUrl } from '../util/mask.js';
 import {
   BOOLEAN_EXPECTED,
+  choiceParser,
   countExpected,
   countParser,
   parseAnyText,
@@ -25,7 +26,7 @@ import {
   type Parser,
   type RangeOpts,
 } from './parsers.js';
-import type { ContainerPolicy, GlobalSettings } from './types.js';
+import { BUDGET_MODES, UNHEALTHY_ACTIONS, type ContainerPolicy, type GlobalSettings } from './types.js';
 
 export const LABEL_PREFIX = 'org.riotkit.repairman.';
 
@@ -233,6 +234,30 @@ export const SETTINGS: readonly SettingRow[] = [
     key: 'recreate_dependents', switch: '--recreate-dependents', env: ['RECREATE_DEPENDENTS'], default: true, ...bool,
     description: 'Recreate a dependent whose network provider was recreated (new id); false leaves it as it is.',
     extension: 'docs/behaviour.md §10 names this label; the switch sets its default',
+  }),
+  policyRow('onUnhealthy', {
+    key: 'on_unhealthy', switch: '--on-unhealthy', env: ['DEFAULT_ON_UNHEALTHY'], default: 'restart',
+    parse: choiceParser(UNHEALTHY_ACTIONS), valueName: '<action>', expected: 'restart, stop, kill or notify (any case)',
+    description: 'What an unhealthy container gets: restart, stop, kill, or notify (only tell). A crashed container is always started (heal_exited).',
+  }),
+  policyRow('unhealthyForSec', {
+    key: 'unhealthy_for', switch: '--unhealthy-for', env: ['DEFAULT_UNHEALTHY_FOR'], default: 0, ...seconds(),
+    description: 'Act on an unhealthy container only once it has been unhealthy this long without recovering; a recovery in between starts the count again.',
+  }),
+  policyRow('budgetMode', {
+    key: 'budget_mode', switch: '--budget-mode', env: ['DEFAULT_BUDGET_MODE'], default: 'frames',
+    parse: choiceParser(BUDGET_MODES), valueName: '<mode>', expected: 'frames or backoff (any case)',
+    description: "frames (the restart budget of docs/behaviour.md §3) or backoff (Kubernetes' CrashLoopBackOff: 10 s doubling to 5 min, back to the start after 10 min of running; max_checks_to_give_up still applies).",
+  }),
+  globalRow('postActionCommand', {
+    key: 'post_action_command', switch: '--post-action-command', env: ['POST_ACTION_COMMAND'], default: '', parse: parseAnyText,
+    valueName: '<command>', expected: 'a shell command, or "" for none',
+    description: 'Run by /bin/sh after each action, with REPAIRMAN_CONTAINER, REPAIRMAN_ID, REPAIRMAN_ACTION, REPAIRMAN_REASON and REPAIRMAN_RESULT set; its exit code and last output lines are journaled. Global only: a label carrying it is a label problem and is ignored.',
+  }),
+  globalRow('postActionTimeoutSec', {
+    key: 'post_action_timeout', switch: '--post-action-timeout', env: ['POST_ACTION_TIMEOUT'], default: 30, ...seconds({ min: 1 }),
+    description: 'The post-action command (its whole process group) is killed after this long.',
+    extension: 'docs/behaviour.md §12 asks for a time limit on post_action_command; this is it',
   }),
   globalRow('httpAddress', {
     key: 'http_address', switch: '--http-address', env: ['HTTP_ADDRESS'], default: '127.0.0.1', parse: parseHttpAddress,

@@ -19,7 +19,18 @@ export interface ContainerPolicy {
   dependsOn: string[];
   /** Recreate this dependent when its network provider was recreated (docs/behaviour.md §10). */
   recreateDependents: boolean;
+  /** What an unhealthy container gets (docs/behaviour.md §12); a crashed one is always started. */
+  onUnhealthy: UnhealthyAction;
+  /** Act on an unhealthy container only once it has been unhealthy this long without recovering. */
+  unhealthyForSec: number;
+  /** The restart budget: frames (§3) or Kubernetes' CrashLoopBackOff (§12). */
+  budgetMode: BudgetMode;
 }
+
+export const UNHEALTHY_ACTIONS = ['restart', 'stop', 'kill', 'notify'] as const;
+export type UnhealthyAction = (typeof UNHEALTHY_ACTIONS)[number];
+export const BUDGET_MODES = ['frames', 'backoff'] as const;
+export type BudgetMode = (typeof BUDGET_MODES)[number];
 
 export interface GlobalSettings {
   debug: boolean;
@@ -44,6 +55,10 @@ export interface GlobalSettings {
   startPeriodSec: number; // wait before the first check
   apiTimeoutSec: number; // one engine API call (restarts get their stop timeout on top)
   postRestartScript: string; // willfarrell's POST_RESTART_SCRIPT, '' = none
+  /** Run after each action (global only, never from a label: §12); "" = none. */
+  postActionCommand: string;
+  /** The post-action command is killed (its process group) after this long. */
+  postActionTimeoutSec: number;
   defaults: ContainerPolicy;
 }
 

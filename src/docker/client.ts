@@ -110,6 +110,12 @@ export class DockerClient extends EngineConnection implements EngineApi, Contain
     await this.stopOrRestart('restart', id, opts);
   }
 
+  /** Kill with the engine's default signal (SIGKILL). */
+  async kill(id: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const path = containerPath(id, '/kill');
+    await this.call('POST', path, { signal: opts.signal }, (reply) => this.expectOk(`POST ${path}`, reply));
+  }
+
   async remove(id: string, opts: { force?: boolean; volumes?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     const path = containerPath(id);
     await this.call('DELETE', path, {

@@ -110,6 +110,8 @@ export interface EngineApi {
   start(id: string, opts?: { signal?: AbortSignal }): Promise<void>;
   stop(id: string, opts?: { stopTimeoutSec?: number; signal?: AbortSignal }): Promise<void>;
   restart(id: string, opts?: { stopTimeoutSec?: number; signal?: AbortSignal }): Promise<void>;
+  /** SIGKILL (the engine's default signal) at once, no stop timeout. */
+  kill(id: string, opts?: { signal?: AbortSignal }): Promise<void>;
   remove(id: string, opts?: { force?: boolean; volumes?: boolean; signal?: AbortSignal }): Promise<void>;
   logs(id: string, opts?: { tail?: number; stdout?: boolean; stderr?: boolean; signal?: AbortSignal }): Promise<LogsResult>;
   /** The event stream; ends when signal aborts. Has no timeout. */

@@ -1,6 +1,7 @@
 // The restart budgets the healer keeps, by container name (a name survives restarts and re-creation),
 // each saved to the journal when it changes so a restarted Repairman resumes waits and give-ups.
-import { budgetView, initialBudget, type BudgetState, type BudgetView } from '../budget/budget.js';
+import { initialBudget, type BudgetState, type BudgetView } from '../budget/budget.js';
+import { budgetViewByMode } from '../budget/modes.js';
 import type { ContainerPolicy } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { HealContext } from './context.js';
@@ -29,7 +30,7 @@ export class BudgetBook {
   }
 
   view(name: string, policy: ContainerPolicy, nowMs: number): BudgetView {
-    return budgetView(this.of(name), policy, nowMs);
+    return budgetViewByMode(this.of(name), policy, nowMs);
   }
 
   /** Keep and save a changed budget (a save that fails is logged: healing goes on). */

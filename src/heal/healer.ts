@@ -23,10 +23,12 @@ import { bareName, isDeliberateExit } from './classify.js';
 import { Dependents } from './dependents/coordinator.js';
 import type { DependencyView } from './dependents/graph.js';
 import { BackgroundWork, inspectContainer, type DecodeLabels, type HealContext, type HealJournal, type Trigger } from './context.js';
+import { ActionHolds, ALL_CONTAINERS, type MaintenancePause, type PauseInForce } from './holds.js';
 import { InterruptedRestarts } from './interrupted-restarts.js';
 import type { HealMetrics } from './metrics.js';
 import { Rechecks, type RecheckMode } from './rechecks.js';
 import { Recovery } from './recovery.js';
+import { PostActionRunner } from './post-action.js';
 import { OutcomeReporter } from './reporter.js';
 import { Restarter } from './restarting.js';
 import type { SelfIdentity } from './self-id.js';
@@ -35,6 +37,20 @@ import { ContainerTracker, type TrackedContainer } from './tracking.js';
 
 export type { HealJournal } from './context.js';
 export type { TrackedContainer } from './tracking.js';
+export type { MaintenancePause, PauseInForce } from './holds.js';
+
+/** What Repairman does about one container now (for status, the page, the API and `explain`). */
+export interface ActionState {
+  onUnhealthy: ContainerPolicy['onUnhealthy'];
+  unhealthyForSec: number;
+  budgetMode: ContainerPolicy['budgetMode'];
+  /** Unhealthy without a recovery since then (null: not unhealthy). */
+  unhealthySinceMs: number | null;
+  /** With unhealthy_for: no action before this moment (null: none pending). */
+  actAfterMs: number | null;
+  /** A maintenance pause in force (null: none). */
+  paused: PauseInForce | null;
+}
 
 export interface HealerOptions {
   engine: EngineApi;
@@ -77,6 +93,9 @@ export class Healer {
   private readonly restarter: Restarter;
   private readonly rechecks: Rechecks;
   private readonly dependents: Dependents;
+  private readonly holds: ActionHolds;
+  private readonly postAction: PostActionRunner;
+  private readonly reporter: OutcomeReporter;
   /** Evaluations queued and not started yet: a burst of triggers makes one evaluation. */
   private readonly evaluationQueue = new Set<string>();
 
@@ -104,12 +123,15 @@ export class Healer {
     };
     const ctx = this.ctx;
     const reporter = new OutcomeReporter(ctx);
+    this.reporter = reporter;
     this.timers = new HealTimers(clock);
+    this.holds = new ActionHolds(ctx, this.timers, reporter);
+    this.postAction = new PostActionRunner(ctx, reporter);
     this.budgets = new BudgetBook(ctx, opts.budgets);
     this.interrupted = new InterruptedRestarts(ctx, this.budgets, reporter);
     this.tracker = new ContainerTracker(ctx, opts.decodeLabels, this.budgets, this.timers, reporter, (t) => this.interrupted.onTracked(t));
     this.recovery = new Recovery(ctx, this.tracker, this.budgets, this.timers, reporter);
-    this.restarter = new Restarter(ctx, this.tracker, this.budgets, this.timers, reporter, this.recovery, this.interrupted, (name) => this.consider(name, 'timer'));
+    this.restarter = new Restarter(ctx, this.tracker, this.budgets, this.timers, reporter, this.recovery, this.interrupted, this.holds, this.postAction, (name) => this.consider(name, 'timer'));
     this.dependents = new Dependents({ ctx, tracker: this.tracker, budgets: this.budgets, reporter, recovery: this.recovery, recreator: opts.recreator });
     this.rechecks = new Rechecks(ctx, this.tracker, this.budgets, this.timers, this.recovery, this.interrupted, {
       consider: (name, trigger) => this.consider(name, trigger),
@@ -149,6 +171,55 @@ export class Healer {
   /** A container's providers and dependents (docs/behaviour.md §10), for the status page, `status` and `explain`. */
   dependencyViewOf(name: string): DependencyView {
     return this.dependents.viewOf(name);
+  }
+
+  /** The pauses in force (`repairman pause`), the pause of every container first. */
+  pauses(nowMs = this.ctx.clock.now()): MaintenancePause[] {
+    return this.holds.pausesInForce(nowMs);
+  }
+
+  /** The action and hold state of one container, as data (status, page, API, `explain`). */
+  actionStateOf(name: string, nowMs = this.ctx.clock.now()): ActionState {
+    const policy = this.policyOf(name);
+    const t = this.tracker.get(name);
+    const since = t?.health === 'unhealthy' ? t.unhealthySinceMs : null;
+    const actAfterMs = since !== null && policy.unhealthyForSec > 0 && nowMs < since + policy.unhealthyForSec * 1000 ? since + policy.unhealthyForSec * 1000 : null;
+    return {
+      onUnhealthy: policy.onUnhealthy,
+      unhealthyForSec: policy.unhealthyForSec,
+      budgetMode: policy.budgetMode,
+      unhealthySinceMs: since,
+      actAfterMs,
+      paused: this.holds.pauseOf(name, nowMs),
+    };
+  }
+
+  /**
+   * The pauses as the journal file holds them now (`repairman pause` / `resume` write them; app.ts
+   * reads them at start, initial: nothing told, and then every second). A pause that starts or ends is
+   * notified; at its end the containers it held are looked at again.
+   */
+  applyPauses(rows: readonly MaintenancePause[], opts: { initial?: boolean } = {}): void {
+    if (this.work.stopped) return;
+    const now = this.ctx.clock.now();
+    const { started, ended } = this.holds.updatePauses(rows, now);
+    if (opts.initial) return;
+    for (const p of started) {
+      this.ctx.log.info('paused for maintenance', { container: p.container, untilMs: p.untilMs });
+      this.reportMaintenance(p.container, { kind: 'maintenance', what: 'pause', untilMs: p.untilMs, all: p.container === ALL_CONTAINERS });
+    }
+    for (const p of ended) {
+      const timeUp = p.untilMs !== null && p.untilMs <= now;
+      this.ctx.log.info(timeUp ? 'maintenance pause over' : 'resumed', { container: p.container });
+      this.reportMaintenance(p.container, { kind: 'maintenance', what: 'resume', untilMs: timeUp ? p.untilMs : null, all: p.container === ALL_CONTAINERS });
+      if (p.container === ALL_CONTAINERS) void this.recheck('quick');
+      else if (this.tracker.has(p.container)) this.consider(p.container, 'timer');
+    }
+  }
+
+  private reportMaintenance(container: string, outcome: { kind: 'maintenance'; what: 'pause' | 'resume'; untilMs: number | null; all: boolean }): void {
+    const subject = { name: container, policy: this.policyOf(container) };
+    this.reporter.report(subject, outcome);
   }
 
   /** UTC ms of the end of the last successful re-check (for /healthz). */
@@ -195,7 +266,7 @@ export class Healer {
     switch (verb) {
       case 'health_status': {
         const status = (arg ?? attrs.health_status ?? '').trim();
-        if (status) t.health = status;
+        if (status) this.tracker.noteHealth(t, status);
         if (status === 'unhealthy') {
           if (t.excluded) this.ctx.metrics.skips.inc({ reason: t.excluded.reason });
           else this.consider(name, 'event');
@@ -215,7 +286,7 @@ export class Healer {
         t.state = 'running';
         t.deliberate = null;
         this.tracker.unsettle(id);
-        if (t.health !== null) t.health = 'starting';
+        if (t.health !== null) this.tracker.noteHealth(t, 'starting');
         return;
       }
       case 'die': {
@@ -265,6 +336,7 @@ export class Healer {
     if (before) {
       t.state = before.state;
       t.health = before.health;
+      t.unhealthySinceMs = before.unhealthySinceMs;
     }
   }
 
@@ -369,6 +441,7 @@ export class Healer {
     if (this.work.stopped) return;
     this.work.markStopped();
     this.timers.cancelAll();
+    this.postAction.stop();
     await this.work.abortAndSettle(graceMs);
   }
 }

@@ -72,7 +72,7 @@ export class InterruptedRestarts {
 
 /** A stand-in for a container no longer there (its global policy; id '' marks it). */
 function untracked(name: string, settings: GlobalSettings): TrackedContainer {
-  return { id: '', name, state: 'unknown', health: null, labels: {}, policy: settings.defaults, problems: [], excluded: null, deliberate: null, sawAlive: false };
+  return { id: '', name, state: 'unknown', health: null, unhealthySinceMs: null, labels: {}, policy: settings.defaults, problems: [], excluded: null, deliberate: null, sawAlive: false };
 }
 
 /** The state without its in-flight marker (the same object when it has none). */

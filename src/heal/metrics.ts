@@ -15,6 +15,11 @@ export interface HealMetrics {
   checks: { inc(): void };
   labelProblems: { set(v: number): void };
   watchedContainers: { set(v: number): void };
+  /** on_unhealthy other than restart (docs/behaviour.md §12). */
+  actions: { inc(labels: { action: 'stop' | 'kill' | 'notify' }): void };
+  postActionCommands: { inc(labels: { result: 'ok' | 'failed' | 'timeout' }): void };
+  /** Maintenance pauses in force: scope="all" is 0 or 1, scope="container" counts the names. */
+  paused: { set(labels: { scope: 'all' | 'container' }, v: number): void };
 }
 
 export function createHealMetrics(reg: MetricsRegistry): HealMetrics {
@@ -30,6 +35,12 @@ export function createHealMetrics(reg: MetricsRegistry): HealMetrics {
   const checks = reg.counter('repairman_checks_total', 'Full re-checks done.');
   const labelProblems = reg.gauge('repairman_label_problems', 'Problems with org.riotkit.repairman.* labels on watched containers.');
   const watched = reg.gauge('repairman_watched_containers', 'Containers Repairman watches (in the namespace, not excluded).');
+  const actions = reg.counter('repairman_actions_total', 'Actions on unhealthy containers other than a restart (on_unhealthy stop, kill or notify; dry runs included), by action.');
+  const postActions = reg.counter('repairman_post_action_commands_total', 'Runs of the post-action command, by result (ok: exit 0; failed: another exit or not started; timeout: killed at its limit).');
+  const paused = reg.gauge('repairman_paused', 'Maintenance pauses in force (repairman pause): scope="all" is 1 while every container is paused, scope="container" counts the paused names.');
+  for (const action of ['stop', 'kill', 'notify']) actions.inc({ action }, 0);
+  for (const result of ['ok', 'failed', 'timeout']) postActions.inc({ result }, 0);
+  for (const scope of ['all', 'container']) paused.set(0, { scope });
   for (const reason of ['unhealthy', 'crashed', 'dependent']) restarts.inc({ reason }, 0);
   restartFailures.inc({}, 0);
   for (const kind of ['gap', 'longer']) waits.inc({ kind }, 0);
@@ -53,5 +64,8 @@ export function createHealMetrics(reg: MetricsRegistry): HealMetrics {
     checks: { inc: () => checks.inc() },
     labelProblems: { set: (v) => labelProblems.set(v) },
     watchedContainers: { set: (v) => watched.set(v) },
+    actions: { inc: (l) => actions.inc(l) },
+    postActionCommands: { inc: (l) => postActions.inc(l) },
+    paused: { set: (l, v) => paused.set(v, l) },
   };
 }

@@ -41,6 +41,10 @@ const EXAMPLES: Record<OutcomeKind, HealOutcome> = {
     kind: 'dependent', action: 'recreate', reason: 'vpn recreated', provider: 'vpn', attempt: 1, dryRun: false,
     failure: { message: 'No such image: x' }, putBack: 'started', gaveUp: false, streak: 1,
   },
+  unhealthy_notice: { kind: 'unhealthy_notice', reason: 'unhealthy', sinceMs: NOW - 60_000, dryRun: false, healthOutput: 'curl: (7) refused' },
+  held: { kind: 'held', why: 'unhealthy_for', reason: 'unhealthy', untilMs: NOW + 120_000 },
+  post_action: { kind: 'post_action', action: 'restart', result: 'timeout', exitCode: null, signal: 'SIGKILL', ms: 30_000, lastLines: ['step 1', `posting to ${HOOK}`] },
+  maintenance: { kind: 'maintenance', what: 'pause', untilMs: null, all: true },
 };
 
 const kindsOf = (r: OutcomeRecord): { journal: string[]; notified: string[] } => ({
@@ -67,12 +71,18 @@ describe('outcomes: every kind', () => {
         notified: ['restart_failed'],
         message: /^Could not recreate it as a dependent \(vpn recreated\): No such image: x; the old container is back under its name and running$/,
       },
+      unhealthy_notice: { journal: ['unhealthy'], notified: ['unhealthy'], message: /^Unhealthy since 2024-05-01 11:59:00 .*\(unhealthy\); on_unhealthy=notify: left as it is$/ },
+      held: { journal: ['held'], notified: [], message: /^Unhealthy \(unhealthy\); unhealthy_for is .+: acting until 2024-05-01 12:02:00 .* unless it recovers$/ },
+      post_action: { journal: ['post_action_failed'], notified: ['post_action_failed'], message: /^Post-action command \(after restart\) killed at its time limit after .+; last output: step 1 \| posting to https:\/\/hooks\.example\/\*\*\*$/ },
+      // The command journals a pause itself (it works without a running instance): the instance only tells.
+      maintenance: { journal: [], notified: ['pause'], message: /^$/ },
     };
     for (const [kind, outcome] of Object.entries(EXAMPLES) as [OutcomeKind, HealOutcome][]) {
       const r = outcomeRecord({ name: 'web', policy: LOUD }, outcome, ctx);
       const want = expect[kind];
       assert.deepEqual(kindsOf(r), { journal: want.journal, notified: want.notified }, kind);
       assert.match(r.entries[0]?.message ?? '', want.message, kind);
+      if (kind === 'maintenance') continue;
       const quiet = outcomeRecord({ name: 'web', policy: QUIET }, outcome, ctx);
       assert.deepEqual(quiet, { entries: r.entries, notifications: [] }, `${kind}: journaled the same, never notified without URLs`);
     }

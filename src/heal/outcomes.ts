@@ -39,7 +39,7 @@ export type HealOutcome =
   /** decide() -> restart, and what the engine call (or the dry run) did. */
   | {
       kind: 'restart';
-      verb: 'restart' | 'start';
+      verb: ActionVerb;
       reason: string;
       exitCode?: number;
       attempt: number;
@@ -56,6 +56,14 @@ export type HealOutcome =
   | { kind: 'interrupted_restart'; marker: InFlightRestart; how: 'done' | 'stopped' | 'killed'; notify: boolean }
   /** Healthy again, or ran a whole frame without a healthcheck. */
   | { kind: 'recovered'; how: 'healthy' | 'ran_whole_frame'; wasLimited: boolean; streak: number; wasGivenUp: boolean }
+  /** on_unhealthy notify: unhealthy, only told (once per unhealthy spell). */
+  | { kind: 'unhealthy_notice'; reason: string; sinceMs: number | null; dryRun: boolean; healthOutput?: string }
+  /** Not acted on yet: unhealthy_for not reached (until then), or a maintenance pause (until its end, null = until resumed). */
+  | { kind: 'held'; why: 'unhealthy_for' | 'paused'; reason: string; untilMs: number | null; allPaused?: boolean }
+  /** The post-action command's end. */
+  | { kind: 'post_action'; action: string; result: 'ok' | 'failed' | 'timeout'; exitCode: number | null; signal: string | null; ms: number; lastLines: string[]; error?: string }
+  /** A running instance learnt of `repairman pause` or `resume` (the command journaled it): notified only. */
+  | { kind: 'maintenance'; what: 'pause' | 'resume'; untilMs: number | null; all: boolean }
   /** Removed (or renamed, then renamedTo) while a wait before its next restart was in progress. */
   | { kind: 'gone'; wait: GoneWait; untilMs: number | null; renamedTo?: string }
   /** A dependent restarted, started or recreated because its provider was (docs/behaviour.md §10). */
@@ -75,6 +83,14 @@ export type HealOutcome =
     };
 
 export type OutcomeKind = HealOutcome['kind'];
+
+/** What an action did to a container: restart (unhealthy), start (crashed), stop or kill (on_unhealthy). */
+export type ActionVerb = 'restart' | 'start' | 'stop' | 'kill';
+const DONE: Record<ActionVerb, string> = { restart: 'Restarted', start: 'Started', stop: 'Stopped', kill: 'Killed' };
+const NOUN: Record<ActionVerb, string> = { restart: 'Restart', start: 'Start', stop: 'Stop', kill: 'Kill' };
+const PASSIVE: Record<ActionVerb, string> = { restart: 'restarted', start: 'started', stop: 'stopped', kill: 'killed' };
+/** The journal kind of a successful action. */
+export const ACTION_KIND: Record<ActionVerb, JournalKind> = { restart: 'restart', start: 'restart', stop: 'stopped', kill: 'killed' };
 
 export interface PlannedNotification {
   event: NotifyEvent;
@@ -155,23 +171,23 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
     case 'interrupted_restart': {
       const marker = outcome.marker;
       const how = outcome.how;
-      const Verb = marker.verb === 'restart' ? 'Restart' : 'Start';
+      const Verb = NOUN[marker.verb];
       const message =
         how === 'done'
-          ? `${marker.verb === 'restart' ? 'Restarted' : 'Started'} (${marker.reason}), as Repairman stopped`
+          ? `${DONE[marker.verb]} (${marker.reason}), as Repairman stopped`
           : how === 'stopped'
             ? `${Verb} requested (${marker.reason}) and handed to the engine when Repairman stopped; the engine finishes it`
             : `${Verb} requested (${marker.reason}) before Repairman was stopped or killed; left to the engine to finish`;
       const base = { reason: marker.reason, attempt: marker.attempt };
       if (marker.multipleFailures) journal('multiple_failures', multipleFailuresMessage(marker.attempt, marker.reason), base, marker.atMs);
-      journal('restart', message, { ...base, exitCode: marker.exitCode, interrupted: how === 'done' ? undefined : how, requestedAtMs: marker.atMs }, marker.atMs);
+      journal(ACTION_KIND[marker.verb], message, { ...base, exitCode: marker.exitCode, interrupted: how === 'done' ? undefined : how, requestedAtMs: marker.atMs }, marker.atMs);
       if (marker.gaveUp) journal('give_up', giveUpMessage(marker.attempt), { reason: marker.reason, streak: marker.attempt }, marker.atMs);
       if (!outcome.notify) break;
       const next = marker.gaveUp ? 'no more restarts: given up' : 'watching it again';
       if (marker.multipleFailures) {
         notify('multiple_failures', () => ({ summary: `${name} keeps failing: restart ${marker.attempt} in a row without recovery`, reason: marker.reason, next, atMs: marker.atMs }), false);
       }
-      notify('restart', () => ({
+      notify(ACTION_KIND[marker.verb], () => ({
         summary: `${name}: ${Verb.toLowerCase()} requested at ${formatTime(marker.atMs, ctx.timeZone)}, before Repairman stopped; left to the engine to finish`,
         reason: marker.reason,
         next,
@@ -196,6 +212,52 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
     case 'dependent':
       dependentRecord(subject, outcome, journal, notify, giveUpNext);
       break;
+    case 'unhealthy_notice': {
+      const { reason, sinceMs, dryRun, healthOutput } = outcome;
+      const since = sinceMs === null ? '' : ` since ${formatTime(sinceMs, ctx.timeZone)}`;
+      journal('unhealthy', `${dryRun ? 'Dry run: ' : ''}Unhealthy${since} (${reason}); on_unhealthy=notify: left as it is`, { reason, sinceMs, dryRun });
+      notify('unhealthy', () => ({ summary: `${name} is unhealthy${since}`, reason, next: 'nothing: on_unhealthy is notify, the container is left as it is', healthOutput }), true);
+      break;
+    }
+    case 'held': {
+      // Journaled once per spell or pause, never notified at INFO (debug).
+      const { why, reason, untilMs } = outcome;
+      const when = untilMs === null ? 'until someone runs `repairman resume`' : `until ${formatTime(untilMs, ctx.timeZone)}`;
+      const message =
+        why === 'unhealthy_for'
+          ? `Unhealthy (${reason}); unhealthy_for is ${formatDuration(subject.policy.unhealthyForSec * 1000)}: acting ${when} unless it recovers`
+          : `Not acting (${reason}): ${outcome.allPaused ? 'every container is' : 'it is'} paused for maintenance ${when}`;
+      journal('held', message, { why, reason, untilMs });
+      break;
+    }
+    case 'post_action': {
+      const { action, result, exitCode, signal, ms, lastLines, error } = outcome;
+      const how =
+        result === 'timeout'
+          ? `killed at its time limit after ${formatDuration(ms)}`
+          : error !== undefined
+            ? `could not run: ${maskUrlsInText(error)}`
+            : signal !== null
+              ? `ended by ${signal} after ${formatDuration(ms)}`
+              : `exited with code ${exitCode} after ${formatDuration(ms)}`;
+      const output = lastLines.map((l) => maskUrlsInText(l));
+      const kind: JournalKind = result === 'ok' ? 'post_action' : 'post_action_failed';
+      journal(kind, `Post-action command (after ${action}) ${how}${output.length ? `; last output: ${output.join(' | ')}` : ''}`, { action, result, exitCode, signal, ms, lastLines: output });
+      notify(kind, () => ({ summary: `${name}: the post-action command (after ${action}) ${how}`, reason: `post_action_command ${result}`, ...(output.length ? { healthOutput: output.join('\n') } : {}) }), false);
+      break;
+    }
+    case 'maintenance': {
+      const { what, untilMs, all } = outcome;
+      const who = all ? 'every container' : name;
+      const summary =
+        what === 'pause'
+          ? `${who}: paused for maintenance ${untilMs === null ? 'until `repairman resume`' : `until ${formatTime(untilMs, ctx.timeZone)}`}; Repairman takes no action meanwhile`
+          : `${who}: maintenance over; Repairman acts again`;
+      // A pause whose time is up was ended by no command: the instance journals it.
+      if (what === 'resume' && untilMs !== null) journal('resume', `Maintenance pause of ${who} over (it ran until ${formatTime(untilMs, ctx.timeZone)})`, { untilMs, all });
+      notify(what, () => ({ summary, reason: what === 'pause' ? '`repairman pause`' : untilMs === null ? '`repairman resume`' : 'the pause is over' }), false);
+      break;
+    }
     case 'gone': {
       // Journaled, never notified (like the wait itself).
       const { wait, untilMs, renamedTo } = outcome;
@@ -227,11 +289,12 @@ function restartRecord(
   // Only notifications say when the next restart may come.
   const nextGap = (): string => formatTime(ctx.nowMs + subject.policy.secondsBetweenRestarts * 1000, ctx.timeZone);
   if (restart.multipleFailures) journal('multiple_failures', multipleFailuresMessage(attempt, reason), { reason, attempt });
+  const stays = verb === 'stop' || verb === 'kill';
   if (ok) {
-    const message = dryRun ? `Dry run: would have ${verb === 'restart' ? 'restarted' : 'started'} it (${reason})` : `${verb === 'restart' ? 'Restarted' : 'Started'} (${reason})`;
-    journal('restart', message, { reason, exitCode: restart.exitCode, attempt, dryRun });
+    const message = dryRun ? `Dry run: would have ${PASSIVE[verb]} it (${reason})` : `${DONE[verb]} (${reason})${stays ? `; on_unhealthy=${verb}: it stays down until someone starts it` : ''}`;
+    journal(ACTION_KIND[verb], message, { reason, exitCode: restart.exitCode, attempt, dryRun, ...(stays ? { action: verb } : {}) });
   } else {
-    journal('restart_failed', `${verb === 'restart' ? 'Restart' : 'Start'} failed (${reason}): ${error}`, { reason, error, code: restart.failure?.code });
+    journal('restart_failed', `${NOUN[verb]} failed (${reason}): ${error}`, { reason, error, code: restart.failure?.code, ...(stays ? { action: verb } : {}) });
   }
   if (gaveUp) journal('give_up', giveUpMessage(restart.streak), { reason, streak: restart.streak });
 
@@ -244,15 +307,19 @@ function restartRecord(
     }), true);
   }
   if (ok) {
-    notify('restart', () => ({
-      summary: dryRun ? `Dry run: ${name} would have been ${verb === 'restart' ? 'restarted' : 'started'}` : `${name} was ${verb === 'restart' ? 'restarted' : 'started again'}`,
+    notify(ACTION_KIND[verb], () => ({
+      summary: dryRun ? `Dry run: ${name} would have been ${PASSIVE[verb]}` : `${name} was ${verb === 'start' ? 'started again' : PASSIVE[verb]}`,
       reason,
-      next: gaveUp ? 'no more restarts: given up' : `watching it; the next restart, if needed, not before ${nextGap()}`,
+      next: gaveUp
+        ? 'no more restarts: given up'
+        : stays
+          ? `it stays down (on_unhealthy=${verb}) until someone starts it`
+          : `watching it; the next restart, if needed, not before ${nextGap()}`,
       healthOutput,
     }), true);
   } else {
     notify('restart_failed', () => ({
-      summary: `${name} could not be ${verb === 'restart' ? 'restarted' : 'started'}: ${error}`,
+      summary: `${name} could not be ${PASSIVE[verb]}: ${error}`,
       reason,
       next: gaveUp ? 'no more restarts: given up' : `another try not before ${nextGap()}`,
       healthOutput,

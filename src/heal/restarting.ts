@@ -2,7 +2,8 @@
 // decides (wait, longer wait, given up, or restart); a restart waits for a free slot (Limiter), looks
 // again when that took a while, counts and persists the restart with a marker BEFORE the engine call
 // (so a kill mid-call loses nothing), then journals, counts and notifies the result.
-import { decide, recordRestart, type Decision, type InFlightRestart } from '../budget/budget.js';
+import type { Decision, InFlightRestart } from '../budget/budget.js';
+import { decideByMode, recordRestartByMode } from '../budget/modes.js';
 import type { ContainerInspect } from '../docker/types.js';
 import { errorMessage } from '../errors.js';
 import { maskUrlsInText } from '../util/mask.js';
@@ -11,7 +12,9 @@ import { describeCandidate, type Classification } from './classify.js';
 import { errorCode, inspectContainer, type HealContext, type Trigger } from './context.js';
 import { withoutInFlight, type InterruptedRestarts } from './interrupted-restarts.js';
 import { lastHealthOutput } from './messages.js';
-import { wouldNotify } from './outcomes.js';
+import { wouldNotify, type ActionVerb } from './outcomes.js';
+import type { ActionHolds } from './holds.js';
+import type { PostActionRunner } from './post-action.js';
 import type { Recovery } from './recovery.js';
 import type { OutcomeReporter } from './reporter.js';
 import { runPostRestartScript } from './post-restart-script.js';
@@ -25,6 +28,14 @@ export type Candidate = Extract<Classification, { kind: 'unhealthy' | 'crashed' 
 const FRESH_INSPECT_MS = 250;
 /** Never look again sooner than this after a dry run or a failed restart (no hot loop with a 0 s gap). */
 const MIN_RELOOK_MS = 1_000;
+const DOING: Record<ActionVerb, string> = { restart: 'restarting', start: 'starting', stop: 'stopping', kill: 'killing' };
+const DONE: Record<ActionVerb, string> = { restart: 'restarted', start: 'started', stop: 'stopped', kill: 'killed' };
+
+/** What a candidate gets: a crashed container a start, an unhealthy one its on_unhealthy (notify is not an engine call). */
+export function actionVerbOf(candidate: Candidate, onUnhealthy: TrackedContainer['policy']['onUnhealthy']): ActionVerb {
+  if (candidate.kind === 'crashed') return 'start';
+  return onUnhealthy === 'stop' || onUnhealthy === 'kill' ? onUnhealthy : 'restart';
+}
 
 export class Restarter {
   /** Containers Repairman is restarting right now: their kill/die events are its own doing. */
@@ -34,6 +45,8 @@ export class Restarter {
    * again under its new name (the serializer and actingOnNames are keyed by name).
    */
   private readonly actingOnIds = new Set<string>();
+  /** on_unhealthy notify: the unhealthy spell (its start) last told of, by name (told once per spell). */
+  private readonly toldSpells = new Map<string, number | null>();
 
   constructor(
     private readonly ctx: HealContext,
@@ -43,9 +56,16 @@ export class Restarter {
     private readonly reporter: OutcomeReporter,
     private readonly recovery: Recovery,
     private readonly interrupted: InterruptedRestarts,
+    private readonly holds: ActionHolds,
+    private readonly postAction: PostActionRunner,
     /** A wait is over: evaluate the container again. */
     private readonly onWake: (name: string) => void,
   ) {}
+
+  /** The container is gone: what was told of it goes too. */
+  forget(name: string): void {
+    this.toldSpells.delete(name);
+  }
 
   isActingOn(name: string): boolean {
     return this.actingOnNames.has(name);
@@ -62,10 +82,20 @@ export class Restarter {
   /** The budget's decision for a candidate, and what follows from it. */
   async decideAndAct(t: TrackedContainer, info: ContainerInspect, candidate: Candidate, inspectedAt: number, trigger: Trigger): Promise<void> {
     const name = t.name;
-    const now = this.ctx.clock.now();
-    const decision = decide(this.budgets.of(name), t.policy, now);
-    this.budgets.set(name, decision.state);
     const reason = describeCandidate(candidate);
+    const hold = this.holds.holdOf(t, candidate.kind, reason, () => this.onWake(name));
+    if (hold) {
+      this.ctx.metrics.skips.inc({ reason: hold.why });
+      this.ctx.log.debug(hold.why === 'paused' ? 'paused for maintenance: not acting' : 'unhealthy, not for long enough yet', { container: name, reason, untilMs: hold.untilMs, trigger });
+      return;
+    }
+    if (candidate.kind === 'unhealthy' && t.policy.onUnhealthy === 'notify') {
+      this.tellOnly(t, info, reason);
+      return;
+    }
+    const now = this.ctx.clock.now();
+    const decision = decideByMode(this.budgets.of(name), t.policy, now);
+    this.budgets.set(name, decision.state);
     switch (decision.kind) {
       case 'given_up':
         this.ctx.metrics.skips.inc({ reason: 'given_up' });
@@ -93,6 +123,20 @@ export class Restarter {
     }
   }
 
+  /** on_unhealthy notify: journal and notify once per unhealthy spell, change nothing. */
+  private tellOnly(t: TrackedContainer, info: ContainerInspect, reason: string): void {
+    const spell = t.unhealthySinceMs;
+    if (this.toldSpells.has(t.name) && this.toldSpells.get(t.name) === spell) {
+      this.ctx.log.debug('unhealthy, already told (on_unhealthy=notify)', { container: t.name });
+      return;
+    }
+    this.toldSpells.set(t.name, spell);
+    this.ctx.metrics.actions.inc({ action: 'notify' });
+    this.ctx.log.warn('unhealthy: only telling (on_unhealthy=notify)', { container: t.name, reason, sinceMs: spell });
+    this.reporter.report(t, { kind: 'unhealthy_notice', reason, sinceMs: spell, dryRun: this.ctx.settings.dryRun, healthOutput: lastHealthOutput(info) }, info.Id);
+    this.postAction.run(t, info.Id, { action: 'notify', reason, result: 'ok' });
+  }
+
   /** Waits for a free restart slot, then acts if the container (looked at again if need be) still needs it. */
   private async restartInTurn(t0: TrackedContainer, info0: ContainerInspect, candidate0: Candidate, decision: Extract<Decision, { kind: 'restart' }>, inspectedAt: number): Promise<void> {
     const name = t0.name;
@@ -117,6 +161,12 @@ export class Restarter {
         this.ctx.log.info('no longer needs a restart', { container: name, now: classification.detail });
         return;
       }
+      const paused = this.holds.pauseOf(name);
+      if (paused) {
+        this.ctx.metrics.skips.inc({ reason: 'paused' });
+        this.ctx.log.info('paused for maintenance while waiting for a slot: not acting', { container: name, untilMs: paused.untilMs });
+        return;
+      }
       if (this.actingOnIds.has(info.Id)) {
         this.ctx.log.debug('already being restarted under another name', { container: name, id: info.Id.slice(0, 12) });
         return;
@@ -130,7 +180,7 @@ export class Restarter {
     const policy = t.policy;
     const reason = describeCandidate(candidate);
     const dryRun = this.ctx.settings.dryRun;
-    const verb = candidate.kind === 'unhealthy' ? 'restart' : 'start';
+    const verb = actionVerbOf(candidate, policy.onUnhealthy);
     const giveUpNow = policy.maxChecksToGiveUp > 0 && decision.attempt >= policy.maxChecksToGiveUp;
     // Logs go only into notifications that will be sent; they are fetched beside the restart call,
     // never before it, so they never delay the repair.
@@ -148,7 +198,7 @@ export class Restarter {
       // container, the engine finishes the restart without us, and the next instance must still find
       // it in the budget (or a SIGKILL at the wrong moment would reset the budget early). The marker
       // saved with it tells the next instance to journal it (see interrupted-restarts.ts).
-      const counted = recordRestart(budgetBefore, policy, startedMs, true);
+      const counted = recordRestartByMode(budgetBefore, policy, startedMs, true);
       marker = {
         atMs: startedMs,
         verb,
@@ -162,13 +212,22 @@ export class Restarter {
       this.budgets.set(name, { ...counted.state, inFlight: marker });
     }
     // Logged once the marker is saved: a "restarting" line always has its journal entry.
-    this.ctx.log.info(dryRun ? `dry run: would ${verb}` : `${verb}ing`, { container: name, reason, attempt: decision.attempt, stopTimeoutSec: policy.stopTimeoutSec });
+    this.ctx.log.info(dryRun ? `dry run: would ${verb}` : DOING[verb], { container: name, reason, attempt: decision.attempt, stopTimeoutSec: policy.stopTimeoutSec });
     if (marker) {
       this.actingOnNames.add(name);
       this.actingOnIds.add(info.Id);
       try {
         const signal = this.ctx.work.signal;
-        const call = candidate.kind === 'unhealthy' ? this.ctx.engine.restart(info.Id, { stopTimeoutSec: policy.stopTimeoutSec, signal }) : this.ctx.engine.start(info.Id, { signal });
+        const engine = this.ctx.engine;
+        const stopTimeoutSec = policy.stopTimeoutSec;
+        const call =
+          verb === 'restart'
+            ? engine.restart(info.Id, { stopTimeoutSec, signal })
+            : verb === 'stop'
+              ? engine.stop(info.Id, { stopTimeoutSec, signal })
+              : verb === 'kill'
+                ? engine.kill(info.Id, { signal })
+                : engine.start(info.Id, { signal });
         if (logsWanted) logs = this.reporter.fetchLogs(info.Id);
         await call;
       } catch (err) {
@@ -190,7 +249,7 @@ export class Restarter {
     }
     if (this.ctx.work.stopped) return;
     const now = this.ctx.clock.now();
-    const recorded = recordRestart(budgetBefore, policy, now, ok);
+    const recorded = recordRestartByMode(budgetBefore, policy, now, ok);
     const failure = ok ? null : { message: errorMessage(error), code: errorCode(error) };
     const record = this.reporter.recordOf(t, {
       kind: 'restart',
@@ -217,10 +276,14 @@ export class Restarter {
       this.reporter.notify(n, n.event.kind === 'restart_failed' && logs === null ? info.Id : logs);
     }
 
+    const staysDown = verb === 'stop' || verb === 'kill';
     if (ok) {
-      this.ctx.metrics.restarts.inc({ reason: candidate.kind });
-      this.ctx.log.info(dryRun ? 'dry run: not restarted' : verb === 'restart' ? 'restarted' : 'started', { container: name, reason, attempt: decision.attempt, ms: now - startedMs });
-      if (!dryRun && !info.State?.Health) this.recovery.scheduleProbe(name, now + policy.frameSizeSec * 1000);
+      if (staysDown) this.ctx.metrics.actions.inc({ action: verb });
+      else this.ctx.metrics.restarts.inc({ reason: candidate.kind });
+      this.ctx.log.info(dryRun ? `dry run: not ${DONE[verb]}` : DONE[verb], { container: name, reason, attempt: decision.attempt, ms: now - startedMs });
+      // Its own stop or kill: the exit that follows is not a crash to start again.
+      if (staysDown && !dryRun) t.deliberate = { atMs: now, action: verb, signal: null };
+      if (!dryRun && !staysDown && !info.State?.Health) this.recovery.scheduleProbe(name, now + policy.frameSizeSec * 1000);
     } else {
       this.ctx.metrics.restartFailures.inc();
       this.ctx.log.warn(`${verb} failed`, { container: name, reason, error: maskUrlsInText(errorMessage(error)), code: failure?.code });
@@ -235,5 +298,6 @@ export class Restarter {
       this.ctx.metrics.giveUps.inc();
       this.ctx.log.warn('gave up', { container: name, reason, streak: recorded.state.streak });
     }
+    this.postAction.run(t, info.Id, { action: verb, reason, result: ok ? 'ok' : 'failed' });
   }
 }

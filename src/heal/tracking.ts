@@ -18,6 +18,12 @@ export interface TrackedContainer {
   name: string;
   state: string;
   health: string | null;
+  /**
+   * Since when Repairman has seen it unhealthy without a recovery in between (unhealthy_for counts from
+   * here); null when not unhealthy. Repairman's own observation: after a restart of Repairman it counts
+   * from the first look, so it never acts earlier than asked.
+   */
+  unhealthySinceMs: number | null;
   labels: Record<string, string>;
   policy: ContainerPolicy;
   problems: LabelProblem[];
@@ -91,7 +97,7 @@ export class ContainerTracker {
     const name = summaryName(c);
     const t = this.track(name, c.Id, c.Labels ?? {});
     t.state = c.State;
-    t.health = healthFromStatus(c.Status);
+    this.noteHealth(t, healthFromStatus(c.Status));
     if (ALIVE_STATES.has(c.State)) t.sawAlive = true;
     return t;
   }
@@ -99,9 +105,16 @@ export class ContainerTracker {
   fromInspect(info: ContainerInspect): TrackedContainer {
     const t = this.track(bareName(info.Name), info.Id, info.Config?.Labels ?? {});
     t.state = info.State?.Status ?? t.state;
-    t.health = info.State?.Health?.Status ?? null;
+    this.noteHealth(t, info.State?.Health?.Status ?? null);
     if (ALIVE_STATES.has(t.state)) t.sawAlive = true;
     return t;
+  }
+
+  /** A health status seen (listing, inspect or event): keeps unhealthySinceMs, which any other status ends. */
+  noteHealth(t: TrackedContainer, health: string | null): void {
+    if (health === 'unhealthy') t.unhealthySinceMs ??= this.ctx.clock.now();
+    else t.unhealthySinceMs = null;
+    t.health = health;
   }
 
   fromEvent(name: string, id: string, attrs: Record<string, string>): TrackedContainer {
@@ -127,6 +140,7 @@ export class ContainerTracker {
       name,
       state: known?.state ?? 'unknown',
       health: known?.health ?? null,
+      unhealthySinceMs: known?.unhealthySinceMs ?? null,
       labels,
       policy: decoded.policy,
       problems: decoded.problems,

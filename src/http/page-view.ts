@@ -77,6 +77,9 @@ export function pageView(): PageViewApi {
 
   function budgetText(c: ContainerView, nowMs: number, timeZone: string): string {
     const b = c.budget;
+    const paused = c.action ? c.action.paused : null;
+    if (paused) return `paused${paused.all ? ' (all)' : ''}${paused.untilMs === null ? ' until resumed' : until(paused.untilMs, nowMs, timeZone)}`;
+    if (c.action && c.action.actAfterMs !== null && b.state === 'ok') return `unhealthy, acting${until(c.action.actAfterMs, nowMs, timeZone)}`;
     if (b.state === 'waiting') return `waiting${until(b.untilMs, nowMs, timeZone)}`;
     if (b.state === 'longer_wait') return `longer wait${until(b.untilMs, nowMs, timeZone)}`;
     if (b.state === 'given_up') return 'given up';

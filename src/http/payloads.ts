@@ -1,6 +1,6 @@
 // What each route answers, as plain data built from a StateView. Pure apart from reading the state,
 // so the report's rules are unit-tested with a fake state and an explicit clock.
-import type { ContainerView, DuplicateView, HealthView, StateView } from '../state/types.js';
+import type { ContainerView, DuplicateView, HealthView, PauseView, StateView } from '../state/types.js';
 import type { JournalEntry } from '../journal/types.js';
 import { maskUrl, maskUrlsInText } from '../util/mask.js';
 
@@ -151,6 +151,8 @@ export interface ContainersPayload {
   health: HealthView;
   containers: ContainerView[];
   duplicates: DuplicateView[];
+  /** Maintenance pauses in force (docs/behaviour.md §12); container '*' is every container. */
+  pauses: PauseView[];
   timeline: { sinceMs: number; untilMs: number; restarts: TimelineMark[] };
 }
 
@@ -164,6 +166,7 @@ export function buildContainersPayload(state: StateView, nowMs: number, timeZone
     health: redact(state.health(nowMs)),
     containers: state.containers().map(redactContainer),
     duplicates: redact(state.duplicates()),
+    pauses: state.pauses?.() ?? [],
     timeline: {
       sinceMs,
       untilMs: nowMs,

@@ -11,7 +11,7 @@ import { parseBudgetState, type BudgetState } from '../budget/budget.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { LazyMemoryJournal } from './lazy-memory.js';
 import { loadSqlite, pragma, sqliteCode, transaction, type Database } from './sqlite.js';
-import type { Journal, JournalEntry, JournalEntryInput, JournalKind, ResetMark, RestartMark } from './types.js';
+import type { Journal, JournalEntry, JournalEntryInput, JournalKind, PauseMark, ResetMark, RestartMark } from './types.js';
 
 export interface OpenJournalOptions {
   /** ':memory:' or a file path. */
@@ -419,6 +419,58 @@ class SqliteJournal implements Journal {
       if (newest !== undefined && newest > (this.seenResetSeq ?? 0)) this.seenResetSeq = newest;
       return rows.map((r) => ({ seq: r.seq, container: r.container, atMs: r.at_ms }));
     });
+  }
+
+  // A read-only connection may sit on a schema older than the pauses table.
+  private hasPauses(): boolean {
+    return !this.readonly || schemaVersion(this.db) >= 4;
+  }
+
+  pauses(): PauseMark[] {
+    return this.guard('pauses', () => {
+      if (!this.hasPauses()) return [];
+      const rows = this.stmt('SELECT container, until_ms, at_ms FROM pauses ORDER BY container').all() as { container: string; until_ms: number | null; at_ms: number }[];
+      return rows.map((r) => ({ container: r.container, untilMs: r.until_ms, atMs: r.at_ms }));
+    });
+  }
+
+  setPause(container: string, untilMs: number | null, nowMs: number): JournalEntry {
+    this.writable('pause');
+    return this.guard('pause', () =>
+      transaction(this.db, () => {
+        const atMs = Math.round(nowMs);
+        this.stmt('DELETE FROM pauses WHERE until_ms IS NOT NULL AND until_ms <= ?').run(atMs);
+        this.stmt('INSERT INTO pauses (container, until_ms, at_ms) VALUES (?, ?, ?) ON CONFLICT (container) DO UPDATE SET until_ms = excluded.until_ms, at_ms = excluded.at_ms').run(
+          container,
+          untilMs === null ? null : Math.round(untilMs),
+          atMs,
+        );
+        const who = container === '*' ? 'every container' : 'this container';
+        const until = untilMs === null ? 'until `repairman resume`' : `for ${Math.round((untilMs - atMs) / 1000)} s`;
+        return this.insert({ container, kind: 'pause', atMs, message: `Paused for maintenance by \`repairman pause\`: no action on ${who} ${until}`, details: { untilMs } }, undefined);
+      }, 'IMMEDIATE'),
+    );
+  }
+
+  resume(container: string, nowMs: number): string[] {
+    this.writable('resume');
+    return this.guard('resume', () =>
+      transaction(this.db, () => {
+        const atMs = Math.round(nowMs);
+        const rows = (container === '*'
+          ? this.stmt('SELECT container, until_ms FROM pauses ORDER BY container').all()
+          : this.stmt('SELECT container, until_ms FROM pauses WHERE container = ?').all(container)) as { container: string; until_ms: number | null }[];
+        const resumed: string[] = [];
+        for (const r of rows) {
+          this.stmt('DELETE FROM pauses WHERE container = ?').run(r.container);
+          if (r.until_ms !== null && r.until_ms <= atMs) continue;
+          resumed.push(r.container);
+          const who = r.container === '*' ? 'every container' : 'this container';
+          this.insert({ container: r.container, kind: 'resume', atMs, message: `Resumed by \`repairman resume\`: Repairman acts on ${who} again`, details: { untilMs: r.until_ms } }, undefined);
+        }
+        return resumed;
+      }, 'IMMEDIATE'),
+    );
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 // The default ':memory:' journal, opened on its first write (src/journal/journal.ts opens it).
 import { RepairmanError } from '../errors.js';
 import type { BudgetState } from '../budget/budget.js';
-import type { Journal, JournalEntry, JournalEntryInput, ResetMark, RestartMark } from './types.js';
+import type { Journal, JournalEntry, JournalEntryInput, PauseMark, ResetMark, RestartMark } from './types.js';
 
 /**
  * The default ':memory:' journal, opened on its first write. Until then it is empty, so every read
@@ -95,6 +95,18 @@ export class LazyMemoryJournal implements Journal {
 
   resetsAfter(afterSeq: number): ResetMark[] {
     return this.ifOpen('resetsAfter')?.resetsAfter(afterSeq) ?? [];
+  }
+
+  pauses(): PauseMark[] {
+    return this.ifOpen('pauses')?.pauses() ?? [];
+  }
+
+  setPause(container: string, untilMs: number | null, nowMs: number): JournalEntry {
+    return this.opened('pause').setPause(container, untilMs, nowMs);
+  }
+
+  resume(container: string, nowMs: number): string[] {
+    return this.ifOpen('resume')?.resume(container, nowMs) ?? [];
   }
 
   close(): void {

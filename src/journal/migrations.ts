@@ -57,6 +57,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'maintenance pauses (`repairman pause` / `resume`, read by a running instance)',
+    sql: `
+      -- One row per pause in force; container '*' pauses every container; until_ms NULL: until resumed.
+      CREATE TABLE pauses (
+        container TEXT PRIMARY KEY,
+        until_ms INTEGER,
+        at_ms INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -12,6 +12,14 @@ export type JournalKind =
   | 'duplicate_removed'
   | 'config_error'
   | 'reset' // repairman reset NAME
+  | 'stopped' // on_unhealthy stop: stopped, stays down (docs/behaviour.md §12)
+  | 'killed' // on_unhealthy kill
+  | 'unhealthy' // on_unhealthy notify: only told
+  | 'held' // not acted on yet: unhealthy_for not reached, or a maintenance pause
+  | 'post_action' // the post-action command ran and exited 0
+  | 'post_action_failed' // it failed, could not start, or was killed at its time limit
+  | 'pause' // repairman pause
+  | 'resume' // repairman resume, or a pause whose time is up
   | 'gone'; // removed while a wait before its next restart was in progress (journaled, never notified)
 
 export type Severity = 'debug' | 'info' | 'warning';
@@ -40,6 +48,13 @@ export interface RestartMark {
 export interface ResetMark {
   seq: number;
   container: string;
+  atMs: number;
+}
+
+/** One maintenance pause (`repairman pause`): container '*' is every container; untilMs null: until resumed. */
+export interface PauseMark {
+  container: string;
+  untilMs: number | null;
   atMs: number;
 }
 
@@ -93,5 +108,17 @@ export interface Journal {
   lastResetSeq(): number;
   /** Resets with seq > afterSeq, oldest first; marks them seen (see saveBudget). */
   resetsAfter(afterSeq: number): ResetMark[];
+  /** The pauses stored, in force or not (readers compare untilMs with their clock). */
+  pauses(): PauseMark[];
+  /**
+   * `repairman pause`: stores (or replaces) the pause of `container` ('*': all) and journals it, in one
+   * transaction; pauses already over are removed.
+   */
+  setPause(container: string, untilMs: number | null, nowMs: number): JournalEntry;
+  /**
+   * `repairman resume`: removes the pause of `container`, or with '*' every pause (of all and of each
+   * container), journaling each one removed. Returns the containers whose pause was removed.
+   */
+  resume(container: string, nowMs: number): string[];
   close(): void;
 }

@@ -13,6 +13,14 @@ const CONTRACT_TABLE: [string, JournalKind, 'debug' | 'info' | 'warning', boolea
   ['gave up', 'give_up', 'warning', true, true, true],
   ['restart failed', 'restart_failed', 'warning', true, true, true],
   ['configuration error (label)', 'config_error', 'warning', true, true, true],
+  // docs/behaviour.md §5 rows added with §12.
+  ['container stopped (on_unhealthy stop)', 'stopped', 'warning', true, true, true],
+  ['container killed (on_unhealthy kill)', 'killed', 'warning', true, true, true],
+  ['unhealthy, only told (on_unhealthy notify)', 'unhealthy', 'warning', true, true, true],
+  ['post-action command done', 'post_action', 'debug', true, false, false],
+  ['post-action command failed or timed out', 'post_action_failed', 'warning', true, true, true],
+  ['paused for maintenance', 'pause', 'info', true, true, false],
+  ['resumed, or the pause is over', 'resume', 'info', true, true, false],
 ];
 
 for (const [row, kind, severity, atDebug, atInfo, atWarning] of CONTRACT_TABLE) {
@@ -28,7 +36,8 @@ for (const [row, kind, severity, atDebug, atInfo, atWarning] of CONTRACT_TABLE) 
 
 test('every journal kind has a severity (one table), test messages are the most important', () => {
   const kinds: (JournalKind | 'test')[] = ['restart', 'wait', 'multiple_failures', 'longer_wait', 'give_up', 'recovered',
-    'restart_failed', 'duplicate_removed', 'config_error', 'reset', 'gone', 'test'];
+    'restart_failed', 'duplicate_removed', 'config_error', 'reset', 'gone', 'test', 'stopped', 'killed', 'unhealthy', 'held', 'post_action',
+    'post_action_failed', 'pause', 'resume'];
   assert.deepEqual(Object.keys(SEVERITY_OF_KIND).sort(), [...kinds].sort());
   assert.equal(severityOf('test'), 'warning');
 });

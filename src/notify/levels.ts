@@ -22,6 +22,18 @@ export const SEVERITY_OF_KIND: Readonly<Record<JournalKind | 'test', Severity>> 
   give_up: 'warning',
   restart_failed: 'warning',
   config_error: 'warning',
+  // docs/behaviour.md §12: a stopped, killed or only-reported container stays down or unhealthy until a
+  // person acts, so they are warnings; a hold is the quiet part of waiting (debug); pauses and resumes
+  // are a person's actions like a reset (info); a post-action command that fails is the admin's script
+  // broken (warning), one that works is routine (debug).
+  stopped: 'warning',
+  killed: 'warning',
+  unhealthy: 'warning',
+  held: 'debug',
+  post_action: 'debug',
+  post_action_failed: 'warning',
+  pause: 'info',
+  resume: 'info',
   test: 'warning',
 };
 

@@ -32,7 +32,7 @@ function state(opts: { engineUp: boolean; last: number | null; containers?: Trac
 }
 
 function tracked(name: string, excluded: TrackedContainer['excluded'] = null): TrackedContainer {
-  return { id: `${name}-id`, name, state: 'running', health: 'healthy', labels: {}, policy: defaultSettings().defaults, problems: [], excluded, deliberate: null, sawAlive: true };
+  return { id: `${name}-id`, name, state: 'running', health: 'healthy', unhealthySinceMs: null, labels: {}, policy: defaultSettings().defaults, problems: [], excluded, deliberate: null, sawAlive: true };
 }
 
 describe('AppState', () => {

@@ -5,10 +5,10 @@ import type { Journal, JournalEntry } from '../journal/types.js';
 import type { Healer } from '../heal/healer.js';
 import type { Watcher } from '../heal/watcher.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
-import type { ContainerView, DuplicateView, HealthView, StateView } from './types.js';
+import type { ContainerView, DuplicateView, HealthView, PauseView, StateView } from './types.js';
 
 export interface AppStateOptions {
-  healer: Pick<Healer, 'containers' | 'budgetViewOf' | 'lastFullCheckMs' | 'dependencyViewOf'>;
+  healer: Pick<Healer, 'containers' | 'budgetViewOf' | 'lastFullCheckMs' | 'dependencyViewOf'> & Partial<Pick<Healer, 'actionStateOf' | 'pauses'>>;
   watcher: Pick<Watcher, 'engineUp' | 'engineError'>;
   journal: Pick<Journal, 'list' | 'restartsSince'>;
   metrics: MetricsRegistry;
@@ -57,10 +57,15 @@ export class AppState implements StateView {
         lastEvent: this.lastEventOf(t.name),
         labelProblems: t.problems,
         dependencies: this.o.healer.dependencyViewOf(t.name),
+        ...(this.o.healer.actionStateOf ? { action: this.o.healer.actionStateOf(t.name, now) } : {}),
       }))
       // Code-unit order, not localeCompare: that maps ICU's collation data into the RSS of a
       // process that runs for months, for names that are ASCII anyway.
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  pauses(): PauseView[] {
+    return this.o.healer.pauses?.((this.o.now ?? Date.now)()) ?? [];
   }
 
   private lastEventOf(name: string): JournalEntry | null {

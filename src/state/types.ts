@@ -23,6 +23,25 @@ export interface ContainerView {
   labelProblems: LabelProblem[];
   /** Who it depends on and who depends on it, with how (docs/behaviour.md §10). */
   dependencies: DependencyView;
+  /** What Repairman does about it now (docs/behaviour.md §12): its action, unhealthy_for, budget mode and pause. */
+  action?: ActionView;
+}
+
+/** A maintenance pause (`repairman pause`): container '*' is every container; untilMs null: until resumed. */
+export interface PauseView {
+  container: string;
+  untilMs: number | null;
+  atMs: number;
+}
+
+export interface ActionView {
+  onUnhealthy: 'restart' | 'stop' | 'kill' | 'notify';
+  unhealthyForSec: number;
+  budgetMode: 'frames' | 'backoff';
+  unhealthySinceMs: number | null;
+  /** With unhealthy_for: no action before this moment. */
+  actAfterMs: number | null;
+  paused: { untilMs: number | null; all: boolean } | null;
 }
 
 /** Found by dedupe/: the view is the cleaner's own report. */
@@ -42,6 +61,8 @@ export interface StateView {
   /** Restarts since a moment, for the timeline. */
   restartsSince(sinceMs: number): { container: string; atMs: number; kind: string }[];
   duplicates(): DuplicateView[];
+  /** The maintenance pauses in force (`repairman pause`), the pause of all first. */
+  pauses?(): PauseView[];
   health(nowMs: number): HealthView;
   readonly metrics: MetricsRegistry;
   readonly startedAtMs: number;

@@ -32,7 +32,7 @@ export interface FakeContainer {
 }
 
 /** The calls a test can make fail once with `failNext`. */
-export type FailableCall = 'inspect' | 'start' | 'stop' | 'restart' | 'remove';
+export type FailableCall = 'inspect' | 'start' | 'stop' | 'kill' | 'restart' | 'remove';
 
 export class FakeEngine implements EngineApi {
   /** By name (Docker names are unique); rename a container by moving it to another key. */
@@ -148,6 +148,12 @@ export class FakeEngine implements EngineApi {
     const c = this.need(id);
     c.status = 'exited';
     await this.onStop?.(c);
+  }
+  async kill(id: string): Promise<void> {
+    this.calls.push(`kill ${this.nameOf(id)}`);
+    this.take('kill');
+    const c = this.need(id);
+    c.status = 'exited';
   }
   async restart(id: string, opts: { stopTimeoutSec?: number; signal?: AbortSignal } = {}): Promise<void> {
     this.calls.push(`restart ${this.nameOf(id)} t=${opts.stopTimeoutSec}`);

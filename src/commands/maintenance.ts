@@ -1,0 +1,45 @@
+// What `repairman pause` and `repairman resume` share: NAME (optional, '*' = every container) and the
+// journal file, which is how a running instance learns of them (it reads the pauses every second;
+// the HTTP server stays read-only).
+import { errorMessage, isRepairmanError } from '../errors.js';
+import { oneLine } from '../journal/format.js';
+import { openJournal } from '../journal/journal.js';
+import type { Journal } from '../journal/types.js';
+import type { LoadedSettings } from './open-settings.js';
+import type { CommandContext } from './types.js';
+
+/** The container a pause or resume is about ('*': all), or the exit code after a usage message. */
+export function maintenanceTarget(ctx: CommandContext, command: string, positionals: readonly string[]): string | number {
+  if (positionals.length > 1) {
+    ctx.stderr.write(`repairman ${command}: at most one container NAME (got ${positionals.length}: ${positionals.map(oneLine).join(', ')}) [RM_USAGE]\n`);
+    return 2;
+  }
+  const name = (positionals[0] ?? '').replace(/^\//, '');
+  if (positionals.length === 1 && (name === '' || name === '*')) {
+    ctx.stderr.write(`repairman ${command}: NAME is a container name; leave it out for every container [RM_USAGE]\n`);
+    return 2;
+  }
+  return name === '' ? '*' : name;
+}
+
+/** The journal file the running instance uses, or the exit code after saying why not. */
+export function openMaintenanceJournal(ctx: CommandContext, command: string, settings: LoadedSettings['settings']): Journal | number {
+  if (settings.dbPath === ':memory:' || settings.dbPath === '') {
+    ctx.stderr.write(
+      `repairman ${command}: the journal is in memory (--db-path / DB_PATH is ":memory:"), so a running Repairman cannot learn of a pause.\n` +
+        '  Run Repairman with --db-path /data/repairman.db (a file on a volume) and point this command at the same file.\n',
+    );
+    return 1;
+  }
+  try {
+    return openJournal({ dbPath: settings.dbPath, mustExist: true });
+  } catch (err) {
+    ctx.stderr.write(`repairman ${command}: ${errorMessage(err)}${isRepairmanError(err) ? ` [${err.code}]` : ''}\n`);
+    return 1;
+  }
+}
+
+export function failed(ctx: CommandContext, command: string, err: unknown): number {
+  ctx.stderr.write(`repairman ${command}: ${errorMessage(err)}${isRepairmanError(err) ? ` [${err.code}]` : ''}\n`);
+  return 1;
+}
