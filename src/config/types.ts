@@ -23,7 +23,7 @@ export interface ContainerPolicy {
   onUnhealthy: UnhealthyAction;
   /** Act on an unhealthy container only once it has been unhealthy this long without recovering. */
   unhealthyForSec: number;
-  /** The restart budget: frames (§3) or Kubernetes' CrashLoopBackOff (§12). */
+  /** The restart budget: frames or Kubernetes' CrashLoopBackOff (docs/behaviour.md §3, §12). */
   budgetMode: BudgetMode;
 }
 
@@ -55,7 +55,7 @@ export interface GlobalSettings {
   startPeriodSec: number; // wait before the first check
   apiTimeoutSec: number; // one engine API call (restarts get their stop timeout on top)
   postRestartScript: string; // willfarrell's POST_RESTART_SCRIPT, '' = none
-  /** Run after each action (global only, never from a label: §12); "" = none. */
+  /** Run after each action (global only, never from a label: docs/behaviour.md §12); "" = none. */
   postActionCommand: string;
   /** The post-action command is killed (its process group) after this long. */
   postActionTimeoutSec: number;

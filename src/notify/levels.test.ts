@@ -13,7 +13,7 @@ const CONTRACT_TABLE: [string, JournalKind, 'debug' | 'info' | 'warning', boolea
   ['gave up', 'give_up', 'warning', true, true, true],
   ['restart failed', 'restart_failed', 'warning', true, true, true],
   ['configuration error (label)', 'config_error', 'warning', true, true, true],
-  // docs/behaviour.md §5 rows added with §12.
+  // docs/behaviour.md §5 rows added with docs/behaviour.md §12.
   ['container stopped (on_unhealthy stop)', 'stopped', 'warning', true, true, true],
   ['container killed (on_unhealthy kill)', 'killed', 'warning', true, true, true],
   ['unhealthy, only told (on_unhealthy notify)', 'unhealthy', 'warning', true, true, true],

@@ -15,7 +15,8 @@ import { docker, hasTestEngine, inspectField, removeNamespace, runContainer, uni
 import { QUICK_STOP_CMD, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
 
 const L = 'org.riotkit.repairman.';
-// A token no other process on the machine uses: the hanging command's sleep, looked for with pgrep.
+// A token no other process on the machine uses: the hanging command's sleep, looked for with pgrep (the
+// command computes it, so Repairman's own command line, which holds the command, never matches).
 const HANG_TOKEN = String(70000 + Math.floor(Math.random() * 9999));
 
 function entriesOf(dbPath: string, container: string): JournalEntry[] {
@@ -29,7 +30,7 @@ function entriesOf(dbPath: string, container: string): JournalEntry[] {
 
 function hangingSleeps(): string {
   try {
-    return execFileSync('pgrep', ['-f', `sleep ${HANG_TOKEN}`], { encoding: 'utf8' }).trim();
+    return execFileSync('pgrep', ['-af', `sleep ${HANG_TOKEN}`], { encoding: 'utf8' }).trim();
   } catch {
     return '';
   }
@@ -51,8 +52,8 @@ describe('actions beyond restart (docs/behaviour.md §12)', { skip: !hasTestEngi
   before(async () => {
     execFileSync('mkdir', ['-p', out]);
     const command =
-      'env | grep ^REPAIRMAN_ | sort > "$OUT/$REPAIRMAN_CONTAINER.$REPAIRMAN_ACTION"; echo first-line; echo "last-line $REPAIRMAN_ACTION";' +
-      ` case "$REPAIRMAN_CONTAINER" in *hang*) sleep ${HANG_TOKEN};; esac`;
+      'env | grep -E "^REPAIRMAN_(CONTAINER|ID|ACTION|REASON|RESULT)=" | sort > "$OUT/$REPAIRMAN_CONTAINER.$REPAIRMAN_ACTION"; echo first-line; echo "last-line $REPAIRMAN_ACTION";' +
+      ` case "$REPAIRMAN_CONTAINER" in *hang*) sleep $((${HANG_TOKEN} + 0));; esac`;
     rm = await startRepairman({
       namespace: ns,
       dbPath,
@@ -127,7 +128,7 @@ describe('actions beyond restart (docs/behaviour.md §12)', { skip: !hasTestEngi
     const restarted = await rm.waitForLog((l) => l.msg === 'restarted' && l.container === name, 15_000);
     const waited = Date.parse(restarted.time) - heldAt;
     assert.ok(waited >= 4500 && waited < 8000, `restarted ${waited} ms after it was first held`);
-    assert.ok(entriesOf(dbPath, name).some((e) => e.kind === 'held' && /unhealthy_for is 5s/.test(e.message)));
+    assert.ok(entriesOf(dbPath, name).some((e) => e.kind === 'held' && /unhealthy_for is 5 s/.test(e.message)));
   });
 
   it('unhealthy_for: a recovery in between cancels the action', async () => {
@@ -174,7 +175,9 @@ describe('actions beyond restart (docs/behaviour.md §12)', { skip: !hasTestEngi
     const timedOut = await rm.waitForLog((l) => l.msg === 'post-action command failed' && l.container === hang, 10_000);
     assert.equal(timedOut.result, 'timeout');
     assert.ok(Number(timedOut.ms) >= 2900 && Number(timedOut.ms) < 6000, `killed after ${String(timedOut.ms)} ms (limit 3 s)`);
-    await waitFor('its sleep killed with it', () => hangingSleeps() === '', 3_000);
+    await waitFor('its sleep killed with it', () => hangingSleeps() === '', 3_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}: ${hangingSleeps()}\n${rm.find((l) => l.container === hang).map((l) => JSON.stringify(l)).join('\n')}`);
+    });
     const failed = entriesOf(dbPath, hang).find((e) => e.kind === 'post_action_failed');
     assert.match(failed?.message ?? '', /^Post-action command \(after restart\) killed at its time limit after .+; last output: first-line \| last-line restart$/);
     assert.ok(Date.now() - t0 < 15_000);
