@@ -220,7 +220,7 @@ describe('http: liveness, metrics and the JSON API', () => {
       generatedAtMs: number;
       version: string;
     };
-    assert.deepEqual(Object.keys(body).sort(), ['containers', 'duplicates', 'generatedAtMs', 'health', 'startedAtMs', 'timeZone', 'timeline', 'version']);
+    assert.deepEqual(Object.keys(body).sort(), ['containers', 'duplicates', 'generatedAtMs', 'health', 'pauses', 'startedAtMs', 'timeZone', 'timeline', 'version']);
     assert.equal(body.containers.length, state.containerList.length);
     assert.deepEqual(body.containers.map((c) => c.budget.state).filter((s, i, a) => a.indexOf(s) === i).sort(), ['given_up', 'longer_wait', 'ok', 'waiting']);
     assert.ok(body.containers.some((c) => c.name === ODD_NAME));
