@@ -152,7 +152,7 @@ export interface ContainersPayload {
   containers: ContainerView[];
   duplicates: DuplicateView[];
   /** Maintenance pauses in force (docs/behaviour.md §12); container '*' is every container. */
-  pauses: PauseView[];
+  pauses?: PauseView[];
   timeline: { sinceMs: number; untilMs: number; restarts: TimelineMark[] };
 }
 
