@@ -9,7 +9,8 @@ import type { ContainerSummary, DockerEvent, Filters, LogsResult } from '../dock
 import { RepairmanError } from '../errors.js';
 import { openJournal } from '../journal/journal.js';
 import type { Journal } from '../journal/types.js';
-import { silentLogger } from '../log.js';
+import { createLogger, silentLogger, type Logger, type LoggerOptions } from '../log.js';
+import { Writable } from 'node:stream';
 import { MetricsRegistry } from '../metrics/registry.js';
 import type { Notifier, NotifyEvent } from '../notify/types.js';
 import { KeyedSerializer, Limiter } from '../util/keyed-queue.js';
@@ -77,7 +78,7 @@ function neverRecovers(s: Setup): void {
   };
 }
 
-function setup(opts: { policy?: Partial<ContainerPolicy>; settings?: Partial<GlobalSettings>; engine?: FakeEngine; journal?: Journal; clock?: ManualClock } = {}): Setup {
+function setup(opts: { policy?: Partial<ContainerPolicy>; settings?: Partial<GlobalSettings>; engine?: FakeEngine; journal?: Journal; clock?: ManualClock; log?: Logger } = {}): Setup {
   const base = defaultSettings();
   const settings: GlobalSettings = {
     ...base,
@@ -102,7 +103,7 @@ function setup(opts: { policy?: Partial<ContainerPolicy>; settings?: Partial<Glo
   const healer = new Healer({
     engine,
     settings,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     notifier,
     journal: {
       append: (e, max) => journal.append(e, max),
@@ -187,6 +188,27 @@ describe('healer: detection', () => {
     assert.equal(s.engine.count('inspect'), 0);
     assert.equal(s.metrics.get('repairman_skips_total', { reason: 'deliberate_exit' }), 3);
     await s.healer.stop();
+  });
+
+  it('a namespace that matches no container warns once, with how many the engine has (issue 22)', async () => {
+    const lines: string[] = [];
+    const out = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }) as LoggerOptions['out'];
+    const s = setup({ settings: { namespace: 'aarchive' }, log: createLogger({ out, format: 'text' }) });
+    s.engine.add({ name: 'examples-web-1' });
+    s.engine.add({ name: 'examples-db-1', status: 'exited', exitCode: 0 });
+    await s.healer.recheck('full');
+    await s.healer.recheck('full');
+    await new Promise((r) => setImmediate(r));
+    const warned = lines.filter((l) => l.includes('matches no container'));
+    assert.equal(warned.length, 1, lines.join(''));
+    assert.match(warned[0]!, /namespace "aarchive" matches no container: the engine has 2 containers, none whose name starts with "aarchive"/);
+    const quiet: string[] = [];
+    const out2 = new Writable({ write(chunk, _enc, cb) { quiet.push(String(chunk)); cb(); } }) as LoggerOptions['out'];
+    const t = setup({ settings: { namespace: 'examples' }, log: createLogger({ out: out2, format: 'text' }) });
+    t.engine.add({ name: 'examples-web-1' });
+    await t.healer.recheck('full');
+    await new Promise((r) => setImmediate(r));
+    assert.ok(!quiet.some((l) => l.includes('matches no container')), quiet.join(''));
   });
 
   it('ignores events outside the namespace and of excluded containers', async () => {

@@ -104,6 +104,17 @@ export class Rechecks {
     return run.result;
   }
 
+  /** A --namespace matching nothing watches nothing without a word: said once, with what the engine has. */
+  private async warnEmptyNamespace(signal: AbortSignal): Promise<void> {
+    const namespace = this.ctx.settings.namespace;
+    const total = await this.ctx.engine.listContainers({ all: true, signal }).then((all) => all.length, () => null);
+    if (total === null) return;
+    this.ctx.log.warn(
+      `namespace "${namespace}" matches no container: the engine has ${total} container${total === 1 ? '' : 's'}, none whose name starts with "${namespace}"; a Compose project "app" names its containers app-web-1 (or app_web_1)`,
+      { namespace, engineContainers: total },
+    );
+  }
+
   private namespaceFilter(): Filters {
     const ns = this.ctx.settings.namespace;
     return ns ? { name: [`^/${escapeRegex(ns)}`] } : {};
@@ -152,6 +163,8 @@ export class Rechecks {
         this.firstFullCheckDone = true;
         const watched = this.tracker.all().filter((t) => !t.excluded).length;
         log.info('watching', { containers: this.tracker.size, watched, candidates: candidates.length });
+        // Not awaited: the count is for people and must not hold the check up.
+        if (this.tracker.size === 0 && this.ctx.settings.namespace) void this.warnEmptyNamespace(signal);
       } else {
         log.debug('re-check done', { mode, candidates: candidates.length, ms: Math.round(performance.now() - started) });
       }
