@@ -143,7 +143,7 @@ function invalid(row: SettingRow, info: SourceInfo, reason: string | undefined):
   const shown = maskUrlsInText(info.raw ?? '');
   return new RepairmanError(
     'RM_CONFIG_INVALID',
-    `${row.key}: ${describe(info)} = "${shown}" is not valid${reason ? ` (${reason})` : ''}; expected ${row.expected}`,
+    `${row.key}: ${describe(info)} = "${shown}" is not valid${reason ? ` (${maskUrlsInText(reason)})` : ''}; expected ${row.expected}`,
     { details: { setting: row.key, source: info.source, name: info.name, value: shown, expected: row.expected } },
   );
 }
