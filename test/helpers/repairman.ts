@@ -89,7 +89,7 @@ export interface RepairmanProcess {
 export type LineMatch = string | ((line: LogLine) => boolean);
 
 /** Messages Repairman logs when it acted on a container (healer.ts). */
-export const ACTION_MESSAGES = new Set(['restarted', 'started', 'dry run: not restarted']);
+export const ACTION_MESSAGES = new Set(['restarted', 'started', 'stopped', 'killed', 'dry run: not restarted', 'dry run: not started', 'dry run: not stopped', 'dry run: not killed']);
 
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
