@@ -231,6 +231,6 @@ test('engineHostOf: the host of a tcp:// or ssh:// DOCKER_HOST, null for a socke
   assert.equal(engineHostOf('tcp://socket-proxy:2375'), 'socket-proxy');
   assert.equal(engineHostOf('ssh://deploy@builder.example:22'), 'builder.example');
   assert.equal(engineHostOf('tcp://[::1]:2375'), '::1');
-  assert.equal(engineHostOf('unix:///var/run/docker.sock'), null);
+  assert.equal(engineHostOf('unix:///tmp/engine/docker.sock'), null);
   assert.equal(engineHostOf(undefined), null);
 });

@@ -8,7 +8,7 @@ test('maskUrl keeps scheme and host only', () => {
   assert.equal(maskUrl('hooks.slack.com/services/T0/B0/xyz'), 'hooks.slack.com/***');
   assert.equal(maskUrl('slack://tokenA/tokenB'), 'slack://***');
   assert.equal(maskUrl('tcp://10.0.0.1:2376'), 'tcp://10.0.0.1:2376');
-  assert.equal(maskUrl('ssh://deploy@build.example:2222/var/run/docker.sock'), 'ssh://deploy@build.example:2222/var/run/docker.sock');
+  assert.equal(maskUrl('ssh://deploy@build.example:2222/tmp/engine/docker.sock'), 'ssh://deploy@build.example:2222/tmp/engine/docker.sock');
   assert.equal(maskUrl('ssh://deploy:hunter2@build.example/run'), 'ssh://deploy:***@build.example/run');
   assert.equal(maskUrl('tcp://10.0.0.1:2376/?token=abc'), 'tcp://10.0.0.1:2376/?***');
   assert.equal(maskUrl('unix:///tmp/engine/docker.sock'), 'unix:///tmp/engine/docker.sock');
@@ -32,7 +32,7 @@ test('maskUrlsInText masks URLs inside free text', () => {
     maskUrlsInText('cannot reach the Docker engine at tcp://127.0.0.1:1: connection refused'),
     'cannot reach the Docker engine at tcp://127.0.0.1:1: connection refused',
   );
-  assert.equal(maskUrlsInText('engine ssh://me@box/var/run/docker.sock.'), 'engine ssh://me@box/var/run/docker.sock.');
+  assert.equal(maskUrlsInText('engine ssh://me@box/tmp/engine/docker.sock.'), 'engine ssh://me@box/tmp/engine/docker.sock.');
   assert.equal(maskUrlsInText('POST https://hooks.slack.com/services/T0/B0/xyz: 404'), 'POST https://hooks.slack.com/***: 404');
 });
 
