@@ -13,7 +13,7 @@ const c = (name: string, dependencies: ContainerView['dependencies']): Container
 });
 
 const payload = (list: ContainerView[]): ContainersPayload => ({
-  containers: list, duplicates: [], health: { ok: true, reason: 'ok', engineUp: true, lastFullCheckMs: 1 }, generatedAtMs: 10_000, startedAtMs: 0,
+  containers: list, duplicates: [], health: { ok: true, reason: 'ok', engineUp: true, lastFullCheckMs: 1, degraded: [] }, generatedAtMs: 10_000, startedAtMs: 0,
   version: 't', timeZone: 'UTC', timeline: { sinceMs: 0, untilMs: 10_000, restarts: [] },
 });
 

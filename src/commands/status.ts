@@ -108,7 +108,10 @@ export function renderStatus(p: ContainersPayload, opts: { timeZone: string; fro
   const now = p.generatedAtMs;
   const out: string[] = [];
   const health = p.health.ok ? 'engine OK' : `NOT HEALTHY: ${clean(p.health.reason)}`;
-  out.push(`Repairman ${clean(String(p.version))} at ${opts.from}: ${health}; up ${v.formatDuration(now - p.startedAtMs)}; times in ${tz}`);
+  // An older instance answers without the list.
+  const degraded: unknown[] = Array.isArray(p.health.degraded) ? p.health.degraded : [];
+  out.push(`Repairman ${clean(String(p.version))} at ${opts.from}: ${health}${degraded.length ? ', DEGRADED' : ''}; up ${v.formatDuration(now - p.startedAtMs)}; times in ${tz}`);
+  for (const d of degraded) out.push(`  degraded: ${clean(String(d))}`);
   const watched = p.containers.filter((c) => c.watched).sort((a, b) =>
     (URGENCY[a.budget.state] ?? 9) - (URGENCY[b.budget.state] ?? 9) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const healthOf = (c: ContainerView): string => (c.state === 'running' ? c.health ?? 'running' : c.state);

@@ -223,13 +223,21 @@ export function pageView(): PageViewApi {
       ['Duplicates', data.duplicates.length, 'neutral'],
     ];
     const health = data.health;
+    const degraded = health.degraded;
+    const pill = !health.ok ? ['bad', `Not healthy: ${health.reason}`] : degraded.length ? ['warn', 'Engine OK, degraded'] : ['good', 'Engine OK'];
     return el('div', { id: 'app', 'data-base': opts.base, 'data-limit': String(opts.limit) },
       el('header', { class: 'top' },
         el('div', { class: 'brand' }, el('h1', null, 'Repairman'), el('span', { class: 'muted' }, `v${data.version}`)),
-        el('span', { class: `pill ${health.ok ? 'good' : 'bad'}`, id: 'health' }, health.ok ? 'Engine OK' : `Not healthy: ${health.reason}`),
+        el('span', { class: `pill ${pill[0]}`, id: 'health' }, pill[1]),
         el('p', { class: 'updated muted' },
           `Updated ${formatTime(now, tz)} (${tz}) · up ${formatDuration(now - data.startedAtMs)}`,
           health.lastFullCheckMs !== null ? ` · last full check ${formatDuration(now - health.lastFullCheckMs)} ago` : '')),
+      // What works only in part (the journal...): healing goes on, but the admin has something to fix.
+      degraded.length
+        ? el('section', { id: 'degraded', class: 'panel warn' },
+          el('h2', null, 'Working in part'),
+          el('ul', { class: 'list' }, ...degraded.map((d) => el('li', null, d))))
+        : null,
       el('section', { class: 'tiles' }, ...tiles.map(([label, n, cls]) =>
         el('div', { class: `tile ${n > 0 ? cls : 'zero'}` }, el('span', { class: 'num' }, String(n)), el('span', { class: 'label' }, label)))),
       el('section', { id: 'containers' },

@@ -121,6 +121,20 @@ describe('pageView', () => {
     assert.ok(text(tree).includes('repairman reset queue'));
   });
 
+  it('lists what is degraded in a banner, and the health pill says so', () => {
+    const plain = input();
+    assert.equal(all(view.buildView(plain.data, plain.events, { base: './', limit: 20 }), (e) => e.a?.id === 'degraded').length, 0);
+    const { state } = input();
+    state.degrade('the journal /data/r.db cannot be written (disk full)', 'a socket proxy refused POST /containers/x/restart');
+    const tree = view.buildView(buildContainersPayload(state, NOW, 'UTC'), buildEventsPayload(state, { limit: 20 }), { base: './', limit: 20 });
+    const [banner] = all(tree, (e) => e.a?.id === 'degraded');
+    assert.ok(banner);
+    assert.deepEqual(all(banner, (e) => e.t === 'li').map(text), ['the journal /data/r.db cannot be written (disk full)', 'a socket proxy refused POST /containers/x/restart']);
+    const [pill] = all(tree, (e) => e.a?.id === 'health');
+    assert.equal(pill && text(pill), 'Engine OK, degraded');
+    assert.match(pill?.a?.class ?? '', /\bwarn\b/);
+  });
+
   it('draws one timeline row per container and one mark per restart at its time', () => {
     const { data, events } = input();
     const tree = view.buildView(data, events, { base: './', limit: 20 });

@@ -212,7 +212,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       }
       case '/healthz': {
         const h = state.health(nowMs);
-        return h.ok ? jsonReply(200, { status: 'ok' }) : jsonReply(503, { status: 'unavailable', reason: maskUrlsInText(h.reason) });
+        // Degraded is still 200: a restart of Repairman would not fix a journal or a proxy, and a 503
+        // would make the image's HEALTHCHECK restart it in a loop.
+        const degraded = h.degraded.map((d) => maskUrlsInText(d));
+        if (!h.ok) return jsonReply(503, { status: 'unavailable', reason: maskUrlsInText(h.reason), ...(degraded.length ? { degraded } : {}) });
+        return jsonReply(200, degraded.length ? { status: 'degraded', degraded } : { status: 'ok' });
       }
       case '/metrics': {
         metrics.sample(nowMs, state.startedAtMs);

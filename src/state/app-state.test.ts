@@ -46,6 +46,24 @@ describe('AppState', () => {
     assert.match(stale.reason, /ago/);
   });
 
+  it('health: the degradations of every source, still ok; a failing source adds nothing', () => {
+    const now = 1_000_000;
+    const s = state({ engineUp: true, last: now - 1000 });
+    assert.deepEqual(s.health(now).degraded, []);
+    let journalDown = true;
+    s.addDegradationSource(() => (journalDown ? ['the journal cannot be written'] : []));
+    s.addDegradationSource(() => {
+      throw new Error('broken source');
+    });
+    s.addDegradationSource(() => ['a proxy refused a call']);
+    const h = s.health(now);
+    assert.equal(h.ok, true);
+    assert.deepEqual(h.degraded, ['the journal cannot be written', 'a proxy refused a call']);
+    journalDown = false;
+    assert.deepEqual(s.health(now).degraded, ['a proxy refused a call']);
+    assert.deepEqual(state({ engineUp: false, last: now }).health(now).degraded, []);
+  });
+
   it('shows containers sorted, with exclusions and their last event', () => {
     const s = state({ engineUp: true, last: 1, containers: [tracked('b'), tracked('a', { reason: 'swarm_task', detail: 'a Swarm task' })] });
     const views = s.containers();

@@ -29,6 +29,7 @@ export class AppState implements StateView {
   readonly version: string;
   private readonly o: AppStateOptions;
   private duplicatesSource: (() => DuplicateView[]) | null = null;
+  private readonly degradationSources: (() => readonly string[])[] = [];
 
   constructor(opts: AppStateOptions) {
     this.o = opts;
@@ -40,6 +41,21 @@ export class AppState implements StateView {
   /** Hook for the duplicate cleaner (src/dedupe): where duplicates() reads from. */
   setDuplicatesSource(fn: () => DuplicateView[]): void {
     this.duplicatesSource = fn;
+  }
+
+  /** Adds a part that can work only in part (the journal...): its sentences, none while all is well. */
+  addDegradationSource(fn: () => readonly string[]): void {
+    this.degradationSources.push(fn);
+  }
+
+  private degradations(): string[] {
+    return this.degradationSources.flatMap((fn) => {
+      try {
+        return [...fn()];
+      } catch {
+        return [];
+      }
+    });
   }
 
   containers(): ContainerView[] {
@@ -103,7 +119,7 @@ export class AppState implements StateView {
   health(nowMs: number): HealthView {
     const engineUp = this.o.watcher.engineUp;
     const last = this.o.healer.lastFullCheckMs;
-    const base = { engineUp, lastFullCheckMs: last };
+    const base = { engineUp, lastFullCheckMs: last, degraded: this.degradations() };
     if (!engineUp) return { ok: false, reason: `engine not reachable: ${this.o.watcher.engineError ?? 'unknown'}`, ...base };
     if (last === null) return { ok: false, reason: 'no full re-check done yet', ...base };
     const age = nowMs - last;

@@ -52,6 +52,11 @@ export interface HealthView {
   reason: string; // "ok" or why not
   engineUp: boolean;
   lastFullCheckMs: number | null;
+  /**
+   * What works only in part (the journal, a socket proxy), one human sentence each. Healing goes on,
+   * so /healthz stays 200 ("degraded"): restarting Repairman would not fix any of them.
+   */
+  degraded: string[];
 }
 
 export interface StateView {

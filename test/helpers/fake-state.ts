@@ -93,7 +93,7 @@ export class FakeState implements StateView {
       { container: 'gone-container', atMs: now - 12 * 3600_000, kind: 'restart' },
       { container: 'web', atMs: now - 30 * 3600_000, kind: 'restart' }, // outside 24 h
     ];
-    this.healthState = { ok: true, reason: 'ok', engineUp: true, lastFullCheckMs: now - 4000 };
+    this.healthState = { ok: true, reason: 'ok', engineUp: true, lastFullCheckMs: now - 4000, degraded: [] };
   }
 
   containers(): ContainerView[] {
@@ -127,7 +127,12 @@ export class FakeState implements StateView {
     for (const c of this.containerList) c.budget = budget();
   }
 
+  /** Something works only in part (a journal that cannot be written...): /healthz turns 200 "degraded". */
+  degrade(...sentences: string[]): void {
+    this.healthState = { ...this.healthState, degraded: [...this.healthState.degraded, ...sentences] };
+  }
+
   engineDown(reason = 'engine not answering: connect ENOENT /tmp/engine/docker.sock'): void {
-    this.healthState = { ok: false, reason, engineUp: false, lastFullCheckMs: this.nowMs - 120_000 };
+    this.healthState = { ok: false, reason, engineUp: false, lastFullCheckMs: this.nowMs - 120_000, degraded: [] };
   }
 }

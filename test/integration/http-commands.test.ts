@@ -60,6 +60,19 @@ describe('repairman healthcheck', () => {
     assert.match(r.out, /^healthy: http:\/\/127\.0\.0\.1:\d+\/a\.b\(c\)\+\/healthz answered 200$/m);
   });
 
+  it('exits 0 on a degraded 200 and says what is degraded, terminal-safe', async () => {
+    const part = new FakeState({ nowMs: NOW });
+    part.degrade('the journal /data/r.db cannot be written (disk full)\u001b[2J');
+    const srv = await startHttpServer({ address: '127.0.0.1', port: 0, prefix: '', state: part, log: silentLogger });
+    try {
+      const r = await call(healthcheck, ['--http-address', '127.0.0.1', '--http-port', String(srv.port)]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /^healthy, degraded: http:\/\/127\.0\.0\.1:\d+\/healthz answered 200: the journal \/data\/r\.db cannot be written \(disk full\)\\u001b\[2J$/m);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('exits 1 with the reason on 503', async () => {
     const r = await call(healthcheck, ['--http-address', '127.0.0.1', '--http-port', String(down.port)]);
     assert.equal(r.code, 1);
@@ -140,6 +153,21 @@ describe('repairman status', () => {
     assert.match(r.out, /notifier: org\.riotkit\.repairman\.notify_url="https:\/\/hooks\.slack\.com\/\*\*\*"/);
     assert.ok(!r.out.includes('SECRETTOKEN'));
     assert.match(r.out, /Global status: FAILING \(queue, db, cache\)\n$/);
+  });
+
+  it('shows what is degraded under the first line, terminal-safe', async () => {
+    const part = new FakeState({ nowMs: NOW });
+    part.degrade('the journal cannot be written\u001b[31m (disk full)');
+    const s2 = await startHttpServer({ address: '127.0.0.1', port: 0, prefix: '', state: part, log: silentLogger, now: () => NOW });
+    try {
+      const r = await call(status, ['--http-port', String(s2.port)]);
+      assert.equal(r.code, 0, r.err);
+      const lines = r.out.split('\n');
+      assert.match(lines[0] ?? '', /: engine OK, DEGRADED; up /);
+      assert.equal(lines[1], '  degraded: the journal cannot be written?[31m (disk full)');
+    } finally {
+      await s2.close();
+    }
   });
 
   it('prints times in another TZ when asked', async () => {

@@ -189,6 +189,28 @@ describe('http: liveness, metrics and the JSON API', () => {
     }
   });
 
+  it('/healthz: 200 {status: degraded} with each degradation, masked, while the engine answers', async () => {
+    const s = new FakeState({ nowMs: NOW });
+    s.degrade(`the journal cannot be written (disk full), see ${SECRET_URL}`, 'a socket proxy refused a call');
+    const { srv: part } = await start(P, s);
+    try {
+      const r = await httpRequest(part.port, `${P}/healthz`);
+      assert.equal(r.status, 200);
+      const body = JSON.parse(r.body) as { status: string; degraded: string[] };
+      assert.equal(body.status, 'degraded');
+      assert.equal(body.degraded.length, 2);
+      assert.match(body.degraded[0] ?? '', /^the journal cannot be written \(disk full\)/);
+      assert.ok(!r.body.includes(SECRET_URL), 'URLs in a degradation are masked');
+      s.engineDown();
+      s.degrade('still degraded');
+      const down = await httpRequest(part.port, `${P}/healthz`);
+      assert.equal(down.status, 503, 'an engine that does not answer is still a 503');
+      assert.deepEqual((JSON.parse(down.body) as { degraded: string[] }).degraded, ['still degraded']);
+    } finally {
+      await part.close();
+    }
+  });
+
   it('/metrics: Prometheus text with the app metrics, process metrics and request counts', async () => {
     await httpRequest(srv.port, `${P}/healthz`);
     await httpRequest(srv.port, `${P}/nope`);
