@@ -434,14 +434,13 @@ export class Healer {
   }
 
   /**
-   * Stop: clear every timer, abort engine calls, and wait for in-flight work up to graceMs (then
-   * abandon it: an aborted restart is the engine's to finish).
+   * Stop: clear every timer, abort engine calls and kill hook commands (the work signal), and wait for
+   * in-flight work up to graceMs (then abandon it: an aborted restart is the engine's to finish).
    */
   async stop(graceMs = 500): Promise<void> {
     if (this.work.stopped) return;
     this.work.markStopped();
     this.timers.cancelAll();
-    this.postAction.stop();
     await this.work.abortAndSettle(graceMs);
   }
 }
