@@ -23,6 +23,8 @@ import { MetricsRegistry } from './metrics/registry.js';
 import { createNotifier } from './notify/notifier.js';
 import type { Notifier } from './notify/types.js';
 import { AppState } from './state/app-state.js';
+import { liveExplainer } from './state/explain/live.js';
+import type { SourceInfo } from './config/load.js';
 import { registerBudgetMetrics } from './state/budget-metrics.js';
 import type { StateView } from './state/types.js';
 import { KeyedSerializer, Limiter } from './util/keyed-queue.js';
@@ -37,6 +39,8 @@ export interface AppOptions {
   engine?: EngineApi;
   /** Default: the webhook notifier of src/notify. */
   notifier?: Notifier;
+  /** Where each setting came from (loadSettings), for `explain`; absent: every one shows as a default. */
+  sources?: Record<string, SourceInfo>;
 }
 
 export interface App {
@@ -200,6 +204,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     intervalSec: settings.intervalSec,
     version: packageVersion(),
     startedAtMs,
+    explain: liveExplainer(healer, { engine, settings, sources: opts.sources ?? {}, labelContext, self }),
   });
 
   log.info('starting', {

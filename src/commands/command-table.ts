@@ -14,7 +14,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   {
     name: 'status',
     usage: 'repairman status [SWITCHES]',
-    summary: 'Show the state of the running instance (over HTTP) or of --db-path.',
+    summary: 'Show the state of the running instance (over HTTP); with --db-path given, or when no instance answers and --db-path is a file, read the engine and that file instead.',
     options: [
       { switch: '--url', kind: 'value', valueName: 'URL', description: 'Root URL of the running instance (default: from --http-address, --http-port and --http-prefix).' },
       { switch: '--json', kind: 'boolean', description: 'Print JSON instead of a table.' },
@@ -35,6 +35,15 @@ export const COMMANDS: readonly CommandInfo[] = [
     usage: 'repairman check-labels [NAME...] [SWITCHES]',
     summary: 'Decode the org.riotkit.repairman.* labels of the containers (all, or the NAMEs) and list every problem; exit 1 when there is any.',
     options: [{ switch: '--json', kind: 'boolean', description: 'Print JSON instead of text.' }],
+  },
+  {
+    name: 'explain',
+    usage: 'repairman explain NAME [SWITCHES]',
+    summary: 'Say whether container NAME is watched and why (each deciding setting or label and where it came from), its budget, pauses, providers and dependents, and what happens next and when; asks the running instance, or reads the engine and --db-path alone (always with --db-path given); exit 1 for an unknown NAME.',
+    options: [
+      { switch: '--url', kind: 'value', valueName: 'URL', description: 'Root URL of the running instance (default: from --http-address, --http-port and --http-prefix).' },
+      { switch: '--json', kind: 'boolean', description: 'Print JSON instead of text.' },
+    ],
   },
   { name: 'reset', usage: 'repairman reset NAME [SWITCHES]', summary: 'Lift a give-up and clear the restart budget of container NAME.' },
   {

@@ -24,7 +24,7 @@ export const run: CommandRun = async (ctx) => {
 
   let app;
   try {
-    app = await startApp({ settings, env: ctx.env, log, signal: ctx.signal });
+    app = await startApp({ settings, env: ctx.env, log, signal: ctx.signal, sources: loaded.sources });
   } catch (err) {
     // Only what makes running impossible gets here: an unusable DOCKER_HOST/TLS setting (a
     // configuration error, exit 2) or a journal database that cannot be opened.

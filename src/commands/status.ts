@@ -1,7 +1,7 @@
 // `repairman status`: the state of a running instance, read over HTTP from <root>/api/containers
 // (--url, else from --http-address/--http-port/--http-prefix), printed as a table with times in TZ,
-// or as JSON with --json. Sources are tried in order (STATUS_SOURCES), so a reader of --db-path can
-// be added after the HTTP one for when no instance answers.
+// or as JSON with --json. Sources are tried in order (STATUS_SOURCES): when no instance answers, the
+// engine and the --db-path file (status-file.ts); --db-path on the command line asks for the file only.
 import { fallbackWords } from '../config/labels.js';
 import type { GlobalSettings } from '../config/types.js';
 import { errorMessage } from '../errors.js';
@@ -14,6 +14,7 @@ import type { ContainerView } from '../state/types.js';
 import { resolveTimeZone } from '../util/time-format.js';
 import type { CommandContext, CommandRun } from './types.js';
 import { openSettings } from './open-settings.js';
+import { readStatusFile } from './status-file.js';
 
 export const STATUS_TIMEOUT_MS = 5000;
 /** /api/containers takes 1-2 KB per container. */
@@ -79,8 +80,14 @@ export const httpSource: StatusSource = {
   },
 };
 
-/** Tried in order until one answers; a --db-path reader can be appended (the journal owns that). */
-export const STATUS_SOURCES: StatusSource[] = [httpSource];
+/** The engine and the journal file, without a running instance (issue 22). */
+export const fileSource: StatusSource = {
+  name: 'file',
+  read: (ctx, settings) => readStatusFile(ctx, settings),
+};
+
+/** Tried in order until one answers. */
+export const STATUS_SOURCES: StatusSource[] = [httpSource, fileSource];
 
 // ---- the table -----------------------------------------------------------------------------
 
@@ -110,7 +117,10 @@ export function renderStatus(p: ContainersPayload, opts: { timeZone: string; fro
   const health = p.health.ok ? 'engine OK' : `NOT HEALTHY: ${clean(p.health.reason)}`;
   // An older instance answers without the list.
   const degraded: unknown[] = Array.isArray(p.health.degraded) ? p.health.degraded : [];
-  out.push(`Repairman ${clean(String(p.version))} at ${opts.from}: ${health}${degraded.length ? ', DEGRADED' : ''}; up ${v.formatDuration(now - p.startedAtMs)}; times in ${tz}`);
+  if (p.source?.kind === 'file') {
+    const alive = p.source.lastAliveMs === null ? 'never recorded' : `${v.formatClock(p.source.lastAliveMs, now, tz)} (${v.formatDuration(now - p.source.lastAliveMs)} ago)`;
+    out.push(`Read from the engine and ${clean(p.source.dbPath)}, not from a running Repairman; one on this file was last alive ${alive}; times in ${tz}`);
+  } else out.push(`Repairman ${clean(String(p.version))} at ${opts.from}: ${health}${degraded.length ? ', DEGRADED' : ''}; up ${v.formatDuration(now - p.startedAtMs)}; times in ${tz}`);
   for (const d of degraded) out.push(`  degraded: ${clean(String(d))}`);
   const watched = p.containers.filter((c) => c.watched).sort((a, b) =>
     (URGENCY[a.budget.state] ?? 9) - (URGENCY[b.budget.state] ?? 9) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -169,7 +179,7 @@ export const run: CommandRun = async (ctx) => {
     return 2;
   }
   const failures: string[] = [];
-  for (const source of STATUS_SOURCES) {
+  for (const source of loaded.sources.db_path?.source === 'switch' ? [fileSource] : STATUS_SOURCES) {
     const r = await source.read(ctx, loaded.settings, loaded.options);
     if (!r.ok) {
       failures.push(`${r.from}: ${r.why}`);
@@ -187,7 +197,8 @@ export const run: CommandRun = async (ctx) => {
   }
   ctx.stderr.write(
     `repairman status: no running Repairman answered [RM_STATE_UNAVAILABLE]\n${failures.map((f) => `  - ${f}\n`).join('')}` +
-      '  Is it running? Give its address with --url http://HOST:PORT/PREFIX/ or the same --http-port/--http-prefix it uses.\n',
+      '  Is it running? Give its address with --url http://HOST:PORT/PREFIX/ or the same --http-port/--http-prefix it uses;\n' +
+      '  or read the engine and its journal file with --db-path FILE.\n',
   );
   return 1;
 };

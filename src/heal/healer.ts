@@ -173,6 +173,18 @@ export class Healer {
     return this.dependents.viewOf(name);
   }
 
+  /** What only the healer saw of one container (this id), for `explain`; null when it does not follow it. */
+  seenOf(name: string, id: string): { deliberateStop: boolean; sawAlive: boolean; unhealthySinceMs: number | null } | null {
+    const t = this.tracker.get(name);
+    if (!t || t.id !== id) return null;
+    return { deliberateStop: this.tracker.isDeliberate(t), sawAlive: t.sawAlive, unhealthySinceMs: t.unhealthySinceMs };
+  }
+
+  /** Crashes that finished before this moment (UTC ms) and were not seen are old (docs/behaviour.md §2.2). */
+  get crashesCountFromMs(): number {
+    return this.ctx.crashesCountFromMs;
+  }
+
   /** The pauses in force (`repairman pause`), the pause of every container first. */
   pauses(nowMs = this.ctx.clock.now()): MaintenancePause[] {
     return this.holds.pausesInForce(nowMs);

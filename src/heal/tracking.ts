@@ -225,7 +225,8 @@ export class ContainerTracker {
     });
   }
 
-  private isDeliberate(t: TrackedContainer): boolean {
+  /** A kill or stop seen since its last start makes its next exit deliberate (a HUP only for a while). */
+  isDeliberate(t: TrackedContainer): boolean {
     const d = t.deliberate;
     if (!d) return false;
     if (d.action === 'stop' || d.signal === null || STOPPING_SIGNALS.has(d.signal.toUpperCase())) return true;

@@ -3,7 +3,7 @@
 // scanner cannot blow up the series count) and no container id ever becomes a label.
 import type { MetricsRegistry } from '../metrics/registry.js';
 
-export const ROUTE_LABELS = ['/', '/healthz', '/metrics', '/api/containers', '/api/events', 'unmatched', 'invalid'] as const;
+export const ROUTE_LABELS = ['/', '/healthz', '/metrics', '/api/containers', '/api/events', '/api/explain', 'unmatched', 'invalid'] as const;
 export type RouteLabel = (typeof ROUTE_LABELS)[number];
 
 export class HttpMetrics {

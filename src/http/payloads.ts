@@ -154,6 +154,8 @@ export interface ContainersPayload {
   /** Maintenance pauses in force (docs/behaviour.md §12); container '*' is every container. */
   pauses?: PauseView[];
   timeline: { sinceMs: number; untilMs: number; restarts: TimelineMark[] };
+  /** Set when read without a running instance (`status --db-path`): the engine and this journal file. */
+  source?: { kind: 'file'; dbPath: string; lastAliveMs: number | null };
 }
 
 export function buildContainersPayload(state: StateView, nowMs: number, timeZone: string): ContainersPayload {

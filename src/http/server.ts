@@ -8,11 +8,11 @@ import type { Logger } from '../log.js';
 import type { StateView } from '../state/types.js';
 import { errorMessage, type ErrorCode } from '../errors.js';
 import { maskUrlsInText } from '../util/mask.js';
-import { resolveTimeZone } from '../util/time-format.js';
+import { knownTimeZone, resolveTimeZone } from '../util/time-format.js';
 import { instanceRootUrl } from './address.js';
 import { HttpMetrics, type RouteLabel } from './http-metrics.js';
 import {
-  buildContainersPayload, buildEventsPayload, buildReport, EVENTS_LIMIT, REPORT_LIMIT, sortedJson,
+  buildContainersPayload, buildEventsPayload, buildReport, EVENTS_LIMIT, redact, REPORT_LIMIT, sortedJson,
 } from './payloads.js';
 import { normalizePrefix, relativeBase, routeInPrefix } from './prefix.js';
 import { intParam, parseTarget, QueryError, single, type ParsedTarget } from './request-url.js';
@@ -65,8 +65,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 const JSON_CSP = "default-src 'none'; frame-ancestors 'none'";
 
-type RouteName = '/' | '/healthz' | '/metrics' | '/api/containers' | '/api/events';
-const ROUTES: ReadonlySet<string> = new Set<RouteName>(['/', '/healthz', '/metrics', '/api/containers', '/api/events']);
+type RouteName = '/' | '/healthz' | '/metrics' | '/api/containers' | '/api/events' | '/api/explain';
+const ROUTES: ReadonlySet<string> = new Set<RouteName>(['/', '/healthz', '/metrics', '/api/containers', '/api/events', '/api/explain']);
 
 interface Reply {
   status: number;
@@ -236,7 +236,28 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         if (container !== undefined) q.container = container;
         return jsonReply(200, buildEventsPayload(state, q));
       }
+      case '/api/explain':
+        return explainReply(target, nowMs);
     }
+  }
+
+  /** `repairman explain NAME` asked of this instance: 200 with the explanation, 404 (with it) for an unknown name. */
+  async function explainReply(target: ParsedTarget, nowMs: number): Promise<Reply> {
+    const name = single(target.query, 'name');
+    if (name === undefined || name.length === 0 || name.length > 255) throw new QueryError('name', '"name" must be a container name (or id) of 1 to 255 characters');
+    const tz = single(target.query, 'tz');
+    const timeZone = tz === undefined ? zone() : knownTimeZone(tz);
+    if (timeZone === null) throw new QueryError('tz', '"tz" must be a time zone this server knows (e.g. Europe/Warsaw or UTC)');
+    if (!state.explain) return errorReply(404, 'RM_HTTP_NOT_FOUND', 'this server cannot explain containers');
+    let e;
+    try {
+      e = await state.explain(name, { nowMs, timeZone, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    } catch (err) {
+      return errorReply(503, 'RM_STATE_UNAVAILABLE', `cannot ask the engine about ${JSON.stringify(name)}: ${maskUrlsInText(errorMessage(err))}`);
+    }
+    const body = redact(e);
+    if (e.verdict === 'unknown') return jsonReply(404, { error: { code: 'RM_HTTP_NOT_FOUND', message: body.sentence }, explanation: body });
+    return jsonReply(200, body);
   }
 
   function route(req: IncomingMessage): { reply: Reply | Promise<Reply>; label: RouteLabel } {

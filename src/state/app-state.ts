@@ -5,6 +5,7 @@ import type { Journal, JournalEntry } from '../journal/types.js';
 import type { Healer } from '../heal/healer.js';
 import type { Watcher } from '../heal/watcher.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
+import type { ExplainProvider } from './explain/live.js';
 import type { ContainerView, DuplicateView, HealthView, PauseView, StateView } from './types.js';
 
 export interface AppStateOptions {
@@ -16,6 +17,8 @@ export interface AppStateOptions {
   version: string;
   startedAtMs: number;
   now?: () => number;
+  /** Serves `explain` (src/state/explain/live.ts); without it the route answers 404. */
+  explain?: ExplainProvider;
 }
 
 /** A full re-check older than this is "not recent": /healthz turns 503 (two missed intervals). */
@@ -36,7 +39,10 @@ export class AppState implements StateView {
     this.metrics = opts.metrics;
     this.startedAtMs = opts.startedAtMs;
     this.version = opts.version;
+    if (opts.explain) this.explain = opts.explain;
   }
+
+  readonly explain?: ExplainProvider;
 
   /** Hook for the duplicate cleaner (src/dedupe): where duplicates() reads from. */
   setDuplicatesSource(fn: () => DuplicateView[]): void {

@@ -6,6 +6,7 @@ import type { FoundDuplicate } from '../dedupe/cleaner.js';
 import type { DependencyView } from '../heal/dependents/graph.js';
 import type { JournalEntry } from '../journal/types.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
+import type { Explanation } from './explain/types.js';
 
 // The budget's view is the budget's own type (src/budget/budget.ts): re-exported for the view's readers.
 export type { BudgetStateName, BudgetView } from '../budget/budget.js';
@@ -69,6 +70,8 @@ export interface StateView {
   /** The maintenance pauses in force (`repairman pause`), the pause of all first. */
   pauses?(): PauseView[];
   health(nowMs: number): HealthView;
+  /** `repairman explain NAME` (docs/behaviour.md §11), with times in `timeZone`; absent where nobody can explain. */
+  explain?(name: string, opts: { nowMs: number; timeZone: string; signal?: AbortSignal }): Promise<Explanation>;
   readonly metrics: MetricsRegistry;
   readonly startedAtMs: number;
   readonly version: string;
