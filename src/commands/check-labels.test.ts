@@ -44,6 +44,9 @@ test('lists all containers (all states), decodes each, counts problems', async (
   assert.match(text, /max_restarts_in_frame=3 \(label\)/);
   assert.match(text, /stop_timeout=30 \(label\)/);
   assert.match(text, /2 containers checked, 1 problem$/m);
+  // Each container reported points to `explain` for what its settings mean (issue 19).
+  assert.match(text, /^p-db \(exited\): ok\n {2}settings: .*\n {2}whether and why it is healed: repairman explain p-db$/m);
+  assert.match(text, /^ {2}whether and why it is healed: repairman explain p-web$/m);
   assert.ok(!text.includes('SECRET') && !reportJson(report).includes('SECRET'));
   assert.match(text, /notify_url=https:\/\/global\.example\/\*\*\*/);
 });

@@ -77,6 +77,8 @@ export function formatReport(report: LabelReport): string {
     const n = c.problems.length;
     lines.push(`${c.name} (${c.state}): ${n === 0 ? 'ok' : n === 1 ? '1 problem' : `${n} problems`}`);
     lines.push(`  settings: ${showPolicy(c)}`);
+    // What these settings mean for the container, with the engine's view and the budget (issue 19).
+    lines.push(`  whether and why it is healed: repairman explain ${c.name}`);
     for (const p of c.problems) {
       const what = p.code === 'RM_LABEL_UNKNOWN' ? 'unknown label' : 'bad label';
       lines.push(`  ${what} ${p.label}=${JSON.stringify(p.value)}: expected ${p.expected}; ${fallbackWords(p.fallback)} [${p.code}]`);

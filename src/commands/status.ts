@@ -179,7 +179,8 @@ export const run: CommandRun = async (ctx) => {
     return 2;
   }
   const failures: string[] = [];
-  for (const source of loaded.sources.db_path?.source === 'switch' ? [fileSource] : STATUS_SOURCES) {
+  const fileOnly = loaded.sources.db_path?.source === 'switch';
+  for (const source of fileOnly ? [fileSource] : STATUS_SOURCES) {
     const r = await source.read(ctx, loaded.settings, loaded.options);
     if (!r.ok) {
       failures.push(`${r.from}: ${r.why}`);
@@ -194,6 +195,10 @@ export const run: CommandRun = async (ctx) => {
       ctx.stdout.write(renderStatus(r.payload, opts));
     }
     return 0;
+  }
+  if (fileOnly) {
+    ctx.stderr.write(`repairman status: cannot read the state [RM_STATE_UNAVAILABLE]\n${failures.map((f) => `  - ${f}\n`).join('')}`);
+    return 1;
   }
   ctx.stderr.write(
     `repairman status: no running Repairman answered [RM_STATE_UNAVAILABLE]\n${failures.map((f) => `  - ${f}\n`).join('')}` +

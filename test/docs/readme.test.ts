@@ -29,6 +29,16 @@ it('every relative link in the README points to a file of the repository', () =>
   for (const l of links) assert.ok(existsSync(new URL(l, root)), `README links to ${l}, which does not exist`);
 });
 
+it('the command-line section lists every command of the command table', async () => {
+  const { COMMANDS } = await import('../../src/commands/command-table.js');
+  const block = /\n## Command line\n\n```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  assert.ok(block, 'README has a command-line block');
+  for (const c of COMMANDS) {
+    if (c.name === 'help' || c.name === 'version') continue;
+    assert.match(block, new RegExp(`^repairman ${c.name === 'run' ? '\\[run\\]' : c.name}( |$)`, 'm'), `README's command-line block lists repairman ${c.name}`);
+  }
+});
+
 it('README shows the two set-up commands', () => {
   assert.match(readme, /npm ci && npm test/);
   assert.match(readme, /npm ci && npm run build && node dist\/src\/cli\.js/);

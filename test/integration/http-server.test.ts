@@ -8,6 +8,8 @@ import { silentLogger } from '../../src/log.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
 import { FakeState, ODD_NAME, SECRET_URL } from '../helpers/fake-state.js';
 import { httpRequest, rawRequest, type TestResponse } from '../helpers/http.js';
+import type { Explanation } from '../../src/state/explain/types.js';
+import type { StateView } from '../../src/state/types.js';
 
 const NOW = Date.UTC(2024, 4, 17, 12, 0, 0);
 const ERROR_SHAPE = (r: TestResponse, status: number, code: string): void => {
@@ -441,5 +443,59 @@ describe('http: shutdown', () => {
     } finally {
       await srv.close();
     }
+  });
+});
+
+describe('http: /api/explain (repairman explain NAME)', () => {
+  let srv: RunningHttpServer;
+  const asked: { name: string; timeZone: string; nowMs: number }[] = [];
+  before(async () => {
+    const state = new FakeState({ nowMs: NOW }) as FakeState & { explain: NonNullable<StateView['explain']> };
+    state.explain = async (name: string, opts: { nowMs: number; timeZone: string }) => {
+      asked.push({ name, timeZone: opts.timeZone, nowMs: opts.nowMs });
+      if (name === 'broken') throw new Error('connect ECONNREFUSED /var/run/docker.sock');
+      const known = name === 'web';
+      return {
+        asked: name, name: known ? 'web' : null, verdict: known ? 'acts' : 'unknown', reason: known ? 'acts' : 'unknown',
+        sentence: known ? 'Acting: it is unhealthy, and Repairman restarts it.' : `Unknown: no container is named "${name}" (did you mean web?).`,
+        next: 'n', settings: [{ key: 'notify_url', value: 'https://hooks.example/SECRETTOKEN', source: 'env' }], timeZone: opts.timeZone,
+      } as unknown as Explanation;
+    };
+    ({ srv } = await start('/p', state));
+  });
+  after(() => srv.close());
+
+  it('200 with the explanation, in the zone asked for (else the server\'s), secrets masked', async () => {
+    const r = await httpRequest(srv.port, '/p/api/explain?name=web&tz=UTC');
+    assert.equal(r.status, 200, r.body);
+    const body = JSON.parse(r.body) as { sentence: string; timeZone: string };
+    assert.equal(body.sentence, 'Acting: it is unhealthy, and Repairman restarts it.');
+    assert.equal(body.timeZone, 'UTC');
+    assert.ok(!r.body.includes('SECRETTOKEN'), r.body);
+    await httpRequest(srv.port, '/p/api/explain?name=web');
+    assert.deepEqual(asked.map((a) => [a.name, a.timeZone, a.nowMs]), [['web', 'UTC', NOW], ['web', 'Europe/Warsaw', NOW]]);
+  });
+
+  it('404 with a JSON error and the explanation ("did you mean") for an unknown name', async () => {
+    const r = await httpRequest(srv.port, '/p/api/explain?name=wev');
+    assert.equal(r.status, 404);
+    const body = JSON.parse(r.body) as { error: { code: string; message: string }; explanation: { verdict: string } };
+    assert.deepEqual(body.error, { code: 'RM_HTTP_NOT_FOUND', message: 'Unknown: no container is named "wev" (did you mean web?).' });
+    assert.equal(body.explanation.verdict, 'unknown');
+  });
+
+  it('400 for a missing or bad name or zone; 503 (masked) when the engine cannot be asked', async () => {
+    for (const q of ['', 'name=', `name=${'x'.repeat(256)}`, 'name=web&tz=Mars/Olympus']) {
+      ERROR_SHAPE(await httpRequest(srv.port, `/p/api/explain?${q}`), 400, 'RM_HTTP_BAD_QUERY');
+    }
+    const r = await httpRequest(srv.port, '/p/api/explain?name=broken');
+    ERROR_SHAPE(r, 503, 'RM_STATE_UNAVAILABLE');
+    assert.match(r.body, /ECONNREFUSED/);
+  });
+
+  it('counts its requests under the route label /api/explain', async () => {
+    const m = await httpRequest(srv.port, '/p/metrics');
+    assert.match(m.body, /^repairman_http_requests_total\{route="\/api\/explain",status="200"\} 2$/m);
+    assert.match(m.body, /^repairman_http_requests_total\{route="\/api\/explain",status="404"\} 1$/m);
   });
 });

@@ -40,7 +40,7 @@ describe('HTTP access control', () => {
     t.after(() => rm1.stop());
     const port = rm1.httpPort!;
     assert.equal((await get(port, '/healthz')).status, 200, '/healthz needs no token');
-    for (const path of ['/', '/api/containers', '/api/events', '/metrics', '/nope']) {
+    for (const path of ['/', '/api/containers', '/api/events', '/api/explain?name=x', '/metrics', '/nope']) {
       assert.equal((await get(port, path)).status, 401, `${path} without a token`);
       assert.equal((await get(port, path, { authorization: 'Bearer wrong' })).status, 401, `${path} with a wrong token`);
     }

@@ -316,6 +316,9 @@ describe('explain: what it does, and from which settings', () => {
     assert.equal(e.verdict, 'acts');
     assert.equal(e.sentence, 'Acting: it is unhealthy, and Repairman restarts it.');
     assert.equal(e.next, 'Repairman restarts it now, under its restart budget.');
+    const f = facts({ shape: { health: 'unhealthy' } });
+    f.source = { kind: 'standalone', where: 'the engine and /data/r.db' };
+    assert.equal(explain(f, { nowMs: NOW, timeZone: 'UTC' }).next, 'A running Repairman restarts it at once, under its restart budget.');
   });
 
   it('a crash seen while watching: starts it', () => {

@@ -353,11 +353,10 @@ function troubleVerdict(
     };
   }
   const dry = f.settings.dryRun ? ' (dry run: it only says so)' : '';
-  const when = f.source.kind === 'instance' ? 'now' : 'as soon as a Repairman runs';
   return {
     verdict: 'acts', reason: 'acts',
     sentence: `Acting: ${what}, and Repairman ${act}${dry}${c.kind === 'unhealthy' && policy.unhealthyForSec > 0 ? ` (unhealthy_for=${policy.unhealthyForSec} s is over)` : ''}.`,
-    next: `Repairman ${act} ${when}, under its restart budget.`,
+    next: f.source.kind === 'instance' ? `Repairman ${act} now, under its restart budget.` : `A running Repairman ${act} at once, under its restart budget.`,
   };
 }
 
