@@ -76,6 +76,7 @@ export async function readStandaloneState(input: StandaloneInput, nowMs: number)
     reason: `read from ${input.where}: no running Repairman answered`,
     engineUp: true,
     lastFullCheckMs: lastAliveMs,
+    degraded: [],
   };
   return {
     lastAliveMs,
