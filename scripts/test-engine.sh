@@ -29,6 +29,8 @@ export DOCKER_HOST="unix://$SOCK"
 unset DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_CONTEXT
 
 log() { echo "test-engine: $*" >&2; }
+# shellcheck source=scripts/lib-engine.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-engine.sh"
 
 engine_answers() {
   [ -S "$SOCK" ] && docker version --format '{{.Server.APIVersion}}' >/dev/null 2>&1
@@ -44,25 +46,8 @@ install_missing() {
   # promtool and Prometheus for the examples/prometheus tests (Debian's prometheus package has both).
   command -v promtool >/dev/null 2>&1 || need+=(prometheus)
   if [ "${REPAIRMAN_ENGINE_BROWSER:-1}" = 1 ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
-  if [ ${#need[@]} -gt 0 ]; then
-    if [ "$(id -u)" != 0 ]; then
-      log "missing ${need[*]}; run this script as root once so it can apt-get install them"
-      exit 1
-    fi
-    log "installing ${need[*]} from Debian"
-    export DEBIAN_FRONTEND=noninteractive
-    # The packages' own services (a system dockerd, a Prometheus on :9090) must not start: the tests run
-    # private instances only. policy-rc.d is how Debian's maintainer scripts are told so.
-    local policy=/usr/sbin/policy-rc.d made_policy=0
-    if [ ! -e "$policy" ]; then
-      printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; made_policy=1
-    fi
-    apt-get update -qq
-    # shellcheck disable=SC2068
-    apt-get install -y -qq --no-install-recommends $(printf '%s\n' ${need[@]} | sort -u) >/dev/null || {
-      [ "$made_policy" = 1 ] && rm -f "$policy"; exit 1; }
-    if [ "$made_policy" = 1 ]; then rm -f "$policy"; fi
-  fi
+  # Their own services (a system dockerd, a Prometheus on :9090) do not start (apt_install).
+  apt_install ${need[@]+"${need[@]}"}
 }
 
 # The pid in our pidfile, but only while that process is still OUR dockerd: after a reboot or a
@@ -76,10 +61,6 @@ our_dockerd_pid() {
   echo "$pid"
 }
 
-busybox_bin() {
-  if [ -x /bin/busybox ]; then echo /bin/busybox; else command -v busybox; fi
-}
-
 start_engine() {
   mkdir -p "$DIR/data" "$DIR/exec"
   if engine_answers; then
@@ -91,9 +72,7 @@ start_engine() {
     local old
     if old=$(our_dockerd_pid); then
       log "dockerd pid $old exists but does not answer; stopping it"
-      kill "$old" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.2; done
-      kill -9 "$old" 2>/dev/null || true
+      stop_pid "$old" 50
     fi
     rm -f "$DIR/docker.pid"
   fi
@@ -116,29 +95,15 @@ start_engine() {
   log "starting dockerd on $SOCK (data in $DIR)"
   # setsid: the engine must outlive the shell that started it, and not get its signals.
   setsid dockerd "${args[@]}" >"$DIR/dockerd.log" 2>&1 < /dev/null &
-  for _ in $(seq 1 150); do
-    if engine_answers; then log "engine answers (API $(docker version --format '{{.Server.APIVersion}}'))"; return; fi
-    sleep 0.2
-  done
-  log "dockerd did not answer within 30 s; last log lines:"
-  tail -20 "$DIR/dockerd.log" >&2 || true
-  exit 1
+  wait_until engine_answers dockerd "$DIR/dockerd.log"
+  log "engine answers (API $(docker version --format '{{.Server.APIVersion}}'))"
 }
 
 build_image() {
   if docker image inspect "$IMAGE" >/dev/null 2>&1; then return; fi
   log "building $IMAGE offline from busybox-static"
   local root="$DIR/rootfs"
-  rm -rf "$root"
-  mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/var/www"
-  cp "$(busybox_bin)" "$root/bin/busybox"
-  local applet
-  for applet in $("$root/bin/busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-  done
-  echo 'root:x:0:0:root:/:/bin/sh' > "$root/etc/passwd"
-  echo 'root:x:0:' > "$root/etc/group"
-  chmod 1777 "$root/tmp"
+  make_busybox_rootfs "$root"
   tar -C "$root" -c . | docker import \
     -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
   rm -rf "$root"
@@ -149,9 +114,7 @@ stop_engine() {
     local pid
     if pid=$(our_dockerd_pid); then
       log "stopping dockerd pid $pid"
-      kill "$pid"
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-      kill -9 "$pid" 2>/dev/null || true
+      stop_pid "$pid" 100
     fi
   fi
   rm -f "$DIR/docker.pid" "$SOCK"
@@ -161,11 +124,9 @@ case "${1:-up}" in
   up) install_missing; start_engine; build_image ;;
   down) stop_engine ;;
   purge)
-    # rm -rf of a mistyped REPAIRMAN_ENGINE_DIR must not take a system folder with it.
-    case "${DIR%/}" in ""|/tmp|/var|/var/lib|/var/run|/run|/usr|/home|/root|/etc|"${HOME%/}") log "refusing to purge $DIR"; exit 64 ;; esac
+    refuse_system_dir "$DIR"
     stop_engine
-    # Mounts left by a killed engine would make rm fail half way.
-    grep -o " $DIR/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    unmount_under "$DIR"
     rm -rf "$DIR" ;;
   env) echo "export DOCKER_HOST=unix://$SOCK" ;;
   status) engine_answers ;;

@@ -31,6 +31,8 @@ export CONTAINERS_STORAGE_CONF="$DIR/storage.conf"
 export CONTAINERS_REGISTRIES_CONF="$DIR/registries.conf"
 
 log() { echo "test-podman: $*" >&2; }
+# shellcheck source=scripts/lib-engine.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-engine.sh"
 
 # The podman CLI with this engine's directories (the service itself, image import).
 local_podman() {
@@ -51,17 +53,7 @@ install_missing() {
   command -v runc >/dev/null 2>&1 || need+=(runc)
   command -v curl >/dev/null 2>&1 || need+=(curl)
   [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need+=(busybox-static)
-  if [ ${#need[@]} -gt 0 ]; then
-    if [ "$(id -u)" != 0 ]; then
-      log "missing ${need[*]}; run this script as root once so it can apt-get install them"
-      exit 1
-    fi
-    log "installing ${need[*]} from Debian"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # shellcheck disable=SC2068
-    apt-get install -y -qq --no-install-recommends ${need[@]} >/dev/null
-  fi
+  apt_install ${need[@]+"${need[@]}"}
 }
 
 write_config() {
@@ -101,10 +93,6 @@ our_service_pid() {
   echo "$pid"
 }
 
-busybox_bin() {
-  if [ -x /bin/busybox ]; then echo /bin/busybox; else command -v busybox; fi
-}
-
 start_engine() {
   write_config
   if engine_answers; then
@@ -114,9 +102,7 @@ start_engine() {
   local old
   if old=$(our_service_pid); then
     log "podman service pid $old does not answer; stopping it"
-    kill "$old" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$old" 2>/dev/null || true
+    stop_pid "$old" 50
   fi
   rm -f "$DIR/service.pid" "$SOCK"
   log "starting podman system service on $SOCK (data in $DIR)"
@@ -124,30 +110,16 @@ start_engine() {
   setsid podman --root "$DIR/root" --runroot "$DIR/run" --tmpdir "$DIR/tmp" --log-level=warn \
     system service --time=0 "unix://$SOCK" >"$DIR/service.log" 2>&1 < /dev/null &
   echo $! > "$DIR/service.pid"
-  for _ in $(seq 1 150); do
-    if engine_answers; then log "podman answers ($(podman --version))"; return; fi
-    sleep 0.2
-  done
-  log "podman did not answer within 30 s; last log lines:"
-  tail -20 "$DIR/service.log" >&2 || true
-  exit 1
+  wait_until engine_answers podman "$DIR/service.log"
+  log "podman answers ($(podman --version))"
 }
 
-# The same offline busybox rootfs as scripts/test-engine.sh's image.
+# The same offline busybox rootfs as scripts/test-engine.sh's image (make_busybox_rootfs).
 build_image() {
   if remote_podman image exists "$IMAGE" 2>/dev/null; then return; fi
   log "importing $IMAGE offline from busybox-static"
   local root="$DIR/rootfs"
-  rm -rf "$root"
-  mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/var/www"
-  cp "$(busybox_bin)" "$root/bin/busybox"
-  local applet
-  for applet in $("$root/bin/busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-  done
-  echo 'root:x:0:0:root:/:/bin/sh' > "$root/etc/passwd"
-  echo 'root:x:0:' > "$root/etc/group"
-  chmod 1777 "$root/tmp"
+  make_busybox_rootfs "$root"
   tar -C "$root" -cf "$DIR/rootfs.tar" .
   rm -rf "$root"
   # podman import names an unqualified image localhost/NAME; the tag makes the plain name resolve too.
@@ -159,9 +131,7 @@ stop_engine() {
   local pid
   if pid=$(our_service_pid); then
     log "stopping podman service pid $pid"
-    kill "$pid"
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
+    stop_pid "$pid" 100
   fi
   rm -f "$DIR/service.pid" "$SOCK"
 }
@@ -170,13 +140,13 @@ case "${1:-up}" in
   up) install_missing; start_engine; build_image ;;
   down) stop_engine ;;
   purge)
-    case "${DIR%/}" in ""|/tmp|/var|/var/lib|/var/run|/run|/usr|/home|/root|/etc|"${HOME%/}") log "refusing to purge $DIR"; exit 64 ;; esac
+    refuse_system_dir "$DIR"
     if [ -d "$DIR/root" ]; then
       # Containers' conmon and runc processes outlive the service: stop them with podman itself.
       local_podman rm -af -t 0 >/dev/null 2>&1 || true
     fi
     stop_engine
-    grep -o " $DIR/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    unmount_under "$DIR"
     rm -rf "$DIR" ;;
   env) echo "export DOCKER_HOST=unix://$SOCK REPAIRMAN_PODMAN_DIR=$DIR" ;;
   status) engine_answers ;;
