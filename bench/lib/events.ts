@@ -3,6 +3,7 @@
 // `--since` the engine's own clock at creation, so nothing between asking and connecting is lost.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { engineEnv, TEST_ENGINE } from '../../test/helpers/engine.js';
+import { onLines } from '../../test/helpers/lines.js';
 import { engineNowSec } from '../../test/helpers/repairman.js';
 import { parseEventLine, type BenchEvent } from './pairing.js';
 
@@ -23,16 +24,12 @@ export class EventCollector {
 
   private constructor(child: ChildProcess, private readonly namePrefix: string | null) {
     this.child = child;
-    let buf = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buf += chunk;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const e = parseEventLine(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-        if (e && (this.namePrefix === null || (e.attributes.name ?? '').startsWith(this.namePrefix))) this.events.push(e);
-      }
+    onLines(child.stdout!, (line) => {
+      const e = parseEventLine(line);
+      if (e && (this.namePrefix === null || (e.attributes.name ?? '').startsWith(this.namePrefix))) this.events.push(e);
+    });
+    // After each chunk's lines (listeners run in the order they were added).
+    child.stdout!.on('data', () => {
       for (const w of [...this.waiters]) w();
     });
     child.stderr!.setEncoding('utf8');

@@ -1,19 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { callCommand, type CommandResult } from '../../test/helpers/command-call.js';
 import { SETTINGS } from '../config/settings-table.js';
 import { run } from './config.js';
 
-async function call(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += String(c)));
-  stderr.on('data', (c) => (err += String(c)));
-  const code = await run({ argv, env, stdout, stderr, signal: new AbortController().signal });
-  return { code, out, err };
-}
+const call = (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> => callCommand(run, argv, env);
 
 test('config: every setting with its value and source, secrets masked', async () => {
   const secret = 'https://hooks.slack.com/services/T0/B0/SECRETTOKEN';

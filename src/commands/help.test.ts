@@ -1,19 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { callCommand, type CommandResult } from '../../test/helpers/command-call.js';
 import { run as help } from './help.js';
 import { packageVersion, run as version } from './version.js';
 
-async function call(fn: typeof help, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += String(c)));
-  stderr.on('data', (c) => (err += String(c)));
-  const code = await fn({ argv, env: {}, stdout, stderr, signal: new AbortController().signal });
-  return { code, out, err };
-}
+const call = (fn: typeof help, argv: string[]): Promise<CommandResult> => callCommand(fn, argv);
 
 test('help, help for a command, help for an unknown command', async () => {
   const all = await call(help, []);

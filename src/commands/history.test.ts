@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { callCommand, type CommandResult } from '../../test/helpers/command-call.js';
 import { openJournal } from '../journal/journal.js';
 import { apiHint, run } from './history.js';
 
@@ -12,24 +12,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const tempDb = (): string => join(dir, `h${++n}.db`);
 
-function sink(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(Buffer.from(chunk));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
-
-async function history(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await run({ argv, env, stdout, stderr, signal: new AbortController().signal });
-  return { code, out: stdout.text(), err: stderr.text() };
-}
+const history = (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> => callCommand(run, argv, env);
 
 const JAN = Date.UTC(2024, 0, 31, 12, 5, 9);
 const JUL = Date.UTC(2024, 6, 1, 12, 0, 0);

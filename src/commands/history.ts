@@ -1,10 +1,9 @@
 // `repairman history [NAME]`: the journal kept in --db-path, newest first, as a table (times in TZ)
 // or JSON. It opens the database read-only, so it can run beside the instance that writes it and never
 // creates or migrates a file. With ':memory:' there is nothing outside the running process to read.
-import { errorMessage, isRepairmanError } from '../errors.js';
 import { renderEntries } from '../journal/format.js';
-import { openJournal } from '../journal/journal.js';
 import { timeFormatter } from '../util/time-format.js';
+import { commandFailed, openJournalFile } from './journal-file.js';
 import type { CommandRun } from './types.js';
 import { openSettings } from './open-settings.js';
 
@@ -48,24 +47,12 @@ export const run: CommandRun = async (ctx) => {
   }
   const name = positionals[0]?.replace(/^\//, '');
 
-  if (settings.dbPath === ':memory:' || settings.dbPath === '') {
-    const url = apiHint(settings.httpAddress, settings.httpPort, settings.httpPrefix);
-    ctx.stderr.write(
-      'repairman history: the journal is in memory (--db-path / DB_PATH is ":memory:"), so there is no persisted history to read: ' +
-        'it lives only inside the running Repairman.\n' +
-        (url ? `  Ask the running instance instead: curl ${url}\n` : '') +
-        '  Or run Repairman with --db-path /data/repairman.db (a file on a volume) and point this command at the same file.\n',
-    );
-    return 1;
-  }
-
-  let journal;
-  try {
-    journal = openJournal({ dbPath: settings.dbPath, readonly: true });
-  } catch (err) {
-    ctx.stderr.write(`repairman history: ${errorMessage(err)}${isRepairmanError(err) ? ` [${err.code}]` : ''}\n`);
-    return 1;
-  }
+  const url = apiHint(settings.httpAddress, settings.httpPort, settings.httpPrefix);
+  const journal = openJournalFile(ctx, 'history', settings, { readonly: true },
+    'there is no persisted history to read: it lives only inside the running Repairman.\n' +
+      (url ? `  Ask the running instance instead: curl ${url}\n` : '') +
+      '  Or run Repairman with --db-path /data/repairman.db (a file on a volume) and point this command at the same file.\n');
+  if (typeof journal === 'number') return journal;
   try {
     const entries = journal.list({ limit, beforeNum, container: name });
     if (options.json === true) {
@@ -86,8 +73,7 @@ export const run: CommandRun = async (ctx) => {
     }
     return 0;
   } catch (err) {
-    ctx.stderr.write(`repairman history: ${errorMessage(err)}${isRepairmanError(err) ? ` [${err.code}]` : ''}\n`);
-    return 1;
+    return commandFailed(ctx, 'history', err);
   } finally {
     journal.close();
   }

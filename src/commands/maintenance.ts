@@ -1,10 +1,9 @@
 // What `repairman pause` and `repairman resume` share: NAME (optional, '*' = every container) and the
 // journal file, which is how a running instance learns of them (it reads the pauses every second;
 // the HTTP server stays read-only).
-import { errorMessage, isRepairmanError } from '../errors.js';
 import { oneLine } from '../journal/format.js';
-import { openJournal } from '../journal/journal.js';
 import type { Journal } from '../journal/types.js';
+import { openJournalFile } from './journal-file.js';
 import type { LoadedSettings } from './open-settings.js';
 import type { CommandContext } from './types.js';
 
@@ -24,22 +23,7 @@ export function maintenanceTarget(ctx: CommandContext, command: string, position
 
 /** The journal file the running instance uses, or the exit code after saying why not. */
 export function openMaintenanceJournal(ctx: CommandContext, command: string, settings: LoadedSettings['settings']): Journal | number {
-  if (settings.dbPath === ':memory:' || settings.dbPath === '') {
-    ctx.stderr.write(
-      `repairman ${command}: the journal is in memory (--db-path / DB_PATH is ":memory:"), so a running Repairman cannot learn of a pause.\n` +
-        '  Run Repairman with --db-path /data/repairman.db (a file on a volume) and point this command at the same file.\n',
-    );
-    return 1;
-  }
-  try {
-    return openJournal({ dbPath: settings.dbPath, mustExist: true });
-  } catch (err) {
-    ctx.stderr.write(`repairman ${command}: ${errorMessage(err)}${isRepairmanError(err) ? ` [${err.code}]` : ''}\n`);
-    return 1;
-  }
-}
-
-export function failed(ctx: CommandContext, command: string, err: unknown): number {
-  ctx.stderr.write(`repairman ${command}: ${errorMessage(err)}${isRepairmanError(err) ? ` [${err.code}]` : ''}\n`);
-  return 1;
+  return openJournalFile(ctx, command, settings, { mustExist: true },
+    'a running Repairman cannot learn of a pause.\n' +
+      '  Run Repairman with --db-path /data/repairman.db (a file on a volume) and point this command at the same file.\n');
 }

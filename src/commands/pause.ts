@@ -3,7 +3,8 @@
 // instance on the same file follows within a second and keeps it across its own restarts.
 import { secondsParser, secondsExpected } from '../config/parsers.js';
 import { oneLine } from '../journal/format.js';
-import { failed, maintenanceTarget, openMaintenanceJournal } from './maintenance.js';
+import { commandFailed } from './journal-file.js';
+import { maintenanceTarget, openMaintenanceJournal } from './maintenance.js';
 import { openSettings } from './open-settings.js';
 import type { CommandRun } from './types.js';
 
@@ -38,7 +39,7 @@ export const run: CommandRun = async (ctx) => {
     );
     return 0;
   } catch (err) {
-    return failed(ctx, 'pause', err);
+    return commandFailed(ctx, 'pause', err);
   } finally {
     journal.close();
   }

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { decide, initialBudget, recordRestart, type BudgetPolicy } from '../budget/budget.js';
+import { callCommand, type CommandResult } from '../../test/helpers/command-call.js';
 import { openJournal } from '../journal/journal.js';
 import { run } from './reset.js';
 
@@ -13,24 +13,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const tempDb = (): string => join(dir, `r${++n}.db`);
 
-function sink(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(Buffer.from(chunk));
-      cb();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
-
-async function reset(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await run({ argv, env, stdout, stderr, signal: new AbortController().signal });
-  return { code, out: stdout.text(), err: stderr.text() };
-}
+const reset = (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> => callCommand(run, argv, env);
 
 const T0 = Date.UTC(2024, 0, 1);
 const POLICY: BudgetPolicy = { secondsBetweenRestarts: 15, frameSizeSec: 300, maxRestartsInFrame: 0, secondsBetweenNextFrame: 600, maxChecksToGiveUp: 2 };

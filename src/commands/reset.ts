@@ -2,9 +2,8 @@
 // in --db-path and journals a `reset` entry. A running instance on the same file notices it before
 // its next decision for NAME (Journal.resetsAfter) and starts that container's budget afresh.
 import { closest } from '../util/suggest.js';
-import { errorMessage, isRepairmanError } from '../errors.js';
 import { oneLine } from '../journal/format.js';
-import { openJournal } from '../journal/journal.js';
+import { commandFailed, openJournalFile } from './journal-file.js';
 import type { CommandRun } from './types.js';
 import { openSettings } from './open-settings.js';
 
@@ -22,23 +21,11 @@ export const run: CommandRun = async (ctx) => {
   }
   const name = (positionals[0] as string).replace(/^\//, '');
 
-  if (settings.dbPath === ':memory:' || settings.dbPath === '') {
-    ctx.stderr.write(
-      'repairman reset: the journal is in memory (--db-path / DB_PATH is ":memory:"), so restart budgets live only inside ' +
-        'the running Repairman and cannot be changed from outside.\n' +
-        '  Restarting that Repairman clears every budget; to reset one container at a time, run Repairman with ' +
-        '--db-path /data/repairman.db (a file on a volume) and point this command at the same file.\n',
-    );
-    return 1;
-  }
-
-  let journal;
-  try {
-    journal = openJournal({ dbPath: settings.dbPath, mustExist: true });
-  } catch (err) {
-    ctx.stderr.write(`repairman reset: ${errorMessage(err)}${isRepairmanError(err) ? ` [${err.code}]` : ''}\n`);
-    return 1;
-  }
+  const journal = openJournalFile(ctx, 'reset', settings, { mustExist: true },
+    'restart budgets live only inside the running Repairman and cannot be changed from outside.\n' +
+      '  Restarting that Repairman clears every budget; to reset one container at a time, run Repairman with ' +
+      '--db-path /data/repairman.db (a file on a volume) and point this command at the same file.\n');
+  if (typeof journal === 'number') return journal;
   try {
     const entry = journal.resetContainer(name, Date.now());
     if (!entry) {
@@ -57,8 +44,7 @@ export const run: CommandRun = async (ctx) => {
     );
     return 0;
   } catch (err) {
-    ctx.stderr.write(`repairman reset: ${errorMessage(err)}${isRepairmanError(err) ? ` [${err.code}]` : ''}\n`);
-    return 1;
+    return commandFailed(ctx, 'reset', err);
   } finally {
     journal.close();
   }

@@ -2,7 +2,8 @@
 // every pause (of all containers and of each one). A running instance on the same --db-path acts again
 // within a second.
 import { oneLine } from '../journal/format.js';
-import { failed, maintenanceTarget, openMaintenanceJournal } from './maintenance.js';
+import { commandFailed } from './journal-file.js';
+import { maintenanceTarget, openMaintenanceJournal } from './maintenance.js';
 import { openSettings } from './open-settings.js';
 import type { CommandRun } from './types.js';
 
@@ -28,7 +29,7 @@ export const run: CommandRun = async (ctx) => {
     );
     return 0;
   } catch (err) {
-    return failed(ctx, 'resume', err);
+    return commandFailed(ctx, 'resume', err);
   } finally {
     journal.close();
   }

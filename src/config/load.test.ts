@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SEED_ENV } from '../../test/helpers/seed-env.js';
 import { formatConfigErrors, loadSettings, parseArgv, type LoadResult } from './load.js';
 import { GLOBAL_ROWS, POLICY_ROWS, SETTINGS, defaultSettings, type SettingRow } from './settings-table.js';
 import type { GlobalSettings } from './types.js';
@@ -293,20 +294,7 @@ test('external rows are reported with their source but not parsed', () => {
 });
 
 test('the seed compose example loads as written', () => {
-  const r = ok(loadSettings([], {
-    NAMESPACE: 'aarchive',
-    DEFAULT_SECONDS_BETWEEN_RESTARTS: '15',
-    DEFAULT_FRAME_SIZE: '450',
-    DEFAULT_MAX_RESTARTS_IN_FRAME: '3',
-    DEFAULT_SECONDS_BETWEEN_NEXT_FRAME: '1500',
-    DEFAULT_MAX_CHECKS_TO_GIVE_UP: '50',
-    DEFAULT_MAX_HISTORIC_ENTRIES: '50',
-    DEFAULT_ENABLE_DUPLICATED_SERVICES_REMOVING: 'true',
-    DEFAULT_ENABLE_AUTO_HEAL: 'true',
-    TZ: 'Europe/Warsaw',
-    DEFAULT_NOTIFY_LEVEL: 'debug',
-    DEFAULT_NOTIFY_URL: '',
-  }));
+  const r = ok(loadSettings([], { NAMESPACE: 'aarchive', ...SEED_ENV }));
   assert.equal(r.settings.namespace, 'aarchive');
   assert.equal(r.settings.defaults.frameSizeSec, 450);
   assert.equal(r.settings.defaults.enableCleaningDuplicatedServices, true);

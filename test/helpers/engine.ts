@@ -62,8 +62,8 @@ export interface RunOpts {
   detach?: boolean;
 }
 
-/** `docker run -d` a busybox container; returns its id. */
-export async function runContainer(name: string, opts: RunOpts = {}): Promise<string> {
+/** The `docker run` arguments of a busybox container, for any engine. */
+export function runArgs(name: string, opts: RunOpts = {}): string[] {
   const args = ['run', '--name', name];
   if (opts.detach !== false) args.push('-d');
   for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
@@ -74,7 +74,12 @@ export async function runContainer(name: string, opts: RunOpts = {}): Promise<st
   }
   if (opts.restart) args.push('--restart', opts.restart);
   args.push(...(opts.extra ?? []), TEST_IMAGE, 'sh', '-c', opts.cmd ?? 'sleep 100000');
-  const id = await docker(args);
+  return args;
+}
+
+/** `docker run -d` a busybox container; returns its id. */
+export async function runContainer(name: string, opts: RunOpts = {}): Promise<string> {
+  const id = await docker(runArgs(name, opts));
   if (TEST_ENGINE === 'podman' && opts.health) driveHealthChecks(name, opts.health.intervalSec ?? 1);
   return id;
 }

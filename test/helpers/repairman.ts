@@ -20,6 +20,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { docker, engineEnv, TEST_ENGINE } from './engine.js';
+import { onLines } from './lines.js';
 
 /** dist/src/cli.js, from dist/test/helpers/repairman.js. */
 export const CLI_PATH = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -136,30 +137,22 @@ export async function startRepairman(opts: RepairmanOptions): Promise<RepairmanP
   const rawStdout: string[] = [];
   let stderr = '';
   const waiters = new Set<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
-  let buf = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    buf += chunk;
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const text = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      let line: LogLine | null = null;
-      try {
-        const v = JSON.parse(text) as unknown;
-        if (v && typeof v === 'object' && typeof (v as LogLine).msg === 'string') line = v as LogLine;
-      } catch {
-        // not JSON
-      }
-      if (!line) {
-        rawStdout.push(text);
-        continue;
-      }
-      lines.push(line);
-      for (const w of [...waiters]) if (w.test(line)) {
-        waiters.delete(w);
-        w.resolve(line);
-      }
+  onLines(child.stdout!, (text) => {
+    let line: LogLine | null = null;
+    try {
+      const v = JSON.parse(text) as unknown;
+      if (v && typeof v === 'object' && typeof (v as LogLine).msg === 'string') line = v as LogLine;
+    } catch {
+      // not JSON
+    }
+    if (!line) {
+      rawStdout.push(text);
+      return;
+    }
+    lines.push(line);
+    for (const w of [...waiters]) if (w.test(line)) {
+      waiters.delete(w);
+      w.resolve(line);
     }
   });
   child.stderr!.setEncoding('utf8');

@@ -20,26 +20,12 @@ import { fileURLToPath } from 'node:url';
 import { docker, hasTestEngine, inspectField, removeNamespace, runContainer, testDockerHost, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { buildRepairmanImage, IMAGE, run, tail } from '../helpers/image-build.js';
 import { engineEvents, engineNowSec, freePort, QUICK_STOP_CMD, type LogLine } from '../helpers/repairman.js';
+import { SEED_ENV } from '../helpers/seed-env.js';
 
 /** The repository root, from dist/test/integration/image.test.js. */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FOOTPRINT_CONTAINERS = Number(process.env.REPAIRMAN_IMAGE_FOOTPRINT_CONTAINERS ?? '10');
 const MEM_LIMIT_MB = 80;
-
-/** The seed's quick-start environment (as strings, the way Compose passes them). */
-const SEED_ENV: Record<string, string> = {
-  DEFAULT_SECONDS_BETWEEN_RESTARTS: '15',
-  DEFAULT_FRAME_SIZE: '450',
-  DEFAULT_MAX_RESTARTS_IN_FRAME: '3',
-  DEFAULT_SECONDS_BETWEEN_NEXT_FRAME: '1500',
-  DEFAULT_MAX_CHECKS_TO_GIVE_UP: '50',
-  DEFAULT_MAX_HISTORIC_ENTRIES: '50',
-  DEFAULT_ENABLE_DUPLICATED_SERVICES_REMOVING: 'true',
-  DEFAULT_ENABLE_AUTO_HEAL: 'true',
-  TZ: 'Europe/Warsaw',
-  DEFAULT_NOTIFY_LEVEL: 'debug',
-  DEFAULT_NOTIFY_URL: '',
-};
 
 /** How the container reaches the engine: its unix socket bind-mounted, or a tcp:// DOCKER_HOST. */
 function engineAccess(): { unixPath: string | null; args: string[] } {

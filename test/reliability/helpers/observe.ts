@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { onLines } from '../../helpers/lines.js';
 import type { LogLine, RepairmanProcess } from '../../helpers/repairman.js';
 
 // ---- memory -----------------------------------------------------------------------------------
@@ -93,20 +94,13 @@ export async function followEngineEvents(dockerHost: string, filters: Record<str
   delete env.DOCKER_CONTEXT;
   const child: ChildProcess = spawn('docker', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const events: EngineEvent[] = [];
-  let buf = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    buf += chunk;
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (!line) continue;
-      try {
-        events.push(JSON.parse(line) as EngineEvent);
-      } catch {
-        // the CLI prints only JSON here
-      }
+  onLines(child.stdout!, (text) => {
+    const line = text.trim();
+    if (!line) return;
+    try {
+      events.push(JSON.parse(line) as EngineEvent);
+    } catch {
+      // the CLI prints only JSON here
     }
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

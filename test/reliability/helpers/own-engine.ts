@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { TEST_IMAGE, type RunOpts } from '../../helpers/engine.js';
+import { runArgs, TEST_IMAGE, type RunOpts } from '../../helpers/engine.js';
 
 const execFileP = promisify(execFile);
 
@@ -46,21 +46,6 @@ export interface OwnEngineOptions {
   liveRestore?: boolean;
   /** Start it now (default true). */
   start?: boolean;
-}
-
-/** The `docker run` arguments runContainer (test/helpers/engine.ts) uses, for any engine. */
-export function runArgs(name: string, opts: RunOpts = {}): string[] {
-  const args = ['run', '--name', name];
-  if (opts.detach !== false) args.push('-d');
-  for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
-  if (opts.health) {
-    args.push('--health-cmd', opts.health.cmd, '--health-interval', `${opts.health.intervalSec ?? 1}s`,
-      '--health-retries', String(opts.health.retries ?? 1), '--health-timeout', '2s');
-    if (opts.health.startPeriodSec !== undefined) args.push('--health-start-period', `${opts.health.startPeriodSec}s`);
-  }
-  if (opts.restart) args.push('--restart', opts.restart);
-  args.push(...(opts.extra ?? []), TEST_IMAGE, 'sh', '-c', opts.cmd ?? 'sleep 100000');
-  return args;
 }
 
 function scriptEnv(dir: string, liveRestore: boolean): NodeJS.ProcessEnv {
