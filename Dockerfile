@@ -15,11 +15,13 @@
 # can start a privileged container with the host's / mounted, so a non-root user inside this
 # container that can reach the socket gains nothing in safety. Options, least privilege first:
 #   1. A socket proxy that passes only the endpoints Repairman uses (_ping, version, events,
-#      containers: list, inspect, logs, start, stop, restart, delete), with Repairman pointed at it
-#      over tcp:// and running as `node`: no socket in this container at all. For example
-#      tecnativa/docker-socket-proxy with CONTAINERS=1 ALLOW_START=1 ALLOW_STOP=1 ALLOW_RESTARTS=1
-#      and DOCKER_HOST=tcp://socket-proxy:2375 here. Removing compose duplicates also needs DELETE,
-#      which that proxy grants only with POST=1, and POST=1 lets a client create containers again.
+#      containers: list, inspect, logs, start, stop, restart, kill, delete; README "Security" has
+#      each call and setting), with Repairman pointed at it over tcp:// and running as `node`: no
+#      socket in this container at all. For example linuxserver/socket-proxy with CONTAINERS=1
+#      ALLOW_RESTARTS=1 ALLOW_START=1 ALLOW_LOGS=1 (POST=0) and DOCKER_HOST=tcp://socket-proxy:2375
+#      here. tecnativa/docker-socket-proxy refuses every restart unless POST=1. Removing compose
+#      duplicates also needs DELETE, which both grant only with POST=1, and POST=1 lets a client
+#      create containers again.
 #   2. The socket mounted, running as the unprivileged `node` user (uid 1000) with the socket's
 #      group added: `user: node` and `group_add: ["<gid of /var/run/docker.sock on the host>"]`
 #      (`stat -c %g /var/run/docker.sock`). Limits what a bug in Repairman itself can do to the

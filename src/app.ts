@@ -2,12 +2,14 @@
 // notifier, the HTTP server and the metrics together, and takes them apart again on stop (docs/behaviour.md §7: a
 // SIGTERM ends everything within a second; in-flight work is finished or abandoned cleanly).
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { decodeLabels, engineHostOf, type LabelContext } from './config/labels.js';
 import type { GlobalSettings } from './config/types.js';
 import { DuplicateCleaner } from './dedupe/cleaner.js';
 import { inNamespace, namespaceNameFilter } from './dedupe/matcher.js';
 import { createDockerClient } from './docker/client.js';
 import { engineAddress } from './docker/endpoint.js';
+import { RefusedCalls, type RefusedCall } from './docker/refusals.js';
 import type { ContainerRecreator, EngineApi } from './docker/types.js';
 import { errorMessage } from './errors.js';
 import { Healer } from './heal/healer.js';
@@ -20,6 +22,7 @@ import { openJournal } from './journal/journal.js';
 import type { Journal } from './journal/types.js';
 import type { Logger } from './log.js';
 import { MetricsRegistry } from './metrics/registry.js';
+import { severityOf } from './notify/levels.js';
 import { createNotifier } from './notify/notifier.js';
 import type { Notifier } from './notify/types.js';
 import { AppState } from './state/app-state.js';
@@ -55,6 +58,8 @@ export interface App {
   watcher: Watcher;
   engine: EngineApi;
   notifier: Notifier;
+  /** Engine calls refused now (403: a socket proxy), by call kind. */
+  refusals: RefusedCalls;
   /** The HTTP port actually listening (null when --http-port 0). */
   httpPort: number | null;
   /** Stops everything; resolves when done (idempotent). */
@@ -119,7 +124,18 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const metrics = new MetricsRegistry();
   const healMetrics = createHealMetrics(metrics);
 
-  const engine = opts.engine ?? createDockerClient(opts.env, { logger: log.child({ component: 'docker' }), callTimeoutMs: settings.apiTimeoutSec * 1000 });
+  // Calls a socket proxy refuses (docs/behaviour.md §9): said once per call kind (log, notification),
+  // listed by /healthz, the page and `status` until the same call goes through again.
+  let notifyRefusal: (r: RefusedCall) => void = () => undefined;
+  const refusals = new RefusedCalls({
+    metrics,
+    onRefused: (r) => {
+      log.warn('the engine refused a call: a socket proxy does not allow it', { call: r.call, allow: r.allow, error: r.message });
+      notifyRefusal(r);
+    },
+    onAllowed: (r) => log.info('the engine allows a call it refused before', { call: r.call, refused: r.count }),
+  });
+  const engine = opts.engine ?? createDockerClient(opts.env, { logger: log.child({ component: 'docker' }), callTimeoutMs: settings.apiTimeoutSec * 1000, refusals });
   // Engine API calls are counted in the client; exposing them shows that a re-check costs the same
   // few calls whatever the number of containers (docs/behaviour.md §2; bench/growth measures it).
   const apiCalls = metrics.counter('repairman_engine_api_calls_total', 'HTTP requests made to the Docker engine API (an event stream connection counts once).');
@@ -157,6 +173,18 @@ export async function startApp(opts: AppOptions): Promise<App> {
   }
   const notifier = opts.notifier ?? createNotifier({
     log, metrics, signal: stopCtl.signal, closeGraceMs: NOTIFIER_GRACE_MS - 50, timeZone: opts.env.TZ, globalUrls: settings.defaults.notifyUrls,
+  });
+  notifyRefusal = (r) => notifier.send({
+    kind: 'refused',
+    severity: severityOf('refused'),
+    container: '',
+    host: hostname(),
+    atMs: r.firstAtMs,
+    summary: r.message,
+    reason: `a socket proxy in front of the engine does not allow ${r.call}`,
+    next: `allow it with ${r.allow}; until then it is tried again at every re-check, and a refused restart counts against no container's budget`,
+    urls: settings.defaults.notifyUrls,
+    level: settings.defaults.notifyLevel,
   });
   // Labels may not send notifications anywhere they like (docs/behaviour.md §5): the admin's origins only.
   const labelContext: LabelContext = { notifyOrigins: settings.labelNotifyOrigins, engineHost: engineHostOf(engineAddress(opts.env)), autohealLabel: settings.autohealLabel };
@@ -304,6 +332,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     signal: stopCtl.signal,
   });
   state.setDuplicatesSource(() => cleaner.duplicates());
+  state.addDegradationSource(() => refusals.sentences());
   watcher.onRecheck(() => cleaner.trigger());
   watcher.onEvent((ev) => {
     if (ev.Action === 'create' || ev.Action === 'rename') cleaner.trigger();
@@ -357,6 +386,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     watcher,
     engine,
     notifier,
+    refusals,
     httpPort: http?.port ?? null,
     stop,
     done,

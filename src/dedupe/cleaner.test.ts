@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultSettings } from '../config/settings-table.js';
 import type { ContainerPolicy } from '../config/types.js';
+import { refusedCallError } from '../docker/refusals.js';
 import { RepairmanError } from '../errors.js';
 import type { JournalEntryInput } from '../journal/types.js';
 import type { Logger, LogFields } from '../log.js';
@@ -81,7 +82,7 @@ describe('DuplicateCleaner: removal', () => {
     const real = s.engine.add({ name: 'p_web_1', labels: { 'test.level': 'INFO' } });
     const dup = s.engine.add({ name: `${HEX}_p_web_1`, labels: { [STOP]: '3' } });
     await s.check();
-    assert.deepEqual(s.engine.ops(), [`stop ${HEX}_p_web_1 t=3`, `remove ${HEX}_p_web_1 force=false`]);
+    assert.deepEqual(s.engine.ops(), [`remove ${HEX}_p_web_1 force=false`, `stop ${HEX}_p_web_1 t=3`, `remove ${HEX}_p_web_1 force=false`]);
     assert.ok(s.engine.find(real.id), 'the real container is kept');
     assert.equal(s.engine.find(dup.id), undefined);
 
@@ -119,7 +120,7 @@ describe('DuplicateCleaner: removal', () => {
     t.engine.add({ name: 'w' });
     t.engine.add({ name: `${HEX}_w` });
     await t.check();
-    assert.deepEqual(t.engine.ops(), [`stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`]);
+    assert.deepEqual(t.engine.ops(), [`remove ${HEX}_w force=false`, `stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`]);
   });
 
   it('removes stacked duplicates too', async () => {
@@ -138,7 +139,7 @@ describe('DuplicateCleaner: removal', () => {
     s.engine.add({ name: `${HEX}_w` });
     s.engine.onStop = (c) => { c.status = 'running'; };
     await s.check();
-    assert.deepEqual(s.engine.ops(), [`stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`, `remove ${HEX}_w force=true`]);
+    assert.deepEqual(s.engine.ops(), [`remove ${HEX}_w force=false`, `stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`, `remove ${HEX}_w force=true`]);
     assert.equal(s.journal[0]?.entry.details?.forced, true);
   });
 });
@@ -232,7 +233,7 @@ describe('DuplicateCleaner: holds, dry run, failures', () => {
     assert.match(s.cleaner.duplicates()[0]?.heldBack ?? '', /created 59 s ago/);
     s.setNow((created + 60) * 1000);
     await s.check();
-    assert.deepEqual(s.engine.ops(), [`stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`]);
+    assert.deepEqual(s.engine.ops(), [`remove ${HEX}_w force=false`, `stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`]);
   });
 
   it('--dry-run changes nothing, journals and notifies "would remove" once per duplicate', async () => {
@@ -264,6 +265,35 @@ describe('DuplicateCleaner: holds, dry run, failures', () => {
     assert.equal(s.engine.containers.size, 1);
     assert.equal(s.metrics.get('repairman_duplicates_removed_total'), 1);
     assert.equal(s.cleaner.duplicates()[0]?.heldBack, null);
+  });
+
+  it('a socket proxy that allows stop but refuses DELETE: the duplicate is never stopped, and removed once allowed', async () => {
+    const s = setup();
+    s.engine.add({ name: 'w' });
+    const dup = s.engine.add({ name: `${HEX}_w` });
+    const refused = (): RepairmanError => refusedCallError(`DELETE /containers/${dup.id}`, 'tcp://proxy:2375', '403 Forbidden');
+    s.engine.failNext.remove = refused();
+    await s.check();
+    assert.deepEqual(s.engine.ops(), [`remove ${HEX}_w force=false`], 'the refused removal is asked for before any stop');
+    assert.equal(dup.status, 'running', 'not stopped for nothing');
+    assert.match(s.cleaner.duplicates()[0]?.heldBack ?? '', /removal failed .*DELETE \/containers\/\{id\}: allow it with/);
+    assert.equal(s.log.lines.filter((l) => l.msg === 'duplicate removal failed' && l.level !== 'debug').length, 0, 'said once by the client, not at every check');
+    await s.check();
+    assert.equal(s.engine.find(dup.id), undefined, 'removed (stopped first) once DELETE is allowed');
+    assert.deepEqual(s.engine.ops().slice(1), [`remove ${HEX}_w force=false`, `stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`]);
+  });
+
+  it('a removal refused after the stop (the proxy changed meanwhile) starts the duplicate again', async () => {
+    const s = setup();
+    s.engine.add({ name: 'w' });
+    const dup = s.engine.add({ name: `${HEX}_w` });
+    s.engine.onStop = () => {
+      s.engine.failNext.remove = refusedCallError(`DELETE /containers/${dup.id}`, 'tcp://proxy:2375', '403 Forbidden');
+    };
+    await s.check();
+    assert.deepEqual(s.engine.ops(), [`remove ${HEX}_w force=false`, `stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`, `start ${HEX}_w`]);
+    assert.equal(dup.status, 'running');
+    assert.equal(s.log.count('duplicate started again: its removal was refused after the stop'), 1);
   });
 
   it('a policy function that throws means no removal, not a crash', async () => {
@@ -306,7 +336,7 @@ describe('DuplicateCleaner: serialization and concurrency', () => {
     s.engine.add({ name: 'w' });
     s.engine.add({ name: `${HEX}_w` });
     await Promise.all([s.check(), s.check(), s.check()]);
-    assert.deepEqual(s.engine.ops(), [`stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`]);
+    assert.deepEqual(s.engine.ops(), [`remove ${HEX}_w force=false`, `stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`]);
     assert.equal(s.journal.length, 1);
   });
 });

@@ -284,7 +284,8 @@ export class DuplicateCleaner {
       const msg = errorMessage(err);
       this.failures.set(m.id, msg);
       this.failedTotal.inc();
-      this.o.log.error('duplicate removal failed', { container: m.name, duplicateOf: m.duplicateOf.name, error: msg });
+      // A socket proxy's refusal is said once by the client's report, not at every check.
+      this.o.log[isRepairmanError(err, 'RM_ENGINE_REFUSED') ? 'debug' : 'error']('duplicate removal failed', { container: m.name, duplicateOf: m.duplicateOf.name, error: msg });
     } finally {
       this.inFlight.delete(m.id);
     }
@@ -318,11 +319,16 @@ export class DuplicateCleaner {
     const stopTimeoutSec = this.policy(m.name, dupLabels)?.stopTimeoutSec;
     const wasRunning = dup.State.Running || dup.State.Paused || dup.State.Restarting;
     try {
-      if (wasRunning) await this.o.engine.stop(dup.Id, { stopTimeoutSec, signal });
+      if (wasRunning) {
+        if (await this.removedWithoutStop(dup.Id, signal)) return { kind: 'removed', wasRunning, forced: false };
+        await this.o.engine.stop(dup.Id, { stopTimeoutSec, signal });
+      }
       let forced = false;
       try {
         await this.o.engine.remove(dup.Id, { force: false, signal });
       } catch (err) {
+        // Refused after all (the proxy's rules changed since the probe): never leave it stopped for nothing.
+        if (wasRunning && isRepairmanError(err, 'RM_ENGINE_REFUSED')) await this.startBack(m.name, dup.Id, signal);
         // 409: it was started again after the stop (a restart policy, a person, compose): force it.
         if (!isRepairmanError(err, 'RM_ENGINE_CONFLICT')) throw err;
         this.o.log.info('duplicate running again after stop; removing with force', { container: m.name });
@@ -333,6 +339,32 @@ export class DuplicateCleaner {
     } catch (err) {
       if (isRepairmanError(err, 'RM_ENGINE_NOT_FOUND')) return { kind: 'skipped', why: 'it disappeared while being removed' };
       throw err;
+    }
+  }
+
+  /**
+   * Before stopping a running duplicate, ask for its removal without force: the engine refuses that for
+   * a running container (409) and changes nothing, while a socket proxy that allows the stop but not
+   * DELETE (linuxserver/socket-proxy's ALLOW_STOP with POST=0) answers 403 here, before anything was
+   * stopped, so the duplicate is never left stopped for nothing, and it keeps its graceful stop
+   * (stop_timeout) when the removal is allowed. True when it went at once (it had stopped meanwhile).
+   */
+  private async removedWithoutStop(id: string, signal: AbortSignal): Promise<boolean> {
+    try {
+      await this.o.engine.remove(id, { force: false, signal });
+      return true;
+    } catch (err) {
+      if (isRepairmanError(err, 'RM_ENGINE_CONFLICT')) return false;
+      throw err;
+    }
+  }
+
+  private async startBack(name: string, id: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.o.engine.start(id, { signal });
+      this.o.log.warn('duplicate started again: its removal was refused after the stop', { container: name });
+    } catch (err) {
+      this.o.log.error('duplicate left stopped: its removal was refused and starting it again failed', { container: name, error: errorMessage(err) });
     }
   }
 

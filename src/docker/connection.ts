@@ -13,6 +13,7 @@ import { CLIENT_MAX_API_VERSION, negotiateApiVersion } from './negotiate.js';
 import { JsonSyntaxError } from './json-stream.js';
 import { ListingParser, ListingTooLargeError } from './listing.js';
 import { engineKindFromPing, engineKindFromVersion, type EngineKind } from './podman.js';
+import { callKindOf, refusedCallError, type RefusedCalls } from './refusals.js';
 import { ShapeError } from './shape.js';
 import { createSshConnection } from './ssh-connection.js';
 import type { EngineVersion } from './types.js';
@@ -40,6 +41,8 @@ export abstract class EngineConnection {
   protected engineKind_: EngineKind | undefined;
   /** Event lines that were not JSON or not an event (skipped). */
   badEventLines = 0;
+  /** Where calls answered 403 are reported, and the calls that go through again. */
+  protected readonly refusals: RefusedCalls | undefined;
 
   constructor(endpoint: Endpoint, opts: DockerClientOptions = {}) {
     this.endpoint = endpoint;
@@ -51,6 +54,7 @@ export abstract class EngineConnection {
     this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.clientMaxApiVersion = opts.clientMaxApiVersion ?? CLIENT_MAX_API_VERSION;
     this.log = opts.logger ?? silentLogger;
+    this.refusals = opts.refusals;
     this.transport = http;
     if (endpoint.kind === 'tcp' && endpoint.tls) {
       const httpsModule = loadHttps();
@@ -180,6 +184,8 @@ export abstract class EngineConnection {
     const held = { bytes: 0 };
     try {
       const status = res.statusCode ?? 0;
+      // Any answer but 403 means the call got through (a proxy lets it pass again).
+      if (status !== 403 && this.refusals?.size) this.refusals.allowed(callKindOf(method, path));
       const body = opts.consume && status >= 200 && status < 300
         ? await this.consumeBody(res, what, state, opts.consume())
         : await this.readBody(res, what, state, opts.cap ?? { bytes: this.maxBodyBytes, of: 'this call' }, held);
@@ -196,6 +202,7 @@ export abstract class EngineConnection {
     const full = `/v${version}${path}`;
     const { res, done, state } = await this.open(method, full, opts, opts.timeoutMs ?? this.callTimeoutMs);
     state.clearDeadline();
+    if (res.statusCode !== 403 && this.refusals?.size) this.refusals.allowed(callKindOf(method, path));
     if ((res.statusCode ?? 0) >= 300) {
       const held = { bytes: 0 };
       try {
@@ -442,6 +449,11 @@ export abstract class EngineConnection {
     const msg = engineMessage(reply.body);
     if (status === 400 && /HTTP request to an HTTPS server/i.test(msg)) {
       throw new RepairmanError('RM_ENGINE_TLS', `${what}: the engine at ${this.endpoint.display} expects TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to a folder with ca.pem, cert.pem and key.pem`, { details: { status, engineMessage: msg } });
+    }
+    if (status === 403) {
+      const err = refusedCallError(what, this.endpoint.display, msg);
+      this.refusals?.refused(err);
+      throw err;
     }
     let code: ErrorCode = 'RM_ENGINE_ERROR';
     if (status === 404) code = 'RM_ENGINE_NOT_FOUND';

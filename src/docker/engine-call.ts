@@ -7,6 +7,7 @@ import { tryParseJson } from './json-lines.js';
 import { ListingParser } from './listing.js';
 import { RepairmanError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
+import type { RefusedCalls } from './refusals.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 /** restart/stop wait for the engine's own stop timeout; this is on top, for the kill and the start. */
@@ -53,6 +54,8 @@ export interface DockerClientOptions {
   sshEnv?: NodeJS.ProcessEnv;
   /** Newest API version to talk (tests; default CLIENT_MAX_API_VERSION). */
   clientMaxApiVersion?: string;
+  /** Told of every call answered 403 (a socket proxy) and of those that go through again. */
+  refusals?: RefusedCalls;
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;

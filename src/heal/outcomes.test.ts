@@ -45,6 +45,10 @@ const EXAMPLES: Record<OutcomeKind, HealOutcome> = {
   held: { kind: 'held', why: 'unhealthy_for', reason: 'unhealthy', untilMs: NOW + 120_000 },
   post_action: { kind: 'post_action', action: 'restart', result: 'timeout', exitCode: null, signal: 'SIGKILL', ms: 30_000, lastLines: ['step 1', `posting to ${HOOK}`] },
   maintenance: { kind: 'maintenance', what: 'pause', untilMs: null, all: true },
+  refused: {
+    kind: 'refused', verb: 'restart', reason: 'unhealthy', call: 'POST /containers/{id}/restart',
+    message: 'POST /containers/abc/restart: refused by the engine at tcp://proxy:2375 (403: Forbidden); allow it with POST=1',
+  },
 };
 
 const kindsOf = (r: OutcomeRecord): { journal: string[]; notified: string[] } => ({
@@ -76,6 +80,12 @@ describe('outcomes: every kind', () => {
       post_action: { journal: ['post_action_failed'], notified: ['post_action_failed'], message: /^Post-action command \(after restart\) killed at its time limit after .+; last output: step 1 \| posting to https:\/\/hooks\.example\/\*\*\*$/ },
       // The command journals a pause itself (it works without a running instance): the instance only tells.
       maintenance: { journal: [], notified: ['pause'], message: /^$/ },
+      // Notified once per call kind for every container by the app, never per container.
+      refused: {
+        journal: ['refused'],
+        notified: [],
+        message: /^Restart \(unhealthy\) refused by the engine: POST \/containers\/abc\/restart: refused by the engine at tcp:\/\/proxy:2375 \(403: Forbidden\); allow it with POST=1; not counted against the restart budget, tried again at the next re-check$/,
+      },
     };
     for (const [kind, outcome] of Object.entries(EXAMPLES) as [OutcomeKind, HealOutcome][]) {
       const r = outcomeRecord({ name: 'web', policy: LOUD }, outcome, ctx);

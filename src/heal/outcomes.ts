@@ -52,6 +52,8 @@ export type HealOutcome =
       streak: number;
       healthOutput?: string;
     }
+  /** The engine (a socket proxy) refused the action with 403: not counted, journaled once until one goes through. */
+  | { kind: 'refused'; verb: ActionVerb; reason: string; call: string; message: string }
   /** A restart whose end Repairman did not handle as usual, from its marker (BudgetState.inFlight). */
   | { kind: 'interrupted_restart'; marker: InFlightRestart; how: 'done' | 'stopped' | 'killed'; notify: boolean }
   /** Healthy again, or ran a whole frame without a healthcheck. */
@@ -167,6 +169,10 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
     }
     case 'restart':
       restartRecord(subject, outcome, ctx, journal, notify, giveUpNext);
+      break;
+    case 'refused':
+      // Notified once per call kind for all containers (the app, src/docker/refusals.ts), not here.
+      journal('refused', `${NOUN[outcome.verb]} (${outcome.reason}) refused by the engine: ${maskUrlsInText(outcome.message)}; not counted against the restart budget, tried again at the next re-check`, { reason: outcome.reason, call: outcome.call });
       break;
     case 'interrupted_restart': {
       const marker = outcome.marker;

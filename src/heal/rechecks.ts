@@ -3,7 +3,7 @@
 // unhealthy and the exited. Either way a constant number of API calls plus one inspect per container
 // that needs a decision (made by the healer, through `consider`).
 import type { ContainerSummary, Filters } from '../docker/types.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, isRepairmanError } from '../errors.js';
 import type { BudgetBook } from './budget-book.js';
 import { COMPOSE_ONEOFF_LABEL, exitAgeAtLeastSec, exitCodeFromStatus, healthFromStatus, isDeliberateExit, summaryName } from './classify.js';
 import { errorCode, type HealContext, type Trigger } from './context.js';
@@ -179,7 +179,8 @@ export class Rechecks {
       }
       this.lastCheckError = err;
       if (mode === 'full') this.fullOwed = true;
-      log.warn('re-check failed', { mode, error: errorMessage(err), code: errorCode(err) });
+      // A call a socket proxy refuses was said once already (the client's report), not every interval.
+      log[isRepairmanError(err, 'RM_ENGINE_REFUSED') ? 'debug' : 'warn']('re-check failed', { mode, error: errorMessage(err), code: errorCode(err) });
       return false;
     }
   }

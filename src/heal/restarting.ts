@@ -2,10 +2,10 @@
 // decides (wait, longer wait, given up, or restart); a restart waits for a free slot (Limiter), looks
 // again when that took a while, counts and persists the restart with a marker BEFORE the engine call
 // (so a kill mid-call loses nothing), then journals, counts and notifies the result.
-import type { Decision, InFlightRestart } from '../budget/budget.js';
+import type { BudgetState, Decision, InFlightRestart } from '../budget/budget.js';
 import { decideByMode, recordRestartByMode } from '../budget/modes.js';
 import type { ContainerInspect } from '../docker/types.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, isRepairmanError, type RepairmanError } from '../errors.js';
 import { maskUrlsInText } from '../util/mask.js';
 import type { BudgetBook } from './budget-book.js';
 import { describeCandidate, type Classification } from './classify.js';
@@ -47,6 +47,8 @@ export class Restarter {
   private readonly actingOnIds = new Set<string>();
   /** on_unhealthy notify: the unhealthy spell (its start) last told of, by name (told once per spell). */
   private readonly toldSpells = new Map<string, number | null>();
+  /** The call refused (403) at the container's last attempt, by name: journaled once, until one goes through. */
+  private readonly refusedCalls = new Map<string, string>();
 
   constructor(
     private readonly ctx: HealContext,
@@ -65,6 +67,7 @@ export class Restarter {
   /** The container is gone: what was told of it goes too. */
   forget(name: string): void {
     this.toldSpells.delete(name);
+    this.refusedCalls.delete(name);
   }
 
   isActingOn(name: string): boolean {
@@ -211,8 +214,9 @@ export class Restarter {
       };
       this.budgets.set(name, { ...counted.state, inFlight: marker });
     }
-    // Logged once the marker is saved: a "restarting" line always has its journal entry.
-    this.ctx.log.info(dryRun ? `dry run: would ${verb}` : DOING[verb], { container: name, reason, attempt: decision.attempt, stopTimeoutSec: policy.stopTimeoutSec });
+    // Logged once the marker is saved: a "restarting" line always has its journal entry. Quiet while a
+    // socket proxy refuses it: the refusal was said once, and this is tried at every re-check.
+    this.ctx.log[this.refusedCalls.has(name) ? 'debug' : 'info'](dryRun ? `dry run: would ${verb}` : DOING[verb], { container: name, reason, attempt: decision.attempt, stopTimeoutSec: policy.stopTimeoutSec });
     if (marker) {
       this.actingOnNames.add(name);
       this.actingOnIds.add(info.Id);
@@ -248,6 +252,11 @@ export class Restarter {
       logs = this.reporter.fetchLogs(info.Id);
     }
     if (this.ctx.work.stopped) return;
+    if (isRepairmanError(error, 'RM_ENGINE_REFUSED')) {
+      this.refused(t, verb, reason, budgetBefore, error);
+      return;
+    }
+    this.refusedCalls.delete(name);
     const now = this.ctx.clock.now();
     const recorded = recordRestartByMode(budgetBefore, policy, now, ok);
     const failure = ok ? null : { message: errorMessage(error), code: errorCode(error) };
@@ -300,5 +309,22 @@ export class Restarter {
       this.ctx.log.warn('gave up', { container: name, reason, streak: recorded.state.streak });
     }
     this.postAction.run(t, info.Id, { action: verb, reason, result: ok ? 'ok' : 'failed' });
+  }
+
+  /**
+   * The engine answered 403 (a socket proxy that does not allow the call; the client reported it, once
+   * per call kind, to the log, a notification and /healthz). Nothing happened to the container, so the
+   * budget is put back as it was before the attempt: no frame or backoff charge, no give-up, no retry
+   * timer. The next re-check tries again (a re-check interval, never a tight loop).
+   */
+  private refused(t: TrackedContainer, verb: ActionVerb, reason: string, budgetBefore: BudgetState, err: RepairmanError): void {
+    const call = typeof err.details.call === 'string' ? err.details.call : '';
+    const first = this.refusedCalls.get(t.name) !== call;
+    this.refusedCalls.set(t.name, call);
+    this.reporter.atomically(t.name, () => {
+      this.budgets.set(t.name, withoutInFlight(budgetBefore));
+      if (first) this.reporter.append(t, this.reporter.recordOf(t, { kind: 'refused', verb, reason, call, message: err.message }).entries);
+    });
+    this.ctx.log.debug(`${verb} refused by the engine; not counted, tried again at the next re-check`, { container: t.name, call });
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DockerEvent, EngineApi, Filters } from '../docker/types.js';
+import { refusedCallError } from '../docker/refusals.js';
 import { RepairmanError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { MetricsRegistry } from '../metrics/registry.js';
@@ -185,5 +186,30 @@ describe('watcher', () => {
     assert.deepEqual(asked.slice(-1), ['quick']);
     ctl.abort();
     await run;
+  });
+  it('an event stream a socket proxy refuses is asked for again once per interval, quietly', async () => {
+    const clock = new ManualClock(1_000_000);
+    const ctl = new AbortController();
+    let streams = 0;
+    const warned: string[] = [];
+    const engine = {
+      async ping() {},
+      events() {
+        streams++;
+        return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(refusedCallError('GET /events', 'tcp://proxy:2375', '403 Forbidden')) }) };
+      },
+    } as unknown as EngineApi;
+    const healer = { handleEvent: () => undefined, recheck: async () => true, lastCheckError: null, checkInFlight: null };
+    const log = { ...silentLogger, warn: (msg: string) => void warned.push(msg), child: () => log };
+    const w = new Watcher({ engine, healer, log, metrics: createHealMetrics(new MetricsRegistry()), intervalSec: 10, signal: ctl.signal, clock });
+    const running = w.run();
+    await clock.advance(0);
+    for (let i = 0; i < 6; i++) await clock.advance(5_000);
+    assert.ok(streams >= 3 && streams <= 4, `asked ${streams} times in 30 s with a 10 s interval (a backoff would ask 12)`);
+    assert.deepEqual(warned, [], 'said once by the client\'s report, not at every attempt');
+    assert.equal(w.engineUp, true, 'the engine answers: re-checks heal meanwhile');
+    ctl.abort();
+    await clock.advance(0);
+    await running;
   });
 });

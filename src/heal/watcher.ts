@@ -188,6 +188,13 @@ export class Watcher {
         log.warn('event stream ended, reconnecting');
       } catch (err) {
         if (signal.aborted) return;
+        if (isRepairmanError(err, 'RM_ENGINE_REFUSED')) {
+          // A socket proxy without EVENTS=1: said once (the client's report); the re-checks heal
+          // meanwhile, so the stream is asked for again at their pace, not in a backoff loop.
+          log.debug('event stream refused by the engine, asking again at the next interval', { error: errorMessage(err) });
+          await this.sleep(this.intervalMs);
+          continue;
+        }
         log.warn('event stream broke, reconnecting', { error: errorMessage(err), code: isRepairmanError(err) ? err.code : undefined });
       }
       if (this.clock.now() - openedAt >= STABLE_STREAM_MS) attempt = 0;

@@ -9,6 +9,7 @@ export type JournalKind =
   | 'give_up' // Admin, help: not touching this container any more
   | 'recovered' // healthy again
   | 'restart_failed'
+  | 'refused' // the engine answered 403 (a socket proxy does not allow the call): not counted
   | 'duplicate_removed'
   | 'config_error'
   | 'reset' // repairman reset NAME

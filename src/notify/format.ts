@@ -150,6 +150,7 @@ function titleFor(event: NotifyEvent, name: string): string {
     case 'give_up': return `Gave up on container ${name}: admin, help`;
     case 'recovered': return `Container ${name} is healthy again`;
     case 'restart_failed': return `Restart of container ${name} failed`;
+    case 'refused': return event.container ? `The Docker engine refused a call for container ${name}` : 'The Docker engine refused a call (socket proxy)';
     case 'duplicate_removed': return `Removed duplicate container ${name}`;
     case 'config_error': return `Configuration error in the labels of container ${name}`;
     case 'reset': return `Restart budget of container ${name} was reset`;

@@ -21,6 +21,8 @@ const CONTRACT_TABLE: [string, JournalKind, 'debug' | 'info' | 'warning', boolea
   ['post-action command failed or timed out', 'post_action_failed', 'warning', true, true, true],
   ['paused for maintenance', 'pause', 'info', true, true, false],
   ['resumed, or the pause is over', 'resume', 'info', true, true, false],
+  // docs/behaviour.md §5 row added with docs/behaviour.md §9 (a socket proxy).
+  ['an engine call refused (403, a socket proxy), once per call kind', 'refused', 'warning', true, true, true],
 ];
 
 for (const [row, kind, severity, atDebug, atInfo, atWarning] of CONTRACT_TABLE) {
@@ -37,7 +39,7 @@ for (const [row, kind, severity, atDebug, atInfo, atWarning] of CONTRACT_TABLE) 
 test('every journal kind has a severity (one table), test messages are the most important', () => {
   const kinds: (JournalKind | 'test')[] = ['restart', 'wait', 'multiple_failures', 'longer_wait', 'give_up', 'recovered',
     'restart_failed', 'duplicate_removed', 'config_error', 'reset', 'gone', 'test', 'stopped', 'killed', 'unhealthy', 'held', 'post_action',
-    'post_action_failed', 'pause', 'resume'];
+    'post_action_failed', 'pause', 'resume', 'refused'];
   assert.deepEqual(Object.keys(SEVERITY_OF_KIND).sort(), [...kinds].sort());
   assert.equal(severityOf('test'), 'warning');
 });

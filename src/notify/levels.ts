@@ -21,6 +21,8 @@ export const SEVERITY_OF_KIND: Readonly<Record<JournalKind | 'test', Severity>> 
   longer_wait: 'warning',
   give_up: 'warning',
   restart_failed: 'warning',
+  // docs/behaviour.md §9: a socket proxy refusing a call stops healing until the admin allows it.
+  refused: 'warning',
   config_error: 'warning',
   // docs/behaviour.md §12: a stopped, killed or only-reported container stays down or unhealthy until a
   // person acts, so they are warnings; a hold is the quiet part of waiting (debug); pauses and resumes

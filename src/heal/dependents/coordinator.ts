@@ -355,7 +355,8 @@ export class Dependents {
       }
     }
     const end = this.ctx.clock.now();
-    const recorded = dryRun ? { state: budgetBefore, gaveUp: false } : recordRestart(budgetBefore, t.policy, end, failure === null);
+    // A call a socket proxy refused (403) did nothing to the container: not counted (docs/behaviour.md §9).
+    const recorded = dryRun || failure?.code === 'RM_ENGINE_REFUSED' ? { state: budgetBefore, gaveUp: false } : recordRestart(budgetBefore, t.policy, end, failure === null);
     this.o.budgets.set(name, recorded.state);
     const outcome: HealOutcome = {
       kind: 'dependent', action, reason, provider: via, attempt: decision.attempt, dryRun, failure,
