@@ -7,7 +7,8 @@ import { silentLogger } from '../log.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { ManualClock } from '../../test/helpers/manual-clock.js';
 import { createHealMetrics } from './metrics.js';
-import { backoffMs, EVENT_FILTERS, PROBE_FILTERS, Watcher } from './watcher.js';
+import { backoffMs, EVENT_FILTERS, PROBE_FILTERS, reminderDueMs, Watcher } from './watcher.js';
+import type { Logger, LogFields } from '../log.js';
 
 function event(time: number, action = 'start'): DockerEvent {
   return { Type: 'container', Action: action, Actor: { ID: 'x', Attributes: { name: 'ns-a' } }, time, timeNano: time * 1e9 };
@@ -211,5 +212,78 @@ describe('watcher', () => {
     ctl.abort();
     await clock.advance(0);
     await running;
+  });
+
+  it('reminds that the engine is still unreachable at 1, 5, 15, 60 min then hourly, and says once how long it was down', async () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((n) => reminderDueMs(n) / 60_000), [1, 5, 15, 60, 120, 180, 240]);
+    const clock = new ManualClock(1_000_000);
+    const ctl = new AbortController();
+    let reachable = true;
+    let cut: () => void = () => undefined;
+    const engine = {
+      async ping() {
+        if (!reachable) throw new RepairmanError('RM_ENGINE_UNREACHABLE', 'cannot reach the Docker engine at tcp://10.0.0.9:2375: connection refused');
+      },
+      events(opts: { signal?: AbortSignal }) {
+        // eslint-disable-next-line require-yield
+        return (async function* () {
+          await new Promise<void>((r) => {
+            cut = r;
+            opts.signal?.addEventListener('abort', () => r(), { once: true });
+          });
+          if (!reachable) throw new RepairmanError('RM_ENGINE_UNREACHABLE', 'stream cut');
+        })();
+      },
+    } as unknown as EngineApi;
+    const lines: { level: string; msg: string; fields: LogFields }[] = [];
+    const rec = (level: string) => (msg: string, fields: LogFields = {}): void => void lines.push({ level, msg, fields });
+    const log: Logger = { debug: () => undefined, info: rec('info'), warn: rec('warn'), error: rec('error'), child: () => log };
+    const w = new Watcher({
+      engine,
+      healer: { handleEvent: () => undefined, recheck: async () => true, lastCheckError: null, checkInFlight: null },
+      log,
+      metrics: createHealMetrics(new MetricsRegistry()),
+      intervalSec: 3600,
+      signal: ctl.signal,
+      clock,
+    });
+    const run = w.run();
+    await clock.advance(0);
+    assert.equal(w.engineUp, true);
+    reachable = false;
+    cut();
+    const startedAt = clock.now();
+    const said = (): string[] => lines.map((l) => `${l.msg}${l.fields.for ? ` for ${String(l.fields.for)}` : ''}${l.fields.after ? ` after ${String(l.fields.after)}` : ''}`);
+    await clock.advance(59_000);
+    assert.deepEqual(said(), ['engine reachable', 'event stream broke, reconnecting', 'engine not reachable, retrying'], 'one warning, then the retries are quiet');
+    lines.splice(0, 2);
+    // Down since the first failed ping, 200 ms after the stream broke.
+    await clock.advance(1_500);
+    assert.deepEqual(said().slice(1), ['engine still not reachable for 60 s']);
+    assert.equal(lines[1]?.level, 'warn');
+    assert.equal(lines[1]?.fields.error, 'cannot reach the Docker engine at tcp://10.0.0.9:2375: connection refused', 'the address is in it (the log masks URLs)');
+    // Up to 3 h 30 min: reminders at 5, 15, 60, 120 and 180 min, nothing in between.
+    await clock.advance(3.5 * 3600_000 - 60_000);
+    assert.deepEqual(said().slice(2), [
+      'engine still not reachable for 5 min',
+      'engine still not reachable for 15 min',
+      'engine still not reachable for 60 min',
+      'engine still not reachable for 2 h',
+      'engine still not reachable for 3 h',
+    ]);
+    reachable = true;
+    await clock.advance(3_000);
+    assert.equal(w.engineUp, true);
+    const back = lines.filter((l) => l.msg.startsWith('engine reachable'));
+    assert.equal(back.length, 1);
+    assert.equal(back[0]?.msg, 'engine reachable again');
+    assert.match(String(back[0]?.fields.after), /^3 h 30 min( \d+ s)?$/, String(back[0]?.fields.after));
+    assert.ok(clock.now() - startedAt >= 3.5 * 3600_000);
+    // Up again: no more reminders, however long it stays up.
+    const count = lines.length;
+    await clock.advance(5 * 3600_000);
+    assert.equal(lines.length, count);
+    ctl.abort();
+    await run;
   });
 });

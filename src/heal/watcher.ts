@@ -9,6 +9,7 @@ import { errorMessage, isRepairmanError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Healer } from './healer.js';
+import { formatDuration } from './messages.js';
 import type { HealMetrics } from './metrics.js';
 
 /** The container events healing reacts to (docs/behaviour.md §2), plus `create` for the duplicate cleaner (docs/behaviour.md §4). */
@@ -40,6 +41,17 @@ export interface WatcherOptions {
   clock?: Clock;
 }
 
+/**
+ * When the n-th reminder (0-based) that the engine is still unreachable is due, counted from the
+ * moment it went down: 1, 5, 15 and 60 minutes, then every hour. One warning and then silence made a
+ * long outage look like a fixed one.
+ */
+export function reminderDueMs(n: number): number {
+  const firstMin = [1, 5, 15, 60];
+  const min = n < firstMin.length ? (firstMin[n] as number) : 60 * (n - firstMin.length + 2);
+  return min * 60_000;
+}
+
 export function backoffMs(attempt: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.max(0, attempt));
 }
@@ -59,6 +71,11 @@ export class Watcher {
   private connects = 0;
   /** True while an event stream connection is being followed (the engine answered the ping). */
   private following = false;
+  /** Since when the engine has been unreachable (null while up or before the first attempt). */
+  private downSinceMs: number | null = null;
+  private reminderTimer: unknown = null;
+  private everUp = false;
+  private remindersSent = 0;
   private readonly eventListeners: ((ev: DockerEvent) => void)[] = [];
   private readonly checkListeners: ((mode: 'full' | 'quick') => void)[] = [];
 
@@ -99,6 +116,7 @@ export class Watcher {
       await this.loop();
     } finally {
       this.clock.clearTimeout(this.tick);
+      this.clock.clearTimeout(this.reminderTimer);
     }
   }
 
@@ -150,7 +168,17 @@ export class Watcher {
   }
 
   private markUp(): void {
-    if (!this.engineUp) this.o.log.info('engine reachable', { connects: this.connects + 1 });
+    if (this.downSinceMs !== null) {
+      // "again" only after it had been reached: an engine that was not there at start simply appears.
+      const after = formatDuration(this.clock.now() - this.downSinceMs);
+      this.o.log.info(this.everUp ? 'engine reachable again' : 'engine reachable', { after, connects: this.connects + 1 });
+    } else if (!this.engineUp) {
+      this.o.log.info('engine reachable', { connects: this.connects + 1 });
+    }
+    this.everUp = true;
+    this.downSinceMs = null;
+    this.clock.clearTimeout(this.reminderTimer);
+    this.reminderTimer = null;
     this.engineUp = true;
     this.engineError = null;
     this.o.metrics.engineUp.set(1);
@@ -164,6 +192,24 @@ export class Watcher {
     this.engineUp = false;
     this.engineError = msg;
     this.o.metrics.engineUp.set(0);
+    if (this.downSinceMs === null) {
+      this.downSinceMs = this.clock.now();
+      this.remindersSent = 0;
+      this.scheduleReminder();
+    }
+  }
+
+  /** The next "still not reachable" warning, with how long and the last error (its address masked by the log). */
+  private scheduleReminder(): void {
+    const since = this.downSinceMs;
+    if (since === null || this.o.signal.aborted) return;
+    const dueAt = since + reminderDueMs(this.remindersSent);
+    this.reminderTimer = this.clock.setTimeout(() => {
+      if (this.downSinceMs !== since || this.o.signal.aborted) return;
+      this.remindersSent++;
+      this.o.log.warn('engine still not reachable', { for: formatDuration(this.clock.now() - since), error: this.engineError ?? 'unknown' });
+      this.scheduleReminder();
+    }, Math.max(0, dueAt - this.clock.now()));
   }
 
   private async loop(): Promise<void> {

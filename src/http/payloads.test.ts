@@ -39,7 +39,7 @@ describe('isConstantlyFailing (global_status rule, docs/behaviour.md §6)', () =
 describe('buildReport', () => {
   it('lists failing containers by name with the original fields', () => {
     const s = new FakeState({ nowMs: NOW });
-    const r = buildReport(s, 20);
+    const r = buildReport(s, 20, NOW);
     assert.deepEqual(r.constantly_failing, [
       { id: 'cache', ident: 'cache=False', restarts_in_current_frame: 1, reached_max_in_previous_frame: true },
       { id: 'db', ident: 'db=False', restarts_in_current_frame: 2, reached_max_in_previous_frame: false },
@@ -52,19 +52,30 @@ describe('buildReport', () => {
   it('is true with nothing failing', () => {
     const s = new FakeState({ nowMs: NOW });
     s.allGood();
-    const r = buildReport(s, 5);
+    const r = buildReport(s, 5, NOW);
     assert.equal(r.global_status, true);
     assert.equal(r.constantly_failing_count, 0);
     assert.equal(r.last_events.length, 5);
   });
 
+  it('is false while the engine is unreachable, with why (the address masked), even with nothing failing', () => {
+    const s = new FakeState({ nowMs: NOW });
+    s.allGood();
+    assert.equal('engine_error' in buildReport(s, 5, NOW), false, 'the original keys only while the engine answers');
+    s.engineDown('engine not reachable: cannot reach the Docker engine at tcp://user:pw@10.0.0.9:2375: connection refused');
+    const r = buildReport(s, 5, NOW);
+    assert.equal(r.global_status, false);
+    assert.equal(r.constantly_failing_count, 0);
+    assert.equal(r.engine_error, 'engine not reachable: cannot reach the Docker engine at tcp://user:***@10.0.0.9:2375: connection refused');
+  });
+
   it('gives last_events newest first, dates in UTC as the original, secrets masked, never more than the limit', () => {
     const s = new FakeState({ nowMs: NOW });
-    const r = buildReport(s, 3);
+    const r = buildReport(s, 3, NOW);
     assert.deepEqual(r.last_events.map((e) => e.num), [32, 31, 30]);
     assert.deepEqual(r.last_events[0], { num: 32, container: 'notifier', date: '2024-01-02 03:04:04', message: 'delivery to https://hooks.slack.com/*** failed' });
     s.events = () => s.journal; // a state that ignores the limit
-    assert.equal(buildReport(s, 3).last_events.length, 3);
+    assert.equal(buildReport(s, 3, NOW).last_events.length, 3);
   });
 });
 

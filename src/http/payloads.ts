@@ -89,6 +89,11 @@ export interface ReportEvent {
 export interface Report {
   constantly_failing: ReportFailing[];
   constantly_failing_count: number;
+  /**
+   * Only while the engine is unreachable: why (its address masked). Absent otherwise, so the report
+   * stays the original's byte for byte when all is well.
+   */
+  engine_error?: string;
   global_status: boolean;
   last_events: ReportEvent[];
 }
@@ -107,7 +112,11 @@ export function isConstantlyFailing(c: ContainerView): boolean {
   return b.state === 'longer_wait' || b.state === 'given_up' || (b.reachedMaxInPreviousFrame && b.restartsInFrame > 0);
 }
 
-export function buildReport(state: StateView, limit: number): Report {
+/**
+ * global_status is also false while the engine is unreachable: a monitor reading only this report
+ * must not see "all fine" from a supervisor that can see nothing.
+ */
+export function buildReport(state: StateView, limit: number, nowMs: number): Report {
   const failing = state
     .containers()
     .filter(isConstantlyFailing)
@@ -121,10 +130,12 @@ export function buildReport(state: StateView, limit: number): Report {
       reached_max_in_previous_frame: c.budget.reachedMaxInPreviousFrame,
     }));
   const events = state.events({ limit }).slice(0, limit);
+  const health = state.health(nowMs);
   return {
     constantly_failing: failing,
     constantly_failing_count: failing.length,
-    global_status: failing.length === 0,
+    ...(health.engineUp ? {} : { engine_error: maskUrlsInText(health.reason) }),
+    global_status: failing.length === 0 && health.engineUp,
     last_events: events.map((e) => ({
       num: e.num,
       container: e.container,

@@ -187,7 +187,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   }
 
   function pageReply(page: PageModule, target: ParsedTarget, limit: number): Reply {
-    const report = buildReport(state, limit);
+    const report = buildReport(state, limit, now());
     // The page keeps the report's status code: monitors read the status line whatever they accept.
     const status = report.global_status ? 200 : 500;
     const nonce = page.newNonce();
@@ -207,7 +207,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       case '/': {
         const limit = intParam(target.query, 'limit', REPORT_LIMIT) ?? REPORT_LIMIT.def;
         if (prefersHtml(req.headers.accept)) return loadPage().then((page) => pageReply(page, target, limit));
-        const report = buildReport(state, limit);
+        const report = buildReport(state, limit, nowMs);
         return jsonReply(report.global_status ? 200 : 500, report, { Vary: 'Accept' });
       }
       case '/healthz': {

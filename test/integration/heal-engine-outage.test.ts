@@ -44,6 +44,13 @@ class EngineSwitch {
   }
 }
 
+/** The original report (`/`) and the page, as a monitor and a person see them. */
+async function report(rm: RepairmanProcess): Promise<{ status: number; body: { global_status: boolean; engine_error?: string }; pageStatus: number; page: string }> {
+  const res = await fetch(rm.url('/'));
+  const page = await fetch(rm.url('/'), { headers: { Accept: 'text/html' } });
+  return { status: res.status, body: (await res.json()) as { global_status: boolean; engine_error?: string }, pageStatus: page.status, page: await page.text() };
+}
+
 async function healthz(rm: RepairmanProcess): Promise<{ status: number; body: string }> {
   const res = await fetch(rm.url('/healthz'));
   return { status: res.status, body: await res.text() };
@@ -70,6 +77,13 @@ describe('heal: engine outages', { skip: (!hasTestEngine() || !realSocket) && 'n
     assert.equal(down.status, 503, down.body);
     assert.match(down.body, /engine not reachable/);
     assert.equal(rm.exited instanceof Promise, true);
+    // The original report is not OK either (docs/behaviour.md §6: 500), and says why; so does the page.
+    const r = await report(rm);
+    assert.equal(r.status, 500);
+    assert.equal(r.body.global_status, false);
+    assert.match(String(r.body.engine_error), /^engine not reachable: .*engine\.sock/);
+    assert.equal(r.pageStatus, 500);
+    assert.match(r.page, /Not healthy: engine not reachable/);
 
     const name = `${ns}job`;
     await runContainer(name, { cmd: 'if [ -f /tmp/ran ]; then trap "exit 0" TERM; sleep 100000 & wait; else touch /tmp/ran; exit 3; fi' });
@@ -79,12 +93,25 @@ describe('heal: engine outages', { skip: (!hasTestEngine() || !realSocket) && 'n
     // Crashed before Repairman could see the engine: the first listing finds it.
     await rm.waitForLog((l) => l.msg === 'started' && l.container === name, 10_000);
     await waitFor('/healthz 200', async () => (await healthz(rm!)).status === 200, 10_000);
+    const up = await report(rm);
+    assert.equal(up.status, 200);
+    assert.deepEqual(up.body.global_status, true);
+    assert.equal('engine_error' in up.body, false);
+    const appeared = rm.find('engine reachable');
+    assert.equal(appeared.length, 1);
+    assert.match(String(appeared[0]?.after), /^\d+ s$/, 'how long it was not there');
   });
 
   it('reconnects after the event stream breaks and repairs what it missed', async () => {
     assert.ok(rm);
     await proxy.off();
     await rm.waitForLog((l) => l.msg === 'event stream broke, reconnecting' || l.msg === 'event stream ended, reconnecting', 10_000);
+    const gone = await waitFor('/ 500', async () => {
+      const r = await report(rm!);
+      return r.status === 500 ? r : null;
+    }, 10_000, 200);
+    assert.equal(gone?.body.global_status, false);
+    assert.match(String(gone?.body.engine_error), /^engine not reachable: /);
     const name = `${ns}missed`;
     await runContainer(name, { cmd: 'if [ -f /tmp/ran ]; then trap "exit 0" TERM; sleep 100000 & wait; else touch /tmp/ran; exit 4; fi' });
     await waitFor('crashed', async () => (await inspectField(name, '{{.State.Status}}')) === 'exited', 10_000);
@@ -95,5 +122,8 @@ describe('heal: engine outages', { skip: (!hasTestEngine() || !realSocket) && 'n
     const metrics = await (await fetch(rm.url('/metrics'))).text();
     assert.match(metrics, /^repairman_event_stream_reconnects_total [1-9]\d*$/m);
     assert.match(metrics, /^repairman_engine_up 1$/m);
+    const back = await rm.waitForLog('engine reachable again', 5_000);
+    assert.match(String(back.after), /^\d+ s$/);
+    assert.equal((await report(rm)).status, 200);
   });
 });

@@ -56,7 +56,7 @@ async function outage(rm: RepairmanProcess, how: Outage, flags: FlagDir, raise: 
   assertAliveAndClean(rm, 'repairman during the outage');
   await how.start();
   const upAt = Date.now();
-  const back = await rm.waitForLog((l) => l.msg === 'engine reachable' && ms(l) >= upAt - 1000, 10_000);
+  const back = await rm.waitForLog((l) => l.msg === 'engine reachable again' && ms(l) >= upAt - 1000, 10_000);
   await waitFor('healthz 200 again', async () => (await getJson(rm.url('/healthz'))).status === 200, 10_000, 200);
   const metrics = await (await fetch(rm.url('/metrics'))).text();
   const reconnects = Number(/^repairman_event_stream_reconnects_total (\d+)/m.exec(metrics)?.[1] ?? 0);

@@ -82,7 +82,7 @@ describe('reliability: the engine answers slowly', { skip: !hasTestEngine() && '
     // probes at most one per interval (2 s), only while a re-check is stuck.
     assert.ok(listings.length - probes <= 4 * Math.ceil(faultSec / 10) + 4, `${listings.length - probes} listings in ${faultSec.toFixed(0)} s`);
     assert.ok(probes <= Math.ceil(faultSec / 2), `${probes} probes in ${faultSec.toFixed(0)} s`);
-    const up = await rm.waitForLog((l) => l.msg === 'engine reachable' && ms(l) >= t1, 10_000);
+    const up = await rm.waitForLog((l) => l.msg === 'engine reachable again' && ms(l) >= t1, 10_000);
     const restarted = await rm.waitForLog((l) => l.msg === 'restarted' && l.container === s!.sick && ms(l) >= t1, 20_000);
     const started = await rm.waitForLog((l) => l.msg === 'started' && l.container === s!.crash && ms(l) >= t1, 20_000);
     const h200 = await waitFor('healthz 200', async () => (await healthz(s!)).status === 200, 5_000, 100);
