@@ -2,7 +2,7 @@
 // tables. README.md holds the generated copies between markers; `npm run docs` rewrites them and
 // src/commands/docs.test.ts fails when they drift.
 import { ERROR_CATALOGUE } from '../errors.js';
-import { COMMANDS, COMMAND_BY_NAME } from './command-table.js';
+import { COMMANDS, COMMAND_BY_NAME, PER_CONTAINER, type CommandReads } from './command-table.js';
 import { BOOLEAN_EXPECTED } from '../config/parsers.js';
 import { LABEL_PREFIX, SETTINGS, type SettingRow } from '../config/settings-table.js';
 
@@ -73,27 +73,46 @@ function wrap(text: string, indent: string, width = 100): string[] {
   return out;
 }
 
-function renderSettingsHelp(): string[] {
+/** The rows of the settings table a command reads (command-table.ts), in the table's order. */
+export function settingsReadBy(reads: CommandReads): SettingRow[] {
+  if (reads === 'all') return [...SETTINGS];
+  return SETTINGS.filter((r) => reads.includes(r.key) || (reads.includes(PER_CONTAINER) && r.scope === 'policy'));
+}
+
+function settingBlock(row: SettingRow): string[] {
+  const lines = [`  ${row.switch}${row.valueName ? ` ${row.valueName}` : ''}`, ...wrap(describeRow(row), '      ')];
+  lines.push(`      env ${row.env.length ? row.env.join(' or ') : '(none)'}; default ${row.defaultText}`);
+  if (row.scope === 'policy') lines.push(`      label ${row.label}`);
+  return lines;
+}
+
+function renderSettingsHelp(reads: CommandReads): string[] {
+  const rows = settingsReadBy(reads);
+  if (rows.length === 0) return [];
+  const all = reads === 'all';
   const lines = [
-    'Settings (every command accepts them). Precedence: label > switch > environment > compatible environment > default.',
-    `Per-container settings can be overridden by a label ${LABEL_PREFIX}<key> on the container.`,
+    all
+      ? 'Settings. Precedence: label > switch > environment > compatible environment > default.'
+      : 'Settings this command reads (it accepts every setting; repairman help run lists them all).',
+    ...(all ? [`Per-container settings can be overridden by a label ${LABEL_PREFIX}<key> on the container.`] : []),
     `Booleans: ${BOOLEAN_EXPECTED}; --<name> alone = true, --no-<name> = false.`,
     'Durations: whole seconds, or 90s, 5m, 1h30m. Both --name value and --name=value work.',
     '',
   ];
-  for (const row of SETTINGS) {
-    if (!row.switch) continue;
-    lines.push(`  ${row.switch}${row.valueName ? ` ${row.valueName}` : ''}`);
-    lines.push(...wrap(describeRow(row), '      '));
-    lines.push(`      env ${row.env.length ? row.env.join(' or ') : '(none)'}; default ${row.defaultText}`);
-    if (row.scope === 'policy') lines.push(`      label ${row.label}`);
+  // A command that reads every per-container default (check-labels) names them; their blocks are in `help run`.
+  const grouped = !all && reads.includes(PER_CONTAINER);
+  for (const row of rows) {
+    if (!row.switch || (grouped && row.scope === 'policy')) continue;
+    lines.push(...settingBlock(row));
   }
-  lines.push('', 'Environment only:');
-  for (const row of SETTINGS) {
-    if (row.switch || row.env.length === 0) continue;
-    lines.push(`  ${row.env.join(', ')}`, ...wrap(`${describeRow(row)} Default: ${row.defaultText}.`, '      '));
+  if (grouped) {
+    const switches = rows.filter((r) => r.scope === 'policy' && r.switch).map((r) => r.switch as string);
+    lines.push('  Every per-container default (the value a label falls back to):', ...wrap(switches.join(' '), '      '));
   }
-  const labelOnly = SETTINGS.filter((r) => !r.switch && r.env.length === 0);
+  const envOnly = rows.filter((r) => !r.switch && r.env.length > 0);
+  if (envOnly.length > 0) lines.push('', 'Environment only:');
+  for (const row of envOnly) lines.push(`  ${row.env.join(', ')}`, ...wrap(`${describeRow(row)} Default: ${row.defaultText}.`, '      '));
+  const labelOnly = rows.filter((r) => !r.switch && r.env.length === 0 && !(grouped && r.scope === 'policy'));
   if (labelOnly.length > 0) lines.push('', 'Labels only:');
   for (const row of labelOnly) {
     lines.push(`  ${row.scope === 'policy' ? row.label : row.key}`, ...wrap(`${describeRow(row)} Default: ${row.defaultText}.`, '      '));
@@ -125,6 +144,8 @@ export function renderHelp(version: string, command?: string): string {
     }
     lines.push('', 'Run repairman COMMAND --help for a command\'s own options.', '');
   }
-  lines.push(...renderSettingsHelp(), '', 'Exit codes: 0 success (and after SIGTERM/SIGINT), 1 failure, 2 configuration or usage error.', '');
+  const settingsHelp = renderSettingsHelp(info ? info.reads : 'all');
+  if (settingsHelp.length) lines.push(...settingsHelp, '');
+  lines.push('Exit codes: 0 success (and after SIGTERM/SIGINT), 1 failure, 2 configuration or usage error.', '');
   return lines.join('\n');
 }

@@ -124,7 +124,8 @@ export function renderStatus(p: ContainersPayload, opts: { timeZone: string; fro
   for (const d of degraded) out.push(`  degraded: ${clean(String(d))}`);
   const watched = p.containers.filter((c) => c.watched).sort((a, b) =>
     (URGENCY[a.budget.state] ?? 9) - (URGENCY[b.budget.state] ?? 9) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const healthOf = (c: ContainerView): string => (c.state === 'running' ? c.health ?? 'running' : c.state);
+  const healthOf = (c: ContainerView): string =>
+    (c.state === 'running' ? c.health ?? 'running' : c.state === 'exited' && c.stoppedByHand ? 'stopped by hand, left alone' : c.state);
   if (watched.length) {
     const rows = [['NAME', 'HEALTH', 'BUDGET', 'IN FRAME', 'STREAK', 'LAST EVENT']];
     for (const c of watched) {

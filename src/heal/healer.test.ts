@@ -71,6 +71,46 @@ describe('healer: detection', () => {
     await s.healer.stop();
   });
 
+  it('knows which exited containers were stopped by hand: a stop/kill seen, a deliberate code (137 once no OOM), from events or a listing; not a crash nor its own stop', async () => {
+    const s = setup();
+    const before = s.engine.add({ name: 'ns-before', status: 'exited', exitCode: 0 });
+    await s.healer.recheck('full');
+    const killed = s.engine.add({ name: 'ns-killed', status: 'exited', exitCode: 3 });
+    s.healer.handleEvent(ev('kill', killed, { signal: '15' }));
+    s.healer.handleEvent(ev('die', killed, { exitCode: '3' }));
+    const term = s.engine.add({ name: 'ns-term', status: 'exited', exitCode: 143 });
+    s.healer.handleEvent(ev('die', term, { exitCode: '143' }));
+    const k137 = s.engine.add({ name: 'ns-k137', status: 'exited', exitCode: 137 });
+    s.healer.handleEvent(ev('die', k137, { exitCode: '137' }));
+    const oom = s.engine.add({ name: 'ns-oom', status: 'exited', exitCode: 137, oom: true });
+    s.healer.handleEvent(ev('die', oom, { exitCode: '137' }));
+    const crash = s.engine.add({ name: 'ns-crash', status: 'exited', exitCode: 3, labels: { 'org.riotkit.repairman.heal_exited': 'false' } });
+    s.healer.handleEvent(ev('die', crash, { exitCode: '3' }));
+    await s.clock.advance(0);
+    const byHand = (n: string): boolean => s.healer.stoppedByHand(n);
+    assert.deepEqual(['ns-before', 'ns-killed', 'ns-term', 'ns-k137', 'ns-oom', 'ns-crash'].map(byHand), [true, true, true, true, false, false]);
+    s.healer.handleEvent(ev('start', killed));
+    assert.equal(byHand('ns-killed'), false, 'started again: no longer stopped');
+    assert.equal(byHand(before.name), true);
+    await s.healer.stop();
+  });
+
+  it('its own on_unhealthy=stop is not "stopped by hand"', async () => {
+    const s = setup({ policy: { onUnhealthy: 'stop' } });
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    s.engine.onStop = (x) => {
+      x.status = 'exited';
+      x.exitCode = 143;
+    };
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    assert.equal(s.engine.count('stop ns-web'), 1);
+    s.healer.handleEvent(ev('die', c, { exitCode: '143' }));
+    await s.clock.advance(0);
+    assert.equal(s.healer.stoppedByHand('ns-web'), false);
+    await s.healer.stop();
+  });
+
   it('a namespace that matches no container warns once, with how many the engine has (issue 22)', async () => {
     const lines: string[] = [];
     const out = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }) as LoggerOptions['out'];

@@ -146,6 +146,12 @@ export class Healer {
     return this.tracker.all();
   }
 
+  /** Exited because someone stopped it (tracking.ts): shown as "stopped by hand, left alone". */
+  stoppedByHand(name: string): boolean {
+    const t = this.tracker.get(name);
+    return t !== undefined && this.tracker.stoppedByHand(t);
+  }
+
   budgetOf(name: string): BudgetState {
     return this.budgets.of(name);
   }
@@ -297,6 +303,7 @@ export class Healer {
       case 'start': {
         t.state = 'running';
         t.deliberate = null;
+        t.exit = null;
         this.tracker.unsettle(id);
         if (t.health !== null) this.tracker.noteHealth(t, 'starting');
         return;
@@ -304,6 +311,8 @@ export class Healer {
       case 'die': {
         t.state = 'exited';
         this.tracker.unsettle(id);
+        const exitCode = Number(attrs.exitCode);
+        t.exit = Number.isInteger(exitCode) ? { code: exitCode, oomKilled: null } : null;
         // During Repairman's own restart the die may be its own doing or a crash right after the
         // start: look once the action is over (a running container is then left alone).
         if (this.restarter.isActingOn(name) || this.dependents.isActingOn(name)) {
@@ -314,11 +323,10 @@ export class Healer {
           this.ctx.metrics.skips.inc({ reason: t.excluded.reason });
           return;
         }
-        const code = Number(attrs.exitCode);
         // Deliberate exit codes need no inspect (137 may be an OOM kill: inspect).
-        if (Number.isInteger(code) && code !== 137 && isDeliberateExit(code, false)) {
+        if (Number.isInteger(exitCode) && exitCode !== 137 && isDeliberateExit(exitCode, false)) {
           this.ctx.metrics.skips.inc({ reason: 'deliberate_exit' });
-          this.tracker.settle(id, code);
+          this.tracker.settle(id, exitCode);
           return;
         }
         if (!t.policy.healExited) {

@@ -5,7 +5,9 @@ import type { ContainerPolicy, LabelProblem } from '../config/types.js';
 import { isKeptLabel } from '../docker/listing.js';
 import type { ContainerInspect, ContainerSummary } from '../docker/types.js';
 import type { BudgetBook } from './budget-book.js';
-import { bareName, classify, healthFromStatus, staticExclusion, summaryName, type Classification, type SkipReason } from './classify.js';
+import {
+  bareName, classify, exitCodeFromStatus, healthFromStatus, isDeliberateExit, staticExclusion, summaryName, type Classification, type SkipReason,
+} from './classify.js';
 import type { DecodeLabels, HealContext } from './context.js';
 import { goneWait } from './outcomes.js';
 import type { OutcomeReporter } from './reporter.js';
@@ -28,8 +30,10 @@ export interface TrackedContainer {
   policy: ContainerPolicy;
   problems: LabelProblem[];
   excluded: { reason: SkipReason; detail: string } | null;
-  /** A kill/stop seen since the last start: the next die is not a crash. */
-  deliberate: { atMs: number; action: string; signal: string | null } | null;
+  /** A kill/stop seen since the last start: the next die is not a crash. `own`: Repairman's own stop/kill (on_unhealthy). */
+  deliberate: { atMs: number; action: string; signal: string | null; own?: boolean } | null;
+  /** How it last exited (null while alive); OOMKilled is only known from an inspect. */
+  exit?: { code: number; oomKilled: boolean | null } | null;
   /** Repairman saw this container (this id) alive or dying: its crash is one it watched (docs/behaviour.md §2.2). */
   sawAlive: boolean;
 }
@@ -99,6 +103,11 @@ export class ContainerTracker {
     t.state = c.State;
     this.noteHealth(t, healthFromStatus(c.Status));
     if (ALIVE_STATES.has(c.State)) t.sawAlive = true;
+    if (c.State === 'exited') {
+      const code = exitCodeFromStatus(c.Status);
+      // The same exit seen again keeps what an inspect said about OOM.
+      if (code !== null && t.exit?.code !== code) t.exit = { code, oomKilled: null };
+    } else t.exit = null;
     return t;
   }
 
@@ -107,6 +116,7 @@ export class ContainerTracker {
     t.state = info.State?.Status ?? t.state;
     this.noteHealth(t, info.State?.Health?.Status ?? null);
     if (ALIVE_STATES.has(t.state)) t.sawAlive = true;
+    t.exit = t.state === 'exited' && info.State ? { code: info.State.ExitCode, oomKilled: Boolean(info.State.OOMKilled) } : null;
     return t;
   }
 
@@ -146,6 +156,7 @@ export class ContainerTracker {
       problems: decoded.problems,
       excluded,
       deliberate: known && known.id === id ? known.deliberate : null,
+      exit: known && known.id === id ? known.exit ?? null : null,
       sawAlive: known && known.id === id ? known.sawAlive : false,
     };
     this.tracked.set(name, t);
@@ -223,6 +234,18 @@ export class ContainerTracker {
       deliberateStop: this.isDeliberate(t),
       crashWindow: { sinceMs: this.ctx.crashesCountFromMs, sawItAlive: t.sawAlive },
     });
+  }
+
+  /**
+   * Exited because a person (or a tool) stopped it: a stop/kill Repairman saw, or a deliberate exit
+   * code (docs/behaviour.md §2.2), and not Repairman's own on_unhealthy stop/kill. Left alone, so the
+   * page and `status` show it as such, not as trouble. A 137 counts once an inspect says no OOM kill.
+   */
+  stoppedByHand(t: TrackedContainer): boolean {
+    if (t.state !== 'exited' || t.deliberate?.own) return false;
+    if (this.isDeliberate(t)) return true;
+    const e = t.exit;
+    return e !== null && e !== undefined && isDeliberateExit(e.code, e.oomKilled ?? e.code === 137);
   }
 
   /** A kill or stop seen since its last start makes its next exit deliberate (a HUP only for a while). */

@@ -101,6 +101,8 @@ export function pageView(): PageViewApi {
       if (c.health === 'starting') return { text: 'starting', cls: 'neutral' };
       return { text: 'running', cls: 'good' };
     }
+    // Someone stopped it and Repairman leaves it so: not trouble, not counted as down.
+    if (c.state === 'exited' && c.stoppedByHand) return { text: 'stopped by hand, left alone', cls: 'neutral' };
     if (c.state === 'exited' || c.state === 'dead') return { text: c.state, cls: 'bad' };
     return { text: c.state || 'unknown', cls: 'neutral' };
   }

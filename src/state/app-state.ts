@@ -9,7 +9,7 @@ import type { ExplainProvider } from './explain/live.js';
 import type { ContainerView, DuplicateView, HealthView, PauseView, StateView } from './types.js';
 
 export interface AppStateOptions {
-  healer: Pick<Healer, 'containers' | 'budgetViewOf' | 'lastFullCheckMs' | 'dependencyViewOf'> & Partial<Pick<Healer, 'actionStateOf' | 'pauses'>>;
+  healer: Pick<Healer, 'containers' | 'budgetViewOf' | 'lastFullCheckMs' | 'dependencyViewOf'> & Partial<Pick<Healer, 'actionStateOf' | 'pauses' | 'stoppedByHand'>>;
   watcher: Pick<Watcher, 'engineUp' | 'engineError'>;
   journal: Pick<Journal, 'list' | 'restartsSince'>;
   metrics: MetricsRegistry;
@@ -79,6 +79,7 @@ export class AppState implements StateView {
         lastEvent: this.lastEventOf(t.name),
         labelProblems: t.problems,
         dependencies: this.o.healer.dependencyViewOf(t.name),
+        stoppedByHand: this.o.healer.stoppedByHand?.(t.name) ?? false,
         ...(this.o.healer.actionStateOf ? { action: this.o.healer.actionStateOf(t.name, now) } : {}),
       }))
       // Code-unit order, not localeCompare: that maps ICU's collation data into the RSS of a

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { silentLogger } from '../../src/log.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
-import { hasTestEngine, removeNamespace, runContainer, uniqueNamespace, waitFor } from '../helpers/engine.js';
+import { docker, hasTestEngine, removeNamespace, runContainer, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { FakeState, ODD_NAME } from '../helpers/fake-state.js';
 import { httpRequest } from '../helpers/http.js';
 import { startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
@@ -156,7 +156,11 @@ describe('status page of a real Repairman healing containers', { skip: SKIP_REAL
       runContainer(`${ns}search`, { health: { cmd: 'false' }, labels: { [`${LABEL}seconds_between_restarts`]: '120' } }),
       // Opted out.
       runContainer(`${ns}backup`, { labels: { [`${LABEL}enable_autoheal`]: 'false' } }),
+      // Stopped by a person while Repairman watches (sh as PID 1 ignores SIGTERM: killed, code 137).
+      runContainer(`${ns}cron`, { cmd: 'sleep 100000' }),
     ]);
+    await rm.waitForLog('watching');
+    await docker(['stop', '-t', '1', `${ns}cron`]);
   });
   after(async () => {
     await browser?.close();
@@ -188,12 +192,19 @@ describe('status page of a real Repairman healing containers', { skip: SKIP_REAL
     const res = await page.goto(rm.url('/status/'));
     assert.equal(res?.status(), 500, 'a longer wait and a give-up make global_status false');
     const names = await page.locator('article.card h3.name').allTextContents();
-    assert.deepEqual([...names].sort(), ['db', 'mailer', 'search', 'web', 'worker'].map((n) => `${ns}${n}`));
+    assert.deepEqual([...names].sort(), ['cron', 'db', 'mailer', 'search', 'web', 'worker'].map((n) => `${ns}${n}`));
     const card = (n: string) => page.locator(`article.card[data-container="${ns}${n}"]`);
     assert.match((await card('worker').locator('dd .badge').textContent()) ?? '', /^longer wait until \d\d:\d\d:\d\d \(in \d+m \d+s\)$/);
     assert.equal(await card('mailer').locator('dd .badge').textContent(), 'given up');
     assert.match((await card('search').locator('dd .badge').textContent()) ?? '', /^waiting until /);
     assert.equal(await card('web').locator('dd .badge').textContent(), 'ok');
+    // Stopped by hand: said so, not red, not counted as down (docs/behaviour.md §2.2 leaves it alone).
+    assert.equal(await card('cron').locator('.card-head .badge').textContent(), 'stopped by hand, left alone');
+    assert.equal(await card('cron').locator('.card-head .badge.bad').count(), 0);
+    const down = Number(await page.locator('.tile', { hasText: 'Unhealthy or down' }).locator('.num').textContent());
+    const redCards = await page.locator('article.card .card-head .badge.bad').count();
+    assert.equal(down, redCards, 'the tile counts the red cards only');
+    assert.deepEqual(rm.actionsOn(`${ns}cron`), [], 'left alone');
     assert.match((await page.locator('#unwatched').textContent()) ?? '', new RegExp(`${ns}backup`));
     const marks = await page.locator('svg.timeline line.mark').count();
     assert.ok(marks >= 6, `${marks} marks`);
@@ -201,7 +212,7 @@ describe('status page of a real Repairman healing containers', { skip: SKIP_REAL
     // It keeps refreshing from the live instance.
     await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { getAttribute(n: string): string | null } | null } })
       .document.getElementById('app')?.getAttribute('data-refreshed') != null, undefined, { timeout: 15_000 });
-    assert.equal(await page.locator('article.card').count(), 5);
+    assert.equal(await page.locator('article.card').count(), 6);
     const shot = join(tmpdir(), 'repairman-status-page.png');
     await page.screenshot({ path: shot, fullPage: true });
     if (process.env.REPAIRMAN_UPDATE_SCREENSHOT === '1') {
