@@ -19,7 +19,7 @@ const payload: ContainersPayload = {
     c('cron', { state: 'exited', health: null, stoppedByHand: true }),
     c('worker', { state: 'exited', health: null, stoppedByHand: false }),
   ],
-  duplicates: [], health: { ok: true, reason: 'ok', engineUp: true, lastFullCheckMs: 9_000 }, generatedAtMs: 10_000, startedAtMs: 0,
+  duplicates: [], health: { ok: true, reason: 'ok', engineUp: true, lastFullCheckMs: 9_000, degraded: [] }, generatedAtMs: 10_000, startedAtMs: 0,
   version: 't', timeZone: 'UTC', timeline: { sinceMs: 0, untilMs: 10_000, restarts: [] },
 };
 
