@@ -18,6 +18,7 @@
 #   REPAIRMAN_ENGINE_TLS_DIR   with REPAIRMAN_ENGINE_TCP: --tlsverify with ca.pem, server-cert.pem,
 #                              server-key.pem from this folder
 #   REPAIRMAN_TEST_IMAGE       image name (default repairman-test:latest)
+#   REPAIRMAN_ENGINE_TEST_TOOLS  0: install only what the engine needs, not the test suite's tools
 #   REPAIRMAN_ENGINE_DOCKERD_ARGS  more dockerd switches, split on spaces (e.g. --live-restore, so
 #                              containers keep running while a reliability test stops the engine)
 set -euo pipefail
@@ -41,11 +42,14 @@ install_missing() {
   command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
   command -v docker >/dev/null 2>&1 || need+=(docker.io)
   [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need+=(busybox-static)
-  command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
-  command -v openssl >/dev/null 2>&1 || need+=(openssl)
-  # promtool and Prometheus for the examples/prometheus tests (Debian's prometheus package has both).
-  command -v promtool >/dev/null 2>&1 || need+=(prometheus)
-  if [ "${REPAIRMAN_ENGINE_BROWSER:-1}" = 1 ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
+  # The test suite's own tools; the demo (REPAIRMAN_ENGINE_TEST_TOOLS=0) needs only the engine and busybox.
+  if [ "${REPAIRMAN_ENGINE_TEST_TOOLS:-1}" = 1 ]; then
+    command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+    command -v openssl >/dev/null 2>&1 || need+=(openssl)
+    # promtool and Prometheus for the examples/prometheus tests (Debian's prometheus package has both).
+    command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+    if [ "${REPAIRMAN_ENGINE_BROWSER:-1}" = 1 ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
+  fi
   # Their own services (a system dockerd, a Prometheus on :9090) do not start (apt_install).
   apt_install ${need[@]+"${need[@]}"}
 }
