@@ -100,7 +100,7 @@ function whole(n: number, fallback: number): number {
 export function openJournal(opts: OpenJournalOptions): Journal {
   // Checked without loading SQLite, so that an older Node fails at the start, not at the first write.
   if (!isBuiltin('node:sqlite')) {
-    throw new RepairmanError('RM_JOURNAL', `this is Node.js ${process.version}, without node:sqlite: Repairman needs Node.js 24 or newer (README: "Two commands").`, {
+    throw new RepairmanError('RM_JOURNAL', `this is Node.js ${process.version}, without node:sqlite: Repairman needs Node.js 24 or newer (README: "Run it").`, {
       details: { node: process.version },
     });
   }

@@ -83,3 +83,56 @@ describe('README architecture', () => {
     }
   });
 });
+
+describe('README first screen (issue 22: a newcomer needs what it is, a demo, the real command and the image)', () => {
+  const headings = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]!);
+  const section = (title: string): string => new RegExp(`\\n## ${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n([\\s\\S]*?)(?=\\n## |$)`).exec(readme)?.[1] ?? '';
+
+  it('opens with the demo, the real command and the image, in that order, before the details', () => {
+    assert.deepEqual(headings.slice(0, 4), ['Try it: `npm run demo`', 'Run it', 'The image', 'Run the tests']);
+    const intro = readme.slice(0, readme.indexOf('\n## '));
+    assert.ok(intro.split('\n').filter((l) => l.trim() && !l.startsWith('#')).length <= 4, 'what it is, in a few lines');
+  });
+
+  it('the demo is an npm script running scripts/demo.sh, and the containers it lists are the ones the script makes', () => {
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> };
+    assert.match(pkg.scripts.demo ?? '', /bash scripts\/demo\.sh$/);
+    const script = readFileSync(new URL('scripts/demo.sh', root), 'utf8');
+    const demo = section('Try it: `npm run demo`');
+    assert.match(demo, /```sh\nnpm run demo\n```/);
+    const listed = [...demo.matchAll(/^\| `(demo-[a-z]+)` \|/gm)].map((m) => m[1]!);
+    const made = [...script.matchAll(/^run "\$\{NS\}([a-z]+)"/gm)].map((m) => `demo-${m[1]!}`);
+    assert.deepEqual([...listed].sort(), [...made].sort());
+    // What the README promises about the private engine is what the scripts do.
+    assert.match(demo, /\/tmp\/repairman-demo/);
+    assert.match(script, /REPAIRMAN_DEMO_DIR:-\/tmp\/repairman-demo\}/);
+    assert.match(script, /^export DOCKER_HOST="unix:\/\/\$DIR\/docker\.sock"$/m, 'every docker call goes to its own engine');
+    assert.match(script, /trap 'cleanup; exit 0' INT TERM/);
+    assert.match(script, /max_restarts_in_frame=3.*frame_size_in_seconds=60/s);
+  });
+
+  it('the image section says how to build offline and why published ports do not forward on the private engine', () => {
+    const image = section('The image');
+    assert.match(image, /docker build -t repairman:latest \./);
+    assert.match(image, /`scripts\/make-base-image\.sh`/);
+    const maker = readFileSync(new URL('scripts/make-base-image.sh', root), 'utf8');
+    assert.match(maker, /BUILD_IMAGE=/);
+    assert.match(maker, /RUNTIME_IMAGE=/);
+    assert.match(image, /without a bridge and without iptables/);
+    const engine = readFileSync(new URL('scripts/test-engine.sh', root), 'utf8');
+    assert.match(engine, /--bridge=none --iptables=false/);
+    assert.match(image, /--network host/);
+  });
+
+  it('the reference tables come after the architecture', () => {
+    const at = (h: string): number => headings.indexOf(h);
+    assert.ok(at('Architecture') > 0);
+    assert.ok(at('Settings reference') > at('Architecture'));
+    assert.ok(at('Error codes') > at('Architecture'));
+  });
+
+  it('keeps exactly two set-up commands: one runs Repairman, one runs the tests', () => {
+    const setups = [...readme.matchAll(/^npm ci && .+$/gm)].map((m) => m[0]);
+    assert.deepEqual(setups, ['npm ci && npm run build && node dist/src/cli.js', 'npm ci && npm test']);
+  });
+});
