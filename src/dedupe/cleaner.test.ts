@@ -283,6 +283,16 @@ describe('DuplicateCleaner: holds, dry run, failures', () => {
     assert.deepEqual(s.engine.ops().slice(1), [`remove ${HEX}_w force=false`, `stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`]);
   });
 
+  it('Podman answers the removal of a running container 500, not 409: stopped and removed all the same', async () => {
+    const s = setup();
+    s.engine.add({ name: 'w' });
+    const dup = s.engine.add({ name: `${HEX}_w` });
+    s.engine.failNext.remove = new RepairmanError('RM_ENGINE_ERROR', `DELETE /containers/${dup.id}: engine answered 500: cannot remove container ${dup.id} as it is running - running or paused containers cannot be removed without force: container state improper`);
+    await s.check();
+    assert.deepEqual(s.engine.ops(), [`remove ${HEX}_w force=false`, `stop ${HEX}_w t=10`, `remove ${HEX}_w force=false`]);
+    assert.equal(s.engine.find(dup.id), undefined);
+  });
+
   it('a removal refused after the stop (the proxy changed meanwhile) starts the duplicate again', async () => {
     const s = setup();
     s.engine.add({ name: 'w' });

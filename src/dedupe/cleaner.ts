@@ -344,18 +344,19 @@ export class DuplicateCleaner {
 
   /**
    * Before stopping a running duplicate, ask for its removal without force: the engine refuses that for
-   * a running container (409) and changes nothing, while a socket proxy that allows the stop but not
-   * DELETE (linuxserver/socket-proxy's ALLOW_STOP with POST=0) answers 403 here, before anything was
-   * stopped, so the duplicate is never left stopped for nothing, and it keeps its graceful stop
-   * (stop_timeout) when the removal is allowed. True when it went at once (it had stopped meanwhile).
+   * a running container and changes nothing (Docker 409, Podman 500 "container state improper"), while
+   * a socket proxy that allows the stop but not DELETE (linuxserver/socket-proxy's ALLOW_STOP with
+   * POST=0) answers 403 here, before anything was stopped, so the duplicate is never left stopped for
+   * nothing, and it keeps its graceful stop (stop_timeout) when the removal is allowed. True when it
+   * went at once (it had stopped meanwhile); only a refusal or a vanished container ends it here.
    */
   private async removedWithoutStop(id: string, signal: AbortSignal): Promise<boolean> {
     try {
       await this.o.engine.remove(id, { force: false, signal });
       return true;
     } catch (err) {
-      if (isRepairmanError(err, 'RM_ENGINE_CONFLICT')) return false;
-      throw err;
+      if (isRepairmanError(err, 'RM_ENGINE_REFUSED') || isRepairmanError(err, 'RM_ENGINE_NOT_FOUND') || signal.aborted) throw err;
+      return false;
     }
   }
 
