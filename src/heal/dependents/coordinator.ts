@@ -20,6 +20,7 @@ import {
   dependencyView,
   dependentsInOrder,
   DEPENDS_ON_LABEL,
+  graphNode,
   networkProviderRef,
   type DependencyGraph,
   type DependencyView,
@@ -96,8 +97,7 @@ export class Dependents {
   replaceAll(list: readonly ContainerSummary[]): void {
     this.nodes.clear();
     for (const c of list) {
-      const mode = c.HostConfig?.NetworkMode;
-      this.nodes.set(c.Id, { id: c.Id, name: summaryName(c), networkMode: typeof mode === 'string' ? mode : '', labels: c.Labels ?? {} });
+      this.nodes.set(c.Id, graphNode(c.Id, summaryName(c), c.HostConfig?.NetworkMode, c.Labels));
     }
     this.graphCache = null;
     this.graph();
@@ -105,7 +105,7 @@ export class Dependents {
 
   private noteInspect(info: ContainerInspect): void {
     const host = info.HostConfig as { NetworkMode?: unknown };
-    this.nodes.set(info.Id, { id: info.Id, name: bareName(info.Name), networkMode: typeof host.NetworkMode === 'string' ? host.NetworkMode : '', labels: info.Config?.Labels ?? {} });
+    this.nodes.set(info.Id, graphNode(info.Id, bareName(info.Name), host.NetworkMode, info.Config?.Labels));
     this.graphCache = null;
   }
 

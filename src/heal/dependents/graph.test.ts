@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { buildGraph, composeRestartServices, dependencyView, dependentsInOrder, findCycles, parseDependsOnNames, type GraphNode } from './graph.js';
+import { buildGraph, composeRestartServices, dependencyView, dependentsInOrder, findCycles, GRAPH_LABELS, graphNode, parseDependsOnNames, type GraphNode } from './graph.js';
 
 const node = (name: string, over: Partial<GraphNode> = {}): GraphNode => ({ id: `${name}-id`.padEnd(64, '0'), name, networkMode: 'none', labels: {}, ...over });
 
@@ -45,6 +45,34 @@ describe('dependency graph: edges', () => {
     assert.deepEqual(g.providersOf('web').map((e) => e.provider), ['db', 'api']);
     assert.deepEqual(parseDependsOnNames(' a ,b c,,/d '), ['a', 'b', 'c', 'd']);
     assert.equal(parseDependsOnNames(Array.from({ length: 500 }, (_, i) => `n${i}`).join(',')).length, 64);
+  });
+});
+
+describe('dependency graph: nodes', () => {
+  it('a node keeps only the labels the graph reads, and gives the same edges as with all of them', () => {
+    // A compose container as hosts have them: a few KB of labels the graph never reads.
+    const bulky = (service: string, deps?: string): Record<string, string> => ({
+      'com.docker.compose.project': 'p', 'com.docker.compose.service': service, 'com.docker.compose.config-hash': 'd'.repeat(64),
+      'org.opencontainers.image.description': 'x'.repeat(3000), 'org.riotkit.repairman.max_restarts_in_frame': '3',
+      ...(deps ? { 'com.docker.compose.depends_on': deps, 'org.riotkit.repairman.depends_on': 'p_cache_1' } : {}),
+    });
+    const raw = [
+      { id: 'a'.repeat(64), name: 'p_db_1', mode: 'bridge', labels: bulky('db') },
+      { id: 'b'.repeat(64), name: 'p_cache_1', mode: `container:${'a'.repeat(64)}`, labels: bulky('cache') },
+      { id: 'c'.repeat(64), name: 'p_app_1', mode: 42, labels: bulky('app', 'db:service_healthy:true') },
+    ];
+    const slim = raw.map((r) => graphNode(r.id, r.name, r.mode, r.labels));
+    const full: GraphNode[] = raw.map((r) => ({ id: r.id, name: r.name, networkMode: typeof r.mode === 'string' ? r.mode : '', labels: r.labels }));
+    assert.deepEqual(slim[2], {
+      id: 'c'.repeat(64), name: 'p_app_1', networkMode: '',
+      labels: { 'org.riotkit.repairman.depends_on': 'p_cache_1', 'com.docker.compose.depends_on': 'db:service_healthy:true', 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'app' },
+    });
+    for (const n of slim) assert.ok(Object.keys(n.labels).every((k) => GRAPH_LABELS.includes(k)), n.name);
+    assert.ok(JSON.stringify(slim).length < 1_000, 'no KB of unread labels kept');
+    const edges = (g: ReturnType<typeof buildGraph>): string[] => g.edges.map((e) => `${e.provider}<-${e.dependent}:${e.kind}`).sort();
+    assert.deepEqual(edges(buildGraph(slim)), edges(buildGraph(full)));
+    assert.deepEqual(edges(buildGraph(slim)), ['p_cache_1<-p_app_1:label', 'p_db_1<-p_app_1:compose', 'p_db_1<-p_cache_1:network']);
+    assert.deepEqual(graphNode('d', 'none', undefined, undefined), { id: 'd', name: 'none', networkMode: '', labels: {} });
   });
 });
 

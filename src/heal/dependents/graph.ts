@@ -23,6 +23,22 @@ export interface GraphNode {
   labels: Readonly<Record<string, string>>;
 }
 
+/** The labels the graph reads; a node keeps no other. */
+export const GRAPH_LABELS: readonly string[] = [DEPENDS_ON_LABEL, COMPOSE_DEPENDS_ON_LABEL, COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL];
+
+/**
+ * A node with only the labels the graph reads: every container created anywhere on the host is
+ * inspected and kept until the next full re-check, whatever the size of its other labels.
+ */
+export function graphNode(id: string, name: string, networkMode: unknown, labels: Readonly<Record<string, string>> | null | undefined): GraphNode {
+  const kept: Record<string, string> = {};
+  for (const k of GRAPH_LABELS) {
+    const v = labels?.[k];
+    if (typeof v === 'string') kept[k] = v;
+  }
+  return { id, name, networkMode: typeof networkMode === 'string' ? networkMode : '', labels: kept };
+}
+
 export type EdgeKind = 'network' | 'compose' | 'label';
 
 export interface Edge {
