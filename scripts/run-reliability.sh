@@ -13,7 +13,9 @@
 # REPAIRMAN_HTTP_FUZZ_REQUESTS, REPAIRMAN_NOTIFY_OUTAGE_SEC, REPAIRMAN_SIGKILL_ROUNDS,
 # REPAIRMAN_SIGTERM_ROUNDS, REPAIRMAN_REL_ENGINE_PREFIX (default /tmp/rm-rel-: where the tests' own
 # engines live; another prefix lets two runs share a machine), TEST_CONCURRENCY (files side by side,
-# default 3; the load test always runs alone, last, so its CPU use does not disturb the others' timing).
+# default 3; the scale test runs alone after them: every Repairman beside it would see its 3,000
+# containers on the shared engine, which distorts their memory figures; the load test runs alone,
+# last, so its CPU use does not disturb the others' timing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/node24.sh
@@ -44,11 +46,12 @@ if [ ${#files[@]} -eq 0 ]; then
   while IFS= read -r f; do files+=("$f"); done < <(find test/reliability -maxdepth 1 -name '*.test.ts' | sort)
 fi
 main=()
+scale=()
 load=()
 for f in "${files[@]}"; do
   d=$(to_dist "$f")
   [ -f "$d" ] || { echo "no built test for $f ($d): build first" >&2; exit 1; }
-  case "$d" in */load.test.js) load+=("$d") ;; *) main+=("$d") ;; esac
+  case "$d" in */load.test.js) load+=("$d") ;; */scale.test.js) scale+=("$d") ;; *) main+=("$d") ;; esac
 done
 
 echo "== private engine"
@@ -63,6 +66,10 @@ started=$(date +%s)
 if [ ${#main[@]} -gt 0 ]; then
   echo "== reliability tests (${#main[@]} files)"
   node --test --test-concurrency="${TEST_CONCURRENCY:-3}" --test-timeout=900000 --test-reporter=spec "${main[@]}" || status=$?
+fi
+if [ ${#scale[@]} -gt 0 ]; then
+  echo "== scale test (alone)"
+  node --test --test-timeout=900000 --test-reporter=spec "${scale[@]}" || status=$?
 fi
 if [ ${#load[@]} -gt 0 ]; then
   echo "== load test (${REPAIRMAN_LOAD_SEC:-60} s, alone)"
