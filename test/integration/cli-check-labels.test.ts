@@ -1,27 +1,13 @@
 // `repairman check-labels` (the built binary) against the private engine: real containers with good
 // and bad labels.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { engineEnv, hasTestEngine, removeNamespace, runContainer, uniqueNamespace } from '../helpers/engine.js';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
 const P = 'org.riotkit.repairman.';
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...engineEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  return new Promise((resolve) => child.on('close', (code) => {
-    clearTimeout(timer);
-    resolve({ code, out, err });
-  }));
-}
+const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => runCli(args, { ...engineEnv(), ...env });
 
 describe('check-labels on a real engine', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_DOCKER_HOST is not set' }, () => {
   const ns = uniqueNamespace('cli-labels');

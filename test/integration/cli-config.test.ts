@@ -1,48 +1,21 @@
 // The built binary (dist/src/cli.js) end to end, without an engine: configuration errors, `config`,
 // `--help`, `--version`, usage errors and signals.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { SETTINGS } from '../../src/config/settings-table.js';
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
-
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  out: string;
-  err: string;
-  ms: number;
-}
+import { runCli, type CliResult } from '../helpers/cli.js';
 
 /**
  * Run the binary with a clean environment: only PATH and what the test gives (never the developer's
  * DOCKER_HOST; a nonexistent socket unless the test says otherwise, so nothing real can be touched).
  */
-function cli(args: string[], env: Record<string, string> = {}, opts: { onSpawn?: (pid: number) => void; timeoutMs?: number } = {}): Promise<Result> {
-  const t0 = Date.now();
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', DOCKER_HOST: 'unix:///nonexistent/repairman-test.sock', HTTP_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
-  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
-  return new Promise((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, out, err, ms: Date.now() - t0 });
-    });
-  });
+function cli(args: string[], env: Record<string, string> = {}, opts: { onSpawn?: (pid: number) => void; timeoutMs?: number } = {}): Promise<CliResult> {
+  return runCli(args, { PATH: process.env.PATH ?? '', DOCKER_HOST: 'unix:///nonexistent/repairman-test.sock', HTTP_PORT: '0', ...env }, { timeoutMs: 20_000, ...opts });
 }
 
 test('a bad environment value stops `repairman` with exit 2, naming the variable, value and expectation', async () => {

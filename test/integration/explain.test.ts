@@ -3,30 +3,21 @@
 // journal file alone; each reason a container is left alone shows its sentence both ways. The Swarm
 // task is a plain container labelled com.docker.swarm.task.id (what Repairman reads), not a Swarm.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { docker, engineEnv, hasTestEngine, inspectField, removeNamespace, runContainer, uniqueNamespace, waitFor } from '../helpers/engine.js';
-import { CLI_PATH, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
+import { startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
 
 const P = 'org.riotkit.repairman.';
 const NEVER_HEALTHY = 'trap "exit 0" TERM; sleep 100000 & wait';
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const base = engineEnv({ TZ: 'UTC' });
   for (const k of Object.keys(base)) if (k.startsWith('DEFAULT_') || ['NAMESPACE', 'DB_PATH', 'HTTP_PORT', 'HTTP_ADDRESS', 'HTTP_PREFIX'].includes(k)) delete base[k];
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  return new Promise((resolve) => child.on('close', (code) => {
-    clearTimeout(timer);
-    resolve({ code, out, err });
-  }));
+  return runCli(args, { ...base, ...env });
 }
 
 /** The explanation's sentence line (second line of the text), relative times ("in 9m 50s") left out. */

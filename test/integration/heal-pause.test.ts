@@ -2,21 +2,15 @@
 // no action on a paused container (or on any, without NAME) until resumed or its --for is up; the pause
 // outlives a restart of Repairman; it is shown by /api/containers and /metrics.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { docker, engineEnv, hasTestEngine, inspectField, removeNamespace, runContainer, uniqueNamespace, waitFor } from '../helpers/engine.js';
-import { CLI_PATH, QUICK_STOP_CMD, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
+import { QUICK_STOP_CMD, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
 
-function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI_PATH, ...args], { env: engineEnv({ TZ: 'UTC' }), timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout, err: stderr });
-    });
-  });
-}
+const cli = (args: string[]): Promise<CliResult> => runCli(args, engineEnv({ TZ: 'UTC' }), { timeoutMs: 20_000 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

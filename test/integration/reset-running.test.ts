@@ -2,25 +2,19 @@
 // given up is healed again right after the reset, and `repairman history` shows the whole story.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openJournal } from '../../src/journal/journal.js';
 import type { JournalEntry } from '../../src/journal/types.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { engineEnv, hasTestEngine, removeNamespace, runContainer, uniqueNamespace, waitFor } from '../helpers/engine.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env, timeout: 20_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, out: stdout, err: stderr });
-    });
-  });
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> => runCli(args, env, { timeoutMs: 20_000 });
 
 function entriesOf(dbPath: string, container: string): JournalEntry[] {
   const j = openJournal({ dbPath, readonly: true });

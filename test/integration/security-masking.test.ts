@@ -5,25 +5,18 @@
 // `check-labels`.
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { engineEnv, hasTestEngine, removeNamespace, runContainer, uniqueNamespace } from '../helpers/engine.js';
-import { CLI_PATH, startRepairman } from '../helpers/repairman.js';
+import { startRepairman } from '../helpers/repairman.js';
 
 const P = 'org.riotkit.repairman.';
 const SECRETS = ['4eC39HqLyjWDarjtT1zdp7dc', 'SlackSecretXyz123', 'TypoSecretXyz123'];
 const ESC = '\u001b';
 
-function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: engineEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
-}
+const cli = (args: string[]): Promise<CliResult> => runCli(args, engineEnv());
 
 function assertNoSecret(where: string, text: string): void {
   for (const s of SECRETS) assert.ok(!text.includes(s), `${where} shows the secret ${s}:\n${text.slice(0, 4000)}`);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { onLines } from '../../helpers/lines.js';
-import type { LogLine, RepairmanProcess } from '../../helpers/repairman.js';
+import type { EngineEvent, LogLine, RepairmanProcess } from '../../helpers/repairman.js';
 
 // ---- memory -----------------------------------------------------------------------------------
 
@@ -66,14 +66,6 @@ export function rssCurve(samples: RssSample[], points = 12): string {
 }
 
 // ---- the engine's own record --------------------------------------------------------------------
-
-export interface EngineEvent {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes: Record<string, string> };
-  time: number;
-  timeNano: number;
-}
 
 export interface EventFollower {
   events: EngineEvent[];
