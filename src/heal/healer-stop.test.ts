@@ -1,5 +1,5 @@
-// The healer against a fake engine and a manual clock: restarts in flight when Repairman stops, and
-// containers removed or renamed during their wait.
+// The healer against a fake engine and a manual clock: containers removed or renamed during their
+// wait, and restarts in flight when Repairman stops (second: its stop timings want a warm process).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ContainerPolicy } from '../config/types.js';
@@ -8,6 +8,104 @@ import { ev, kinds, neverRecovers, setup, type Setup } from '../../test/helpers/
 import type { FakeContainer } from '../../test/helpers/fake-engine.js';
 import { ManualClock } from '../../test/helpers/manual-clock.js';
 
+describe('healer: a container removed during its wait', () => {
+  /** Restarted once at t=0, unhealthy again at once: in the gap wait until t=10 s. */
+  async function inGapWait(policy: Partial<ContainerPolicy> = {}): Promise<Setup & { c: FakeContainer }> {
+    const s = setup({ policy: { notifyUrls: ['https://hooks.example/x'], notifyLevel: 'DEBUG', ...policy } });
+    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    neverRecovers(s);
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(1_000);
+    assert.equal(s.healer.budgetViewOf('ns-web', s.clock.now()).state, policy.maxRestartsInFrame === 1 ? 'longer_wait' : 'waiting');
+    return { ...s, c };
+  }
+
+  it('destroyed in the gap wait: journaled (not notified), the wait dropped, nothing restarted', async () => {
+    const s = await inGapWait();
+    s.engine.containers.delete('ns-web');
+    s.healer.handleEvent(ev('destroy', s.c));
+    assert.deepEqual(kinds(s.journal), ['restart', 'wait', 'gone']);
+    const [e] = s.journal.list({ limit: 1 });
+    assert.equal(e!.message, 'Removed during the wait before its next restart (until 2024-01-01 12:00:10 UTC): nothing left to restart');
+    assert.deepEqual(e!.details, { wait: 'gap', untilMs: Date.UTC(2024, 0, 1, 12, 0, 10) });
+    assert.equal(s.healer.pendingWakeMs('ns-web'), null);
+    s.engine.calls.length = 0;
+    await s.clock.advance(60_000);
+    assert.deepEqual(s.engine.calls, [], 'no timer left: not even an inspect');
+    assert.deepEqual(s.sent.filter((x) => x.kind === 'gone'), []);
+    await s.healer.stop();
+  });
+
+  it('renamed in the gap wait: journaled under the old name, whose wait is dropped', async () => {
+    const s = await inGapWait();
+    s.engine.containers.delete('ns-web');
+    s.c.name = 'ns-web2';
+    s.c.health = 'healthy';
+    s.engine.containers.set('ns-web2', s.c);
+    s.healer.handleEvent(ev('rename', s.c, { oldName: '/ns-web' }));
+    assert.deepEqual(kinds(s.journal, 'ns-web'), ['restart', 'wait', 'gone']);
+    const [e] = s.journal.list({ limit: 1, container: 'ns-web' });
+    assert.equal(
+      e!.message,
+      'Renamed to ns-web2 during the wait before its next restart (until 2024-01-01 12:00:10 UTC): nothing left to restart under this name; the new name has a budget of its own',
+    );
+    assert.equal(e!.details?.renamedTo, 'ns-web2');
+    assert.equal(s.healer.pendingWakeMs('ns-web'), null);
+    await s.clock.advance(60_000);
+    assert.equal(s.engine.count('restart'), 1, 'healthy under its new name: not restarted again');
+    assert.deepEqual(s.sent.filter((x) => x.kind === 'gone'), []);
+    await s.healer.stop();
+  });
+
+  it('renamed while not waiting: nothing journaled', async () => {
+    const s = setup();
+    const c = s.engine.add({ name: 'ns-calm', health: 'healthy' });
+    s.healer.handleEvent(ev('start', c));
+    s.engine.containers.delete('ns-calm');
+    c.name = 'ns-calm2';
+    s.engine.containers.set('ns-calm2', c);
+    s.healer.handleEvent(ev('rename', c, { oldName: '/ns-calm' }));
+    await s.clock.advance(0);
+    assert.deepEqual(kinds(s.journal, 'ns-calm'), []);
+    await s.healer.stop();
+  });
+
+  it('removed in the longer wait, seen by a full re-check (no event): journaled once', async () => {
+    const s = await inGapWait({ maxRestartsInFrame: 1 });
+    s.engine.containers.delete('ns-web');
+    await s.healer.recheck('full');
+    await s.healer.recheck('full');
+    await s.clock.advance(0);
+    assert.deepEqual(kinds(s.journal), ['restart', 'longer_wait', 'gone']);
+    assert.match(s.journal.list({ limit: 1 })[0]!.message, /^Removed during its longer wait \(until 2024-01-01 12:05:00 UTC\)/);
+    await s.healer.stop();
+  });
+
+  it('removed in the gap wait without any event: found when the wait ends, journaled', async () => {
+    const s = await inGapWait();
+    s.engine.containers.delete('ns-web');
+    await s.clock.advance(10_000);
+    assert.deepEqual(kinds(s.journal), ['restart', 'wait', 'gone']);
+    assert.equal(s.engine.count('restart'), 1);
+    await s.healer.stop();
+  });
+
+  it('keeps max_historic_entries, and says nothing about a container removed while not waiting', async () => {
+    const s = await inGapWait({ maxHistoricEntries: 2 });
+    s.engine.containers.delete('ns-web');
+    s.healer.handleEvent(ev('destroy', s.c));
+    assert.deepEqual(kinds(s.journal), ['wait', 'gone']);
+    const other = s.engine.add({ name: 'ns-calm', health: 'healthy' });
+    s.healer.handleEvent(ev('start', other));
+    s.engine.containers.delete('ns-calm');
+    s.healer.handleEvent(ev('destroy', other));
+    await s.clock.advance(0);
+    assert.deepEqual(kinds(s.journal, 'ns-calm'), []);
+    await s.healer.stop();
+  });
+});
+
+// ---- restarts Repairman does not live to see end ------------------------------------------------
 
 /** A restart that lasts until the caller gives up on it (the client rejects with the abort reason). */
 function untilAborted(_c: FakeContainer, signal?: AbortSignal): Promise<void> {
@@ -144,102 +242,5 @@ describe('healer: restarts in flight when Repairman stops', () => {
     assert.equal(entries[0]!.details?.exitCode, 3);
     assert.equal(journal.loadBudget('ns-web')?.inFlight, undefined);
     await second.healer.stop();
-  });
-});
-
-describe('healer: a container removed during its wait', () => {
-  /** Restarted once at t=0, unhealthy again at once: in the gap wait until t=10 s. */
-  async function inGapWait(policy: Partial<ContainerPolicy> = {}): Promise<Setup & { c: FakeContainer }> {
-    const s = setup({ policy: { notifyUrls: ['https://hooks.example/x'], notifyLevel: 'DEBUG', ...policy } });
-    const c = s.engine.add({ name: 'ns-web', health: 'unhealthy' });
-    neverRecovers(s);
-    s.healer.handleEvent(ev('health_status: unhealthy', c));
-    await s.clock.advance(1_000);
-    assert.equal(s.healer.budgetViewOf('ns-web', s.clock.now()).state, policy.maxRestartsInFrame === 1 ? 'longer_wait' : 'waiting');
-    return { ...s, c };
-  }
-
-  it('destroyed in the gap wait: journaled (not notified), the wait dropped, nothing restarted', async () => {
-    const s = await inGapWait();
-    s.engine.containers.delete('ns-web');
-    s.healer.handleEvent(ev('destroy', s.c));
-    assert.deepEqual(kinds(s.journal), ['restart', 'wait', 'gone']);
-    const [e] = s.journal.list({ limit: 1 });
-    assert.equal(e!.message, 'Removed during the wait before its next restart (until 2024-01-01 12:00:10 UTC): nothing left to restart');
-    assert.deepEqual(e!.details, { wait: 'gap', untilMs: Date.UTC(2024, 0, 1, 12, 0, 10) });
-    assert.equal(s.healer.pendingWakeMs('ns-web'), null);
-    s.engine.calls.length = 0;
-    await s.clock.advance(60_000);
-    assert.deepEqual(s.engine.calls, [], 'no timer left: not even an inspect');
-    assert.deepEqual(s.sent.filter((x) => x.kind === 'gone'), []);
-    await s.healer.stop();
-  });
-
-  it('renamed in the gap wait: journaled under the old name, whose wait is dropped', async () => {
-    const s = await inGapWait();
-    s.engine.containers.delete('ns-web');
-    s.c.name = 'ns-web2';
-    s.c.health = 'healthy';
-    s.engine.containers.set('ns-web2', s.c);
-    s.healer.handleEvent(ev('rename', s.c, { oldName: '/ns-web' }));
-    assert.deepEqual(kinds(s.journal, 'ns-web'), ['restart', 'wait', 'gone']);
-    const [e] = s.journal.list({ limit: 1, container: 'ns-web' });
-    assert.equal(
-      e!.message,
-      'Renamed to ns-web2 during the wait before its next restart (until 2024-01-01 12:00:10 UTC): nothing left to restart under this name; the new name has a budget of its own',
-    );
-    assert.equal(e!.details?.renamedTo, 'ns-web2');
-    assert.equal(s.healer.pendingWakeMs('ns-web'), null);
-    await s.clock.advance(60_000);
-    assert.equal(s.engine.count('restart'), 1, 'healthy under its new name: not restarted again');
-    assert.deepEqual(s.sent.filter((x) => x.kind === 'gone'), []);
-    await s.healer.stop();
-  });
-
-  it('renamed while not waiting: nothing journaled', async () => {
-    const s = setup();
-    const c = s.engine.add({ name: 'ns-calm', health: 'healthy' });
-    s.healer.handleEvent(ev('start', c));
-    s.engine.containers.delete('ns-calm');
-    c.name = 'ns-calm2';
-    s.engine.containers.set('ns-calm2', c);
-    s.healer.handleEvent(ev('rename', c, { oldName: '/ns-calm' }));
-    await s.clock.advance(0);
-    assert.deepEqual(kinds(s.journal, 'ns-calm'), []);
-    await s.healer.stop();
-  });
-
-  it('removed in the longer wait, seen by a full re-check (no event): journaled once', async () => {
-    const s = await inGapWait({ maxRestartsInFrame: 1 });
-    s.engine.containers.delete('ns-web');
-    await s.healer.recheck('full');
-    await s.healer.recheck('full');
-    await s.clock.advance(0);
-    assert.deepEqual(kinds(s.journal), ['restart', 'longer_wait', 'gone']);
-    assert.match(s.journal.list({ limit: 1 })[0]!.message, /^Removed during its longer wait \(until 2024-01-01 12:05:00 UTC\)/);
-    await s.healer.stop();
-  });
-
-  it('removed in the gap wait without any event: found when the wait ends, journaled', async () => {
-    const s = await inGapWait();
-    s.engine.containers.delete('ns-web');
-    await s.clock.advance(10_000);
-    assert.deepEqual(kinds(s.journal), ['restart', 'wait', 'gone']);
-    assert.equal(s.engine.count('restart'), 1);
-    await s.healer.stop();
-  });
-
-  it('keeps max_historic_entries, and says nothing about a container removed while not waiting', async () => {
-    const s = await inGapWait({ maxHistoricEntries: 2 });
-    s.engine.containers.delete('ns-web');
-    s.healer.handleEvent(ev('destroy', s.c));
-    assert.deepEqual(kinds(s.journal), ['wait', 'gone']);
-    const other = s.engine.add({ name: 'ns-calm', health: 'healthy' });
-    s.healer.handleEvent(ev('start', other));
-    s.engine.containers.delete('ns-calm');
-    s.healer.handleEvent(ev('destroy', other));
-    await s.clock.advance(0);
-    assert.deepEqual(kinds(s.journal, 'ns-calm'), []);
-    await s.healer.stop();
   });
 });
