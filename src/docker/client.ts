@@ -7,7 +7,7 @@
 // default), never with a RepairmanError, because aborting is the caller's decision, not an engine
 // failure. Failures are RepairmanErrors with the RM_ENGINE_* codes of src/errors.ts.
 import type { IncomingMessage } from 'node:http';
-import { RepairmanError } from '../errors.js';
+import { isRepairmanError, RepairmanError } from '../errors.js';
 import { logsFromMultiplexed, logsFromRaw, MultiplexError } from './demux.js';
 import { resolveEndpoint } from './endpoint.js';
 import { JsonLineSplitter, tryParseJson } from './json-lines.js';
@@ -77,7 +77,12 @@ export class DockerClient extends EngineConnection implements EngineApi, Contain
     if (this.engineKind_ === 'podman') info.State.Status = dockerState(info.State.Status);
     // Podman's --health-on-failure is only in its own inspect; read it when it can matter.
     if (this.engineKind_ === 'podman' && info.State.Health?.Status === 'unhealthy') {
-      const action = await this.podmanHealthOnFailure(info.Id, opts.signal);
+      // A socket proxy without a /libpod rule (tecnativa's) refuses it: reported (the refusal), and
+      // the container is still healed as on Docker rather than not at all.
+      const action = await this.podmanHealthOnFailure(info.Id, opts.signal).catch((err: unknown) => {
+        if (isRepairmanError(err, 'RM_ENGINE_REFUSED')) return undefined;
+        throw err;
+      });
       if (action !== undefined) info.Config.HealthcheckOnFailureAction = action;
     }
     return info;

@@ -115,4 +115,28 @@ describe('refusals: the client reports them', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
+  it('Podman behind a proxy without a /libpod rule: the unhealthy container is still inspected, the libpod call reported', async () => {
+    const inspect = { Id: 'c1', Name: '/web', Created: '2024-01-01T00:00:00Z', RestartCount: 0, Config: { Image: 'x', Hostname: 'h', Labels: {} },
+      State: { Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 1, ExitCode: 0, Error: '', StartedAt: '', FinishedAt: '',
+        Health: { Status: 'unhealthy', FailingStreak: 3, Log: [] } } };
+    const server = http.createServer((req, res) => {
+      const path = (req.url ?? '').replace(/^\/v[\d.]+/, '');
+      if (path === '/_ping') res.writeHead(200, { 'Api-Version': '1.41', 'Libpod-Api-Version': '4.9.3' }).end('OK');
+      else if (path.startsWith('/libpod/')) res.writeHead(403, { 'Content-Type': 'text/html' }).end(HAPROXY);
+      else res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(inspect));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const refusals = new RefusedCalls();
+    const client = createDockerClient({ DOCKER_HOST: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}` }, { refusals });
+    try {
+      const info = await client.inspect('c1');
+      assert.equal(info.State.Health?.Status, 'unhealthy');
+      assert.equal(info.Config.HealthcheckOnFailureAction, undefined);
+      assert.deepEqual(refusals.list().map((r) => r.call), ['GET /libpod/containers/{id}/json']);
+    } finally {
+      client.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });
