@@ -7,15 +7,13 @@
 // through again, never charged to a budget, and a duplicate is never stopped for a removal refused.
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
+import { runCli } from '../helpers/cli.js';
 import { docker, hasTestEngine, inspectField, removeNamespace, runContainer, testDockerHost, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { CLI_PATH, QUICK_STOP_CMD, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
+import { QUICK_STOP_CMD, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
 import { startSocketProxy } from '../helpers/socket-proxy.js';
 
-const execFileP = promisify(execFile);
 const CLEAN = 'org.riotkit.repairman.enable_cleaning_duplicated_services';
 const NEVER_HEALTHY = 'trap "exit 0" TERM; sleep 100000 & wait'; // with health `test -f /tmp/ok`: never there
 const REFUSED_LOG = 'the engine refused a call: a socket proxy does not allow it';
@@ -76,8 +74,9 @@ describe('behind a socket proxy that refuses calls', { concurrency: true }, () =
     // The status page and `repairman status` list it too.
     const page = await (await fetch(rm.url('/'), { headers: { Accept: 'text/html' } })).text();
     assert.ok(page.includes(`the engine refuses ${RESTART_CALL}`), 'the status page does not show the refused call');
-    const { stdout } = await execFileP(process.execPath, [CLI_PATH, 'status', '--url', rm.url('/')], { timeout: 15_000 });
-    assert.match(stdout, /degraded: the engine refuses POST \/containers\/\{id\}\/restart .*ALLOW_RESTARTS=1/);
+    const status = await runCli(['status', '--url', rm.url('/')], { PATH: process.env.PATH ?? '', TZ: 'UTC' }, { timeoutMs: 15_000 });
+    assert.equal(status.code, 0, status.err);
+    assert.match(status.out, /degraded: the engine refuses POST \/containers\/\{id\}\/restart .*ALLOW_RESTARTS=1/);
 
     const said = rm.find((l) => l.msg === REFUSED_LOG);
     assert.deepEqual(said.map((l) => l.call), [RESTART_CALL], `said once over ${restarts().length} attempts\n${rm.dump().slice(-3000)}`);
