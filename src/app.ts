@@ -19,7 +19,7 @@ import { Watcher } from './heal/watcher.js';
 import { startHttpServer } from './http/server.js';
 import { readTokenFile } from './http/token-file.js';
 import { openJournal } from './journal/journal.js';
-import type { Journal } from './journal/types.js';
+import type { DeliberateStopMark, Journal } from './journal/types.js';
 import type { Logger } from './log.js';
 import { MetricsRegistry } from './metrics/registry.js';
 import { severityOf } from './notify/levels.js';
@@ -171,6 +171,15 @@ export async function startApp(opts: AppOptions): Promise<App> {
     }
     heartbeat();
   }
+  // Stops and kills the previous run saw (docs/behaviour.md §2.2): its exits stay left alone.
+  let deliberateStops: DeliberateStopMark[] = [];
+  if (journal.persistent) {
+    try {
+      deliberateStops = journal.deliberateStops();
+    } catch (err) {
+      log.warn('cannot read the stops the previous run saw; crashes are judged without them', { error: errorMessage(err) });
+    }
+  }
   const notifier = opts.notifier ?? createNotifier({
     log, metrics, signal: stopCtl.signal, closeGraceMs: NOTIFIER_GRACE_MS - 50, timeZone: opts.env.TZ, globalUrls: settings.defaults.notifyUrls,
   });
@@ -204,6 +213,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
       saveBudget: (name, state) => journal.saveBudget(name, state, Date.now()),
       deleteBudget: (name) => journal.deleteBudget(name),
       batch: (fn) => journal.batch(fn),
+      ...(journal.persistent
+        ? { setDeliberateStop: (m: DeliberateStopMark) => journal.setDeliberateStop(m), clearDeliberateStop: (name: string) => journal.clearDeliberateStop(name) }
+        : {}),
     },
     metrics: healMetrics,
     serializer,
@@ -213,6 +225,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     budgets,
     timeZone: opts.env.TZ,
     previousRunLastAliveMs,
+    deliberateStops,
     recreator: isRecreator(engine) ? engine : undefined,
   });
   const watcher = new Watcher({

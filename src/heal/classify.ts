@@ -114,6 +114,27 @@ export function isDeliberateExit(exitCode: number, oomKilled: boolean): boolean 
   return exitCode === 0 || exitCode === 130 || exitCode === 143 || (exitCode === 137 && !oomKilled);
 }
 
+/** A kill or stop seen on a container since its last start (docs/behaviour.md §2.2). */
+export interface DeliberateMark {
+  atMs: number;
+  action: string;
+  /** The kill's signal as the engine gave it; null for a stop (or Repairman's own stop or kill). */
+  signal: string | null;
+  /** Repairman's own stop or kill (on_unhealthy): not "stopped by hand". */
+  own?: boolean;
+}
+
+// Signals that mean "stop": a kill with another signal (HUP to reload...) marks a deliberate stop
+// only for a short while, so a crash hours after a reload is still a crash.
+const STOPPING_SIGNALS = new Set(['2', '3', '9', '15', 'SIGINT', 'SIGQUIT', 'SIGKILL', 'SIGTERM', 'INT', 'QUIT', 'KILL', 'TERM']);
+const OTHER_SIGNAL_MARK_MS = 60_000;
+
+/** Whether a kill or stop seen still makes the container's exit deliberate at `nowMs`. */
+export function stopMarkHolds(mark: DeliberateMark, nowMs: number): boolean {
+  if (mark.action === 'stop' || mark.signal === null || STOPPING_SIGNALS.has(mark.signal.toUpperCase())) return true;
+  return nowMs - mark.atMs <= OTHER_SIGNAL_MARK_MS;
+}
+
 /** The engine restarts this exited container by itself (restart policy), so Repairman must not. */
 export function engineWillRestart(inspect: Pick<ContainerInspect, 'HostConfig' | 'RestartCount'>): { yes: boolean; policy: string } {
   const rp = inspect.HostConfig?.RestartPolicy ?? { Name: '', MaximumRetryCount: 0 };

@@ -5,7 +5,7 @@ import type { ContainerPolicy, DecodedLabels, GlobalSettings } from '../config/t
 import type { BudgetState } from '../budget/budget.js';
 import type { ContainerInspect, EngineApi } from '../docker/types.js';
 import { errorMessage, isRepairmanError } from '../errors.js';
-import type { JournalEntryInput } from '../journal/types.js';
+import type { DeliberateStopMark, JournalEntryInput } from '../journal/types.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from '../notify/types.js';
 import type { Clock } from '../util/clock.js';
@@ -20,6 +20,9 @@ export interface HealJournal {
   deleteBudget(container: string): void;
   /** Runs fn's writes in one transaction (src/journal's batch); without it they run one by one. */
   batch?(fn: () => void): void;
+  /** Keeps a stop or kill seen across restarts of Repairman (a file journal); absent: kept in memory only. */
+  setDeliberateStop?(mark: DeliberateStopMark): void;
+  clearDeliberateStop?(container: string): void;
 }
 
 export type DecodeLabels = (container: string, labels: Record<string, string> | null | undefined, defaults: ContainerPolicy) => DecodedLabels;

@@ -2,9 +2,13 @@
 // healer-acting.test.ts; stopping and removed containers: healer-stop.test.ts).
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import type { DockerEvent } from '../docker/types.js';
 import { RepairmanError } from '../errors.js';
+import { openJournal } from '../journal/journal.js';
 import { createLogger, silentLogger, type LoggerOptions } from '../log.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { ev, kinds, setup, slowListings } from '../../test/helpers/healer-setup.js';
@@ -47,6 +51,54 @@ describe('healer: detection', () => {
     assert.equal(s.engine.count('start ns-a'), 1, 'a crash after a new start is a crash');
     await s.healer.stop();
   });
+
+  for (const file of [true, false]) {
+    it(`a stop seen ${file ? 'is kept in a journal file: the next instance leaves the exit alone' : 'in memory only: the next instance takes the exit for a crash'} (docs/behaviour.md §2.2)`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'repairman-healer-'));
+      after(() => rmSync(dir, { recursive: true, force: true }));
+      const journal = openJournal({ dbPath: file ? join(dir, 'j.db') : ':memory:' });
+      const s = setup({ journal, keepStops: file });
+      const c = s.engine.add({ name: 'ns-a', status: 'exited', exitCode: 3, finishedAt: new Date(s.clock.now()).toISOString() });
+      s.healer.handleEvent(ev('kill', c, { signal: '15' }));
+      s.healer.handleEvent(ev('die', c, { exitCode: '3' }));
+      await s.clock.advance(0);
+      assert.equal(s.engine.count('start'), 0);
+      assert.deepEqual(journal.deliberateStops().map((m) => [m.container, m.id, m.action, m.signal]), file ? [['ns-a', c.id, 'kill', '15']] : []);
+      await s.healer.stop();
+      await s.clock.advance(5000);
+      const next = setup({ journal, clock: s.clock, engine: s.engine, keepStops: file });
+      await next.healer.recheck('full');
+      await next.healer.recheck('full');
+      await s.clock.advance(0);
+      if (!file) {
+        assert.equal(s.engine.count('start ns-a'), 1, 'the old behaviour without a file');
+        await next.healer.stop();
+        return;
+      }
+      assert.equal(s.engine.count('start ns-a'), 0, 'a container someone stopped is not started');
+      assert.equal(next.metrics.get('repairman_skips_total', { reason: 'stopped_by_someone' }), 1, 'judged once, then settled');
+      assert.equal(next.healer.seenOf('ns-a', c.id)?.deliberateStop, true);
+      // A start ends the mark; a removal, or another container under the name, drops it too.
+      next.healer.handleEvent(ev('start', c));
+      assert.deepEqual(journal.deliberateStops(), []);
+      next.healer.handleEvent(ev('stop', c));
+      assert.equal(journal.deliberateStops().length, 1);
+      s.engine.containers.delete('ns-a');
+      await next.healer.recheck('full');
+      assert.deepEqual(journal.deliberateStops(), [], 'gone from the listing');
+      journal.setDeliberateStop({ container: 'ns-b', id: 'old-id', action: 'stop', signal: null, atMs: s.clock.now() });
+      journal.setDeliberateStop({ container: 'ns-gone', id: 'gone-id', action: 'stop', signal: null, atMs: s.clock.now() });
+      await next.healer.stop();
+      s.engine.add({ name: 'ns-b', status: 'exited', exitCode: 3, finishedAt: new Date(s.clock.now()).toISOString() });
+      const third = setup({ journal, clock: s.clock, engine: s.engine, keepStops: true });
+      await third.healer.recheck('full');
+      await s.clock.advance(0);
+      assert.equal(s.engine.count('start ns-b'), 1, 'a mark of another container of that name does not hold');
+      assert.deepEqual(journal.deliberateStops(), [], 'both stale marks dropped');
+      await third.healer.stop();
+      journal.close();
+    });
+  }
 
   it('a reload signal (HUP) marks a deliberate stop only for a minute', async () => {
     const s = setup();

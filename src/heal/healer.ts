@@ -14,6 +14,7 @@ import type { BudgetState, BudgetView } from '../budget/budget.js';
 import type { ContainerPolicy, GlobalSettings } from '../config/types.js';
 import type { ContainerRecreator, DockerEvent, EngineApi } from '../docker/types.js';
 import { errorMessage } from '../errors.js';
+import type { DeliberateStopMark } from '../journal/types.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from '../notify/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -75,6 +76,8 @@ export interface HealerOptions {
    * minus heal_exited_lookback count. Absent (no file, first run): from now minus the look-back.
    */
   previousRunLastAliveMs?: number | null;
+  /** Stops and kills a previous run saw (read from the journal file): those exits stay left alone. */
+  deliberateStops?: readonly DeliberateStopMark[];
   /** Creating and renaming containers, to recreate dependents (docs/behaviour.md §10); without it they are only restarted. */
   recreator?: ContainerRecreator;
 }
@@ -129,7 +132,7 @@ export class Healer {
     this.postAction = new PostActionRunner(ctx, reporter);
     this.budgets = new BudgetBook(ctx, opts.budgets);
     this.interrupted = new InterruptedRestarts(ctx, this.budgets, reporter);
-    this.tracker = new ContainerTracker(ctx, opts.decodeLabels, this.budgets, this.timers, reporter, (t) => this.interrupted.onTracked(t));
+    this.tracker = new ContainerTracker(ctx, opts.decodeLabels, this.budgets, this.timers, reporter, (t) => this.interrupted.onTracked(t), opts.deliberateStops);
     this.recovery = new Recovery(ctx, this.tracker, this.budgets, this.timers, reporter);
     this.restarter = new Restarter(ctx, this.tracker, this.budgets, this.timers, reporter, this.recovery, this.interrupted, this.holds, this.postAction, (name) => this.consider(name, 'timer'));
     this.dependents = new Dependents({ ctx, tracker: this.tracker, budgets: this.budgets, reporter, recovery: this.recovery, recreator: opts.recreator });
@@ -296,13 +299,12 @@ export class Healer {
       case 'kill':
       case 'stop': {
         if (this.restarter.isActingOn(name) || this.dependents.isActingOn(name)) return;
-        const signal = attrs.signal ?? null;
-        t.deliberate = { atMs: now, action: verb, signal };
+        this.tracker.markDeliberate(t, { atMs: now, action: verb, signal: attrs.signal ?? null });
         return;
       }
       case 'start': {
         t.state = 'running';
-        t.deliberate = null;
+        this.tracker.clearDeliberate(t);
         t.exit = null;
         this.tracker.unsettle(id);
         if (t.health !== null) this.tracker.noteHealth(t, 'starting');

@@ -190,6 +190,7 @@ export class Rechecks {
     const seen = new Set<string>();
     for (const c of all) seen.add(this.tracker.fromSummary(c).name);
     for (const t of this.tracker.all()) if (!seen.has(t.name)) this.tracker.forget(t.name, t.id);
+    this.tracker.dropKeptStopsExcept(seen);
     // Restarts left in flight by the previous instance, of containers that are gone by now.
     this.interrupted.journalGoneLeftovers((name) => this.tracker.has(name));
   }

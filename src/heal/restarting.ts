@@ -292,7 +292,7 @@ export class Restarter {
       // A dry run's start of a crashed container keeps the message it always had ('dry run: not restarted').
       this.ctx.log.info(dryRun ? `dry run: not ${DONE[verb === 'start' ? 'restart' : verb]}` : DONE[verb], { container: name, reason, attempt: decision.attempt, ms: now - startedMs });
       // Its own stop or kill: the exit that follows is not a crash to start again.
-      if (staysDown && !dryRun) t.deliberate = { atMs: now, action: verb, signal: null, own: true };
+      if (staysDown && !dryRun) this.tracker.markDeliberate(t, { atMs: now, action: verb, signal: null, own: true });
       if (!dryRun && !staysDown && !info.State?.Health) this.recovery.scheduleProbe(name, now + policy.frameSizeSec * 1000);
     } else {
       this.ctx.metrics.restartFailures.inc();

@@ -4,9 +4,12 @@
 import type { ContainerPolicy, LabelProblem } from '../config/types.js';
 import { isKeptLabel } from '../docker/listing.js';
 import type { ContainerInspect, ContainerSummary } from '../docker/types.js';
+import { errorMessage } from '../errors.js';
+import type { DeliberateStopMark } from '../journal/types.js';
 import type { BudgetBook } from './budget-book.js';
 import {
-  bareName, classify, exitCodeFromStatus, healthFromStatus, isDeliberateExit, staticExclusion, summaryName, type Classification, type SkipReason,
+  bareName, classify, exitCodeFromStatus, healthFromStatus, isDeliberateExit, staticExclusion, stopMarkHolds, summaryName,
+  type Classification, type DeliberateMark, type SkipReason,
 } from './classify.js';
 import type { DecodeLabels, HealContext } from './context.js';
 import { goneWait } from './outcomes.js';
@@ -30,8 +33,8 @@ export interface TrackedContainer {
   policy: ContainerPolicy;
   problems: LabelProblem[];
   excluded: { reason: SkipReason; detail: string } | null;
-  /** A kill/stop seen since the last start: the next die is not a crash. `own`: Repairman's own stop/kill (on_unhealthy). */
-  deliberate: { atMs: number; action: string; signal: string | null; own?: boolean } | null;
+  /** A kill/stop seen since the last start (this run, or a previous one with a file journal): the next die is not a crash. */
+  deliberate: DeliberateMark | null;
   /** How it last exited (null while alive); OOMKilled is only known from an inspect. */
   exit?: { code: number; oomKilled: boolean | null } | null;
   /** Repairman saw this container (this id) alive or dying: its crash is one it watched (docs/behaviour.md §2.2). */
@@ -40,10 +43,6 @@ export interface TrackedContainer {
 
 const ALIVE_STATES = new Set(['running', 'paused', 'restarting']);
 
-// Signals that mean "stop": a kill with another signal (HUP to reload...) marks a deliberate stop
-// only for a short while, so a crash hours after a reload is still a crash.
-const STOPPING_SIGNALS = new Set(['2', '3', '9', '15', 'SIGINT', 'SIGQUIT', 'SIGKILL', 'SIGTERM', 'INT', 'QUIT', 'KILL', 'TERM']);
-const OTHER_SIGNAL_MARK_MS = 60_000;
 // Event attributes that are not labels (the engine mixes both in Actor.Attributes).
 const NON_LABEL_ATTRIBUTES = new Set(['name', 'image', 'exitCode', 'signal', 'oldName', 'execDuration', 'container']);
 
@@ -53,6 +52,8 @@ export class ContainerTracker {
   private readonly settledExits = new Map<string, number>();
   /** Label problems already reported: container|label|value. */
   private readonly reportedProblems = new Set<string>();
+  /** The stops and kills the journal file keeps, by name (what a previous run saw, and this one since). */
+  private readonly keptStops = new Map<string, DeliberateStopMark>();
 
   constructor(
     private readonly ctx: HealContext,
@@ -62,7 +63,11 @@ export class ContainerTracker {
     private readonly reporter: OutcomeReporter,
     /** Called with every new or refreshed record (restarts left in flight wait for their container's labels). */
     private readonly onRecord: (t: TrackedContainer) => void,
-  ) {}
+    /** Read from the journal file at start (docs/behaviour.md §2.2: a stop seen survives a restart of Repairman). */
+    keptStops: readonly DeliberateStopMark[] = [],
+  ) {
+    for (const m of keptStops) this.keptStops.set(m.container, m);
+  }
 
   get(name: string): TrackedContainer | undefined {
     return this.tracked.get(name);
@@ -155,7 +160,7 @@ export class ContainerTracker {
       policy: decoded.policy,
       problems: decoded.problems,
       excluded,
-      deliberate: known && known.id === id ? known.deliberate : null,
+      deliberate: known && known.id === id ? known.deliberate : this.keptStopOf(name, id),
       exit: known && known.id === id ? known.exit ?? null : null,
       sawAlive: known && known.id === id ? known.sawAlive : false,
     };
@@ -174,8 +179,53 @@ export class ContainerTracker {
     this.tracked.delete(name);
     this.settledExits.delete(id);
     this.timers.cancel(name);
+    this.dropKeptStop(name);
     this.updateGauges();
     if (t && waiting) this.journalGone(t, wakeUntilMs);
+  }
+
+  /** Seen stopped or killed on purpose: kept in the journal file too, so the next run leaves its exit alone. */
+  markDeliberate(t: TrackedContainer, mark: DeliberateMark): void {
+    t.deliberate = mark;
+    const kept: DeliberateStopMark = { container: t.name, id: t.id, ...mark };
+    this.keptStops.set(t.name, kept);
+    this.keepStop(t.name, () => this.ctx.journal.setDeliberateStop?.(kept));
+  }
+
+  /** Started again: its next exit is judged on its own. */
+  clearDeliberate(t: TrackedContainer): void {
+    t.deliberate = null;
+    this.dropKeptStop(t.name);
+  }
+
+  /** After a full listing: marks of containers removed while no Repairman watched go. */
+  dropKeptStopsExcept(present: ReadonlySet<string>): void {
+    for (const name of [...this.keptStops.keys()]) if (!present.has(name)) this.dropKeptStop(name);
+  }
+
+  /** The mark the journal file keeps for this container (this id); one left by another container of that name goes. */
+  private keptStopOf(name: string, id: string): DeliberateMark | null {
+    const m = this.keptStops.get(name);
+    if (!m || !id) return null;
+    if (m.id !== id) {
+      this.dropKeptStop(name);
+      return null;
+    }
+    return { atMs: m.atMs, action: m.action, signal: m.signal, ...(m.own ? { own: true } : {}) };
+  }
+
+  private dropKeptStop(name: string): void {
+    if (!this.keptStops.delete(name)) return;
+    this.keepStop(name, () => this.ctx.journal.clearDeliberateStop?.(name));
+  }
+
+  // A journal that cannot be written costs only what a :memory: one would (the next run's memory of it).
+  private keepStop(name: string, write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.ctx.log.warn('could not keep a stop seen in the journal', { container: name, error: errorMessage(err) });
+    }
   }
 
   /** Renamed: the old name's record, wait and timers go (the budget stays with the old name); null when not tracked. */
@@ -250,10 +300,7 @@ export class ContainerTracker {
 
   /** A kill or stop seen since its last start makes its next exit deliberate (a HUP only for a while). */
   isDeliberate(t: TrackedContainer): boolean {
-    const d = t.deliberate;
-    if (!d) return false;
-    if (d.action === 'stop' || d.signal === null || STOPPING_SIGNALS.has(d.signal.toUpperCase())) return true;
-    return this.ctx.clock.now() - d.atMs <= OTHER_SIGNAL_MARK_MS;
+    return t.deliberate !== null && stopMarkHolds(t.deliberate, this.ctx.clock.now());
   }
 }
 

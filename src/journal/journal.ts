@@ -10,8 +10,9 @@ import { RepairmanError, errorMessage } from '../errors.js';
 import { parseBudgetState, type BudgetState } from '../budget/budget.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { LazyMemoryJournal } from './lazy-memory.js';
-import { loadSqlite, pragma, sqliteCode, transaction, type Database } from './sqlite.js';
-import type { Journal, JournalEntry, JournalEntryInput, JournalKind, PauseMark, ResetMark, RestartMark } from './types.js';
+import { DAMAGED_ADVICE, adviceFor, journalError } from './journal-errors.js';
+import { loadSqlite, pragma, transaction, type Database } from './sqlite.js';
+import type { DeliberateStopMark, Journal, JournalEntry, JournalEntryInput, JournalKind, PauseMark, ResetMark, RestartMark } from './types.js';
 
 export interface OpenJournalOptions {
   /** ':memory:' or a file path. */
@@ -41,29 +42,6 @@ type Row = { num: number; container: string; kind: string; at_ms: number; messag
 
 function isMemory(dbPath: string): boolean {
   return dbPath === ':memory:' || dbPath === '';
-}
-
-function journalError(dbPath: string, doing: string, err: unknown, advice: string): RepairmanError {
-  const reason = errorMessage(err);
-  return new RepairmanError('RM_JOURNAL', `the journal database ${dbPath}: ${doing} failed (${reason}). ${advice}`, {
-    cause: err,
-    details: { dbPath, doing, reason },
-  });
-}
-
-const DAMAGED_ADVICE =
-  'The file is damaged or is not a Repairman journal: stop Repairman, move the file away (a new one is ' +
-  'created, history and restart budgets start empty), or point --db-path / DB_PATH at another file.';
-
-function adviceFor(err: unknown, dbPath: string): string {
-  const code = sqliteCode(err);
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return DAMAGED_ADVICE;
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM')
-    return `Check that ${dbPath} and its directory exist and that Repairman may read and write them (a volume mounted read-write).`;
-  if (code === 'SQLITE_FULL') return 'The disk is full: free some space.';
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')
-    return 'Another process holds the database locked; try again in a moment.';
-  return `Check the file and its directory; if it is damaged, move it away (a new one is created).`;
 }
 
 function parseDetails(text: string | null): Record<string, unknown> | undefined {
@@ -471,6 +449,33 @@ class SqliteJournal implements Journal {
         return resumed;
       }, 'IMMEDIATE'),
     );
+  }
+
+  deliberateStops(): DeliberateStopMark[] {
+    return this.guard('deliberateStops', () => {
+      // A read-only connection may sit on a schema older than the table.
+      if (this.readonly && schemaVersion(this.db) < 5) return [];
+      const rows = this.stmt('SELECT container, container_id, action, signal, own, at_ms FROM deliberate_stops ORDER BY container').all() as {
+        container: string; container_id: string; action: string; signal: string | null; own: number; at_ms: number;
+      }[];
+      return rows.map((r) => ({ container: r.container, id: r.container_id, action: r.action, signal: r.signal, atMs: r.at_ms, ...(r.own ? { own: true } : {}) }));
+    });
+  }
+
+  setDeliberateStop(m: DeliberateStopMark): void {
+    this.writable('setDeliberateStop');
+    this.guard('setDeliberateStop', () => {
+      this.stmt(
+        'INSERT INTO deliberate_stops (container, container_id, action, signal, own, at_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (container) DO UPDATE SET container_id = excluded.container_id, action = excluded.action, signal = excluded.signal, own = excluded.own, at_ms = excluded.at_ms',
+      ).run(m.container, m.id, m.action, m.signal, m.own ? 1 : 0, Math.round(m.atMs));
+    });
+  }
+
+  clearDeliberateStop(container: string): void {
+    this.writable('clearDeliberateStop');
+    this.guard('clearDeliberateStop', () => {
+      this.stmt('DELETE FROM deliberate_stops WHERE container = ?').run(container);
+    });
   }
 
   close(): void {

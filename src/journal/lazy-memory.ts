@@ -1,7 +1,7 @@
 // The default ':memory:' journal, opened on its first write (src/journal/journal.ts opens it).
 import { RepairmanError } from '../errors.js';
 import type { BudgetState } from '../budget/budget.js';
-import type { Journal, JournalEntry, JournalEntryInput, PauseMark, ResetMark, RestartMark } from './types.js';
+import type { DeliberateStopMark, Journal, JournalEntry, JournalEntryInput, PauseMark, ResetMark, RestartMark } from './types.js';
 
 /**
  * The default ':memory:' journal, opened on its first write. Until then it is empty, so every read
@@ -107,6 +107,19 @@ export class LazyMemoryJournal implements Journal {
 
   resume(container: string, nowMs: number): string[] {
     return this.ifOpen('resume')?.resume(container, nowMs) ?? [];
+  }
+
+  deliberateStops(): DeliberateStopMark[] {
+    return this.ifOpen('deliberateStops')?.deliberateStops() ?? [];
+  }
+
+  setDeliberateStop(mark: DeliberateStopMark): void {
+    // Nothing outlives this process in memory, and the healer keeps the mark itself: stay lazy.
+    this.ifOpen('setDeliberateStop')?.setDeliberateStop(mark);
+  }
+
+  clearDeliberateStop(container: string): void {
+    this.ifOpen('clearDeliberateStop')?.clearDeliberateStop(container);
   }
 
   close(): void {

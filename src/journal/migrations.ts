@@ -69,6 +69,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    description: 'containers seen stopped or killed on purpose (their exit is never a crash, across restarts of Repairman)',
+    sql: `
+      -- One row per container name, for the container id the stop was seen on; gone when it starts again or is removed.
+      CREATE TABLE deliberate_stops (
+        container TEXT PRIMARY KEY,
+        container_id TEXT NOT NULL,
+        action TEXT NOT NULL, -- 'kill' or 'stop'
+        signal TEXT, -- the kill's signal; NULL for a stop
+        own INTEGER NOT NULL, -- 1: Repairman's own on_unhealthy stop or kill
+        at_ms INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

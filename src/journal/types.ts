@@ -60,6 +60,21 @@ export interface PauseMark {
 }
 
 /**
+ * A `docker stop` / `docker kill` (or Repairman's own on_unhealthy stop or kill) seen on container `id`
+ * since its last start: its next exit is not a crash (docs/behaviour.md §2.2), also after Repairman restarts.
+ */
+export interface DeliberateStopMark {
+  container: string;
+  id: string;
+  action: string;
+  /** The kill's signal as the engine gave it; null for a stop. */
+  signal: string | null;
+  atMs: number;
+  /** Repairman's own stop or kill (on_unhealthy): left alone too, but not "stopped by hand". */
+  own?: boolean;
+}
+
+/**
  * The SQLite journal (src/journal/journal.ts). Synchronous and fast (prepared statements). Every
  * method throws RepairmanError RM_JOURNAL when SQLite fails (disk full, file damaged); callers on the
  * healing path catch it and keep healing.
@@ -121,5 +136,11 @@ export interface Journal {
    * container), journaling each one removed. Returns the containers whose pause was removed.
    */
   resume(container: string, nowMs: number): string[];
+  /** The stops and kills seen and not yet followed by a start (empty on a read-only file older than schema 5). */
+  deliberateStops(): DeliberateStopMark[];
+  /** Stores (or replaces) the mark of `mark.container`. */
+  setDeliberateStop(mark: DeliberateStopMark): void;
+  /** Removes the mark of `container` (started again, removed, or re-created under another id). */
+  clearDeliberateStop(container: string): void;
   close(): void;
 }

@@ -1,13 +1,13 @@
 // The state read without a running instance (issue 22: `status --db-path FILE`): the engine's listing
-// plus the journal file (budgets, pauses, the journal itself), as the same StateView a running
+// plus the journal file (budgets, pauses, stops seen, the journal itself), as the same StateView a running
 // Repairman serves, so `status` prints it the same way. What only a running instance knows (events it
 // saw, since when a container is unhealthy, duplicates it found) is absent, and said so.
 import { initialBudget } from '../budget/budget.js';
 import { budgetViewByMode } from '../budget/modes.js';
 import { decodeLabels, type LabelContext } from '../config/labels.js';
 import type { GlobalSettings } from '../config/types.js';
-import type { EngineApi } from '../docker/types.js';
-import { healthFromStatus, staticExclusion, summaryName } from '../heal/classify.js';
+import type { ContainerSummary, EngineApi } from '../docker/types.js';
+import { exitCodeFromStatus, healthFromStatus, isDeliberateExit, staticExclusion, stopMarkHolds, summaryName } from '../heal/classify.js';
 import { buildGraph, dependencyView } from '../heal/dependents/graph.js';
 import { isSelfContainer, type SelfIdentity } from '../heal/self-id.js';
 import type { Journal, JournalEntry } from '../journal/types.js';
@@ -17,7 +17,7 @@ import type { ContainerView, DuplicateView, HealthView, PauseView, StateView } f
 
 export interface StandaloneInput {
   engine: Pick<EngineApi, 'listContainers'>;
-  journal: Pick<Journal, 'loadBudgets' | 'pauses' | 'lastAliveMs' | 'list' | 'restartsSince'>;
+  journal: Pick<Journal, 'loadBudgets' | 'pauses' | 'lastAliveMs' | 'list' | 'restartsSince' | 'deliberateStops'>;
   settings: Pick<GlobalSettings, 'namespace' | 'defaults'>;
   labelContext: LabelContext;
   self: SelfIdentity;
@@ -45,6 +45,17 @@ export async function readStandaloneState(input: StandaloneInput, nowMs: number)
   const budgets = journal.loadBudgets();
   const pauses = journal.pauses().filter((p) => inForce(p, nowMs));
   const lastAliveMs = journal.lastAliveMs();
+  // Stops and kills a Repairman on this file saw, on the container id it saw them on (docs/behaviour.md §2.2).
+  const stops = journal.deliberateStops();
+  // As a running instance says it (ContainerTracker.stoppedByHand): a 137 is never known to be no OOM kill here.
+  const stoppedByHand = (c: ContainerSummary): boolean => {
+    if (c.State !== 'exited') return false;
+    const mark = stops.find((m) => m.container === summaryName(c) && m.id === c.Id);
+    if (mark?.own) return false;
+    if (mark && stopMarkHolds(mark, nowMs)) return true;
+    const code = exitCodeFromStatus(c.Status);
+    return code !== null && isDeliberateExit(code, code === 137);
+  };
   const pauseOf = (name: string): { untilMs: number | null; all: boolean } | null => {
     const found = pauses.filter((p) => p.container === name || p.container === '*');
     if (found.length === 0) return null;
@@ -69,6 +80,7 @@ export async function readStandaloneState(input: StandaloneInput, nowMs: number)
       labelProblems: decoded.problems,
       dependencies: dependencyView(graph, name),
       action: { onUnhealthy: p.onUnhealthy, unhealthyForSec: p.unhealthyForSec, budgetMode: p.budgetMode, unhealthySinceMs: null, actAfterMs: null, paused: pauseOf(name) },
+      stoppedByHand: stoppedByHand(c),
     };
   }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const health: HealthView = {

@@ -24,7 +24,10 @@ export interface ContainerView {
   labelProblems: LabelProblem[];
   /** Who it depends on and who depends on it, with how (docs/behaviour.md §10). */
   dependencies: DependencyView;
-  /** Exited because a person stopped it (a stop/kill seen, or a deliberate exit code): left alone, not trouble. */
+  /**
+   * Exited because a person stopped it (a stop/kill seen, also by a previous run with a journal file, or a
+   * deliberate exit code): left alone, not trouble.
+   */
   stoppedByHand?: boolean;
   /** What Repairman does about it now (docs/behaviour.md §12): its action, unhealthy_for, budget mode and pause. */
   action?: ActionView;

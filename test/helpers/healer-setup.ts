@@ -8,7 +8,7 @@ import { RepairmanError } from '../../src/errors.js';
 import { Healer } from '../../src/heal/healer.js';
 import { createHealMetrics } from '../../src/heal/metrics.js';
 import { openJournal } from '../../src/journal/journal.js';
-import type { Journal } from '../../src/journal/types.js';
+import type { DeliberateStopMark, Journal } from '../../src/journal/types.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { MetricsRegistry } from '../../src/metrics/registry.js';
 import type { Notifier, NotifyEvent } from '../../src/notify/types.js';
@@ -74,7 +74,7 @@ export function neverRecovers(s: Setup): void {
   };
 }
 
-export function setup(opts: { policy?: Partial<ContainerPolicy>; settings?: Partial<GlobalSettings>; engine?: FakeEngine; journal?: Journal; clock?: ManualClock; log?: Logger } = {}): Setup {
+export function setup(opts: { policy?: Partial<ContainerPolicy>; settings?: Partial<GlobalSettings>; engine?: FakeEngine; journal?: Journal; clock?: ManualClock; log?: Logger; keepStops?: boolean } = {}): Setup {
   const base = defaultSettings();
   const settings: GlobalSettings = {
     ...base,
@@ -106,7 +106,10 @@ export function setup(opts: { policy?: Partial<ContainerPolicy>; settings?: Part
       saveBudget: (n, s) => journal.saveBudget(n, s, clock.now()),
       deleteBudget: (n) => journal.deleteBudget(n),
       batch: (fn) => journal.batch(fn),
+      // As app.ts wires a file journal: stops seen are kept, and read back by the next instance.
+      ...(opts.keepStops ? { setDeliberateStop: (m: DeliberateStopMark) => journal.setDeliberateStop(m), clearDeliberateStop: (n: string) => journal.clearDeliberateStop(n) } : {}),
     },
+    ...(opts.keepStops ? { deliberateStops: journal.deliberateStops() } : {}),
     metrics: createHealMetrics(metrics),
     serializer: new KeyedSerializer(),
     limiter: new Limiter(settings.parallelism),

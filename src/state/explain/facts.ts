@@ -8,7 +8,7 @@ import type { SourceInfo } from '../../config/load.js';
 import type { GlobalSettings } from '../../config/types.js';
 import type { ContainerInspect, ContainerSummary, EngineApi } from '../../docker/types.js';
 import { isRepairmanError } from '../../errors.js';
-import { bareName, summaryName } from '../../heal/classify.js';
+import { bareName, stopMarkHolds, summaryName } from '../../heal/classify.js';
 import { buildGraph, dependencyView, type DependencyView, type GraphNode } from '../../heal/dependents/graph.js';
 import { isSelfContainer, type SelfIdentity } from '../../heal/self-id.js';
 import type { Journal, PauseMark } from '../../journal/types.js';
@@ -84,21 +84,26 @@ export async function gatherFacts(ctx: FactsContext, knowledge: ExplainKnowledge
 }
 
 /**
- * What the journal file tells without a running instance: budgets, pauses, and when a Repairman on it
- * was last alive (the next run counts crashes from there, docs/behaviour.md §2.2). `journal` null: none
+ * What the journal file tells without a running instance: budgets, pauses, stops and kills it saw, and
+ * when a Repairman on it was last alive (the next run counts crashes from there, docs/behaviour.md §2.2). `journal` null: none
  * to read (in memory, or it could not be opened), so budgets are unknown.
  */
 export function journalKnowledge(
-  journal: Pick<Journal, 'loadBudget' | 'pauses' | 'lastAliveMs'> | null,
+  journal: Pick<Journal, 'loadBudget' | 'pauses' | 'lastAliveMs' | 'deliberateStops'> | null,
   settings: Pick<GlobalSettings, 'healExitedLookbackSec'>,
   nowMs: number,
 ): ExplainKnowledge {
   const lastAlive = journal ? journal.lastAliveMs() : null;
+  const stops = journal ? journal.deliberateStops() : [];
   const fromMs = lastAlive === null ? nowMs : Math.min(nowMs, lastAlive);
   return {
     budget: (name) => (journal ? journal.loadBudget(name) ?? initialBudget() : null),
     pauses: () => (journal ? journal.pauses() : []),
-    seen: () => null,
+    // A stop or kill a Repairman on this file saw (and no start since): what its healer would remember.
+    seen: (name, id) => {
+      const m = stops.find((s) => s.container === name && s.id === id);
+      return m && stopMarkHolds(m, nowMs) ? { deliberateStop: true, sawAlive: true, unhealthySinceMs: null } : null;
+    },
     crashWindow: () => ({ sinceMs: fromMs - settings.healExitedLookbackSec * 1000, fromMs, basis: lastAlive === null ? 'now' : 'last_alive' }),
     dependencies: (name, listing) => dependencyView(buildGraph(listing.map(graphNode)), name),
   };
