@@ -12,7 +12,7 @@ import { logsFromMultiplexed, logsFromRaw, MultiplexError } from './demux.js';
 import { resolveEndpoint } from './endpoint.js';
 import { JsonLineSplitter, tryParseJson } from './json-lines.js';
 import { ListingParser } from './listing.js';
-import { dockerState, engineKindFromPing, podmanEventFilters, podmanListFilters } from './podman.js';
+import { dockerInspect, dockerState, engineKindFromPing, podmanEventFilters, podmanListFilters } from './podman.js';
 import { PodmanEventFeed } from './podman-events.js';
 import { parseEvent, parseInspect, parseVersion } from './shape.js';
 import type { ContainerInspect, ContainerRecreator, ContainerSummary, DockerEvent, EngineApi, EngineVersion, Filters, LogsResult } from './types.js';
@@ -74,7 +74,7 @@ export class DockerClient extends EngineConnection implements EngineApi, Contain
       this.expectOk(`GET ${path}`, reply);
       return this.shaped(`GET ${path}`, reply, parseInspect);
     });
-    if (this.engineKind_ === 'podman') info.State.Status = dockerState(info.State.Status);
+    if (this.engineKind_ === 'podman') dockerInspect(info);
     // Podman's --health-on-failure is only in its own inspect; read it when it can matter.
     if (this.engineKind_ === 'podman' && info.State.Health?.Status === 'unhealthy') {
       // A socket proxy without a /libpod rule (tecnativa's) refuses it: reported (the refusal), and

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDockerClient } from './client.js';
-import { dockerHealthAction, dockerState, engineKindFromPing, engineKindFromVersion, podmanEventFilters, podmanListFilters } from './podman.js';
+import { dockerHealthAction, dockerInspect, dockerState, engineKindFromPing, engineKindFromVersion, podmanEventFilters, podmanListFilters } from './podman.js';
 import { PodmanEventFeed } from './podman-events.js';
 import { parseEvent, parseInspect } from './shape.js';
 import type { ContainerInspect, DockerEvent } from './types.js';
@@ -182,4 +182,12 @@ test("Podman's own states get Docker's names: a just-exited container is 'stoppe
   assert.equal(dockerState('stopping'), 'running');
   assert.equal(dockerState('configured'), 'created');
   for (const same of ['running', 'exited', 'paused', 'created', 'removing', 'dead', 'restarting']) assert.equal(dockerState(same), same);
+});
+
+test('an inspect without a health check has no Health, as on Docker (Podman answers Health.Status "")', () => {
+  const none = parseInspect(JSON.parse(fixture('compat-inspect-no-healthcheck.json')));
+  assert.equal(none.State.Health?.Status, '', 'the recorded reply');
+  assert.equal(dockerInspect(none).State.Health, undefined);
+  const unhealthy = dockerInspect(parseInspect(JSON.parse(fixture('compat-inspect-unhealthy.json'))));
+  assert.equal(unhealthy.State.Health?.Status, 'unhealthy', 'a real status is kept');
 });

@@ -1,7 +1,7 @@
 // What differs when the engine is Podman (`podman system service`, which serves the Docker Engine
 // API): how to tell it is Podman, and the filters it reads differently. Its event stream is made
 // Docker-like in podman-events.ts.
-import type { Filters } from './types.js';
+import type { ContainerInspect, Filters } from './types.js';
 
 export type EngineKind = 'docker' | 'podman';
 
@@ -63,4 +63,15 @@ const DOCKER_STATE: Record<string, string> = { stopped: 'exited', stopping: 'run
 
 export function dockerState(status: string): string {
   return DOCKER_STATE[status] ?? status;
+}
+
+/**
+ * An inspect in Docker's form: libpod's states named as Docker names them, and no Health for a
+ * container without a health check (Podman answers `Health: {Status: ""}` where Docker has none; read
+ * as a status, "" is "not healthy" and a provider without a check was waited for until its bound).
+ */
+export function dockerInspect(info: ContainerInspect): ContainerInspect {
+  info.State.Status = dockerState(info.State.Status);
+  if (info.State.Health && !info.State.Health.Status) delete info.State.Health;
+  return info;
 }

@@ -12,11 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { docker, engineEnv, hasTestEngine, inspectField, removeNamespace, runContainer, TEST_IMAGE, uniqueNamespace, waitFor } from '../helpers/engine.js';
+import { docker, driveHealthChecks, engineEnv, hasTestEngine, inspectField, removeNamespace, runContainer, TEST_ENGINE, TEST_IMAGE, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { QUICK_STOP_CMD, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
 
 const execFileP = promisify(execFile);
 const SLEEP = 'trap "exit 0" TERM; sleep 100000 & wait';
+
+// Podman 4.3.1 refuses to remove a container whose network namespace another one shares, so a
+// provider is never removed and run again under its dependents there: a case it cannot have (README, Podman).
+const noProviderRemoval = TEST_ENGINE === 'podman'
+  && "Podman 4.3.1 refuses to remove a provider ('has dependent containers which must be removed before it'): nothing to recreate";
 
 async function netns(name: string): Promise<string> {
   return docker(['exec', name, 'readlink', '/proc/self/ns/net']);
@@ -78,7 +83,7 @@ describe('dependents: docker run', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_D
     assert.deepEqual(of(x), { providers: [], dependents: [{ name: d, kinds: ['network'] }] });
   });
 
-  it('X removed and run again under its name -> the dependent is recreated with the same configuration, running', async () => {
+  it('X removed and run again under its name -> the dependent is recreated with the same configuration, running', { skip: noProviderRemoval }, async () => {
     const x = `${ns}gw`;
     const d = `${ns}app`;
     const vol = `${ns}vol`;
@@ -180,7 +185,7 @@ describe('dependents: docker run', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_D
     assert.equal(rm_.find((l) => l.msg === 'restarted' && l.container === d).length, 1, rm_.dump());
   });
 
-  it('a recreate that fails (its image is gone) puts the old container back under its name', async () => {
+  it('a recreate that fails (its image is gone) puts the old container back under its name', { skip: noProviderRemoval }, async () => {
     const x = `${ns}edge`;
     const d = `${ns}orphan`;
     const tag = `${ns}img:1`;
@@ -199,7 +204,7 @@ describe('dependents: docker run', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_D
     assert.equal(await docker(['ps', '-aq', '--filter', `name=${d}-repairman-old`]), '');
   });
 
-  it('recreate_dependents=false: a dependent naming the old provider is left as it is (journaled)', async () => {
+  it('recreate_dependents=false: a dependent naming the old provider is left as it is (journaled)', { skip: noProviderRemoval }, async () => {
     const x = `${ns}hub`;
     const d = `${ns}leaf`;
     await runContainer(x, { cmd: SLEEP, extra: ['--network', 'none'] });
@@ -287,6 +292,8 @@ services:
     const vpn = await waitFor('vpn', () => name('vpn'));
     const torrent = await name('torrent');
     const app = await name('app');
+    // Compose created vpn, not runContainer: on Podman its health checks need driving here.
+    if (TEST_ENGINE === 'podman') driveHealthChecks(vpn, 1);
     await waitFor('vpn healthy', async () => (await inspectField(vpn, '{{.State.Health.Status}}')) === 'healthy');
     const before = await netns(vpn);
     await docker(['exec', vpn, 'rm', '-f', '/tmp/ok']);
