@@ -41,7 +41,7 @@ if [ "$unit_only" = 0 ] && [ "${REPAIRMAN_TEST_PODMAN:-1}" != 0 ]; then
   echo "== the healing tests on Podman"
   bash scripts/test-podman.sh up
   podman_host=$(bash scripts/test-podman.sh env | sed -n 's/^export DOCKER_HOST=\([^ ]*\).*/\1/p')
-  matrix="heal-unhealthy heal-budget heal-left-alone heal-lookback dependents dedupe-engine"
+  matrix="heal-unhealthy heal-budget heal-left-alone heal-lookback dependents dedupe-engine podman-health-on-failure"
   matrix_files=$(for f in $matrix; do echo "dist/test/integration/$f.test.js"; done)
   # One file at a time: Podman's event stream (a polled file) falls seconds behind on a loaded machine,
   # and a re-check then sees an exit before the kill event that explains it (README, Podman).

@@ -63,7 +63,12 @@ export class DockerClient extends EngineConnection implements EngineApi, Contain
       this.expectOk('GET /containers/json', reply);
       return out;
     });
-    if (this.engineKind_ === 'podman') for (const c of list) c.State = dockerState(c.State);
+    if (this.engineKind_ === 'podman') {
+      for (const c of list) {
+        c.State = dockerState(c.State);
+        c.HealthUnknown = true;
+      }
+    }
     return list;
   }
 

@@ -16,6 +16,8 @@ export interface ContainerSummary {
   Labels: Record<string, string>; // only those listing.ts keeps (isKeptLabel)
   /** Only a `container:<id>` network mode is kept (docs/behaviour.md §10). */
   HostConfig?: { NetworkMode?: string };
+  /** Status never carries the health (Podman's listing: "Up 5 seconds", where Docker says "(unhealthy)"). */
+  HealthUnknown?: true;
 }
 
 export interface HealthLogEntry {

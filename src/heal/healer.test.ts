@@ -184,6 +184,57 @@ describe('healer: detection', () => {
     assert.ok(!quiet.some((l) => l.includes('matches no container')), quiet.join(''));
   });
 
+  it("Podman's --health-on-failure: never acted on; told once per unhealthy spell (info log, journal), not at each event or re-check", async () => {
+    const lines: string[] = [];
+    const out = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }) as LoggerOptions['out'];
+    const s = setup({ log: createLogger({ out, format: 'text' }) });
+    const c = s.engine.add({ name: 'ns-pod', health: 'unhealthy', healthOnFailure: 'restart' });
+    const told = (): string[] => lines.filter((l) => l.includes('left to Podman'));
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.healer.recheck('full');
+    await s.clock.advance(0);
+    assert.equal(s.engine.calls.filter((k) => /^(restart|start|stop|kill) /.test(k)).length, 0, s.engine.calls.join('\n'));
+    assert.equal(told().length, 1, lines.join(''));
+    assert.match(told()[0]!, /engine_health_action/);
+    assert.match(told()[0]!, /Podman's --health-on-failure=restart acts on it when it turns unhealthy/);
+    const entries = () => s.journal.list({ limit: 100, container: 'ns-pod' }).filter((e) => e.kind === 'left_to_engine');
+    assert.equal(entries().length, 1);
+    assert.equal(entries()[0]!.message, 'Unhealthy (unhealthy); left to Podman: its --health-on-failure=restart acts on it, Repairman does not');
+    assert.equal(s.metrics.get('repairman_skips_total', { reason: 'engine_health_action' }), 2);
+    // Podman restarted it and it is healthy; its next turn to unhealthy is a new spell, told again.
+    c.health = 'healthy';
+    s.healer.handleEvent(ev('health_status: healthy', c));
+    await s.clock.advance(1000);
+    c.health = 'unhealthy';
+    s.healer.handleEvent(ev('health_status: unhealthy', c));
+    await s.clock.advance(0);
+    assert.equal(entries().length, 2);
+    assert.equal(told().length, 2);
+    assert.equal(s.engine.calls.filter((k) => /^(restart|start|stop|kill) /.test(k)).length, 0);
+    await s.healer.stop();
+  });
+
+  it("a Podman listing (no health in its Status): a full re-check finds the unhealthy one by filter, and re-checks never end its spell", async () => {
+    const s = setup({ policy: { unhealthyForSec: 30 } });
+    s.engine.podmanListing = true;
+    s.engine.add({ name: 'ns-web', health: 'unhealthy' });
+    await s.healer.recheck('full');
+    await s.clock.advance(0);
+    assert.ok(s.engine.calls.includes('list {"name":["^/ns-"],"health":["unhealthy"]}'), s.engine.calls.join('\n'));
+    assert.deepEqual(kinds(s.journal), ['held'], 'found unhealthy at the full re-check, held by unhealthy_for');
+    // Each re-check's listing says nothing of the health: the spell that began at the first goes on.
+    for (let i = 0; i < 4; i++) {
+      await s.clock.advance(10_000);
+      await s.healer.recheck(i % 2 ? 'full' : 'quick');
+      await s.clock.advance(0);
+    }
+    assert.equal(s.engine.count('restart ns-web'), 1, 'restarted once unhealthy for 30 s');
+    assert.deepEqual(kinds(s.journal), ['held', 'restart']);
+    await s.healer.stop();
+  });
+
   it('ignores events outside the namespace and of excluded containers', async () => {
     const s = setup();
     const out = s.engine.add({ name: 'other', health: 'unhealthy' });

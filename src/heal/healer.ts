@@ -20,7 +20,7 @@ import type { Notifier } from '../notify/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { KeyedSerializer, Limiter } from '../util/keyed-queue.js';
 import { BudgetBook } from './budget-book.js';
-import { bareName, isDeliberateExit } from './classify.js';
+import { bareName, engineHealthAction, isDeliberateExit } from './classify.js';
 import { Dependents } from './dependents/coordinator.js';
 import type { DependencyView } from './dependents/graph.js';
 import { BackgroundWork, inspectContainer, type DecodeLabels, type HealContext, type HealJournal, type Trigger } from './context.js';
@@ -427,7 +427,13 @@ export class Healer {
     if (c.kind === 'skip') {
       this.ctx.metrics.skips.inc({ reason: c.reason });
       if (info.State?.Status === 'exited') this.tracker.settle(info.Id, info.State.ExitCode);
-      this.ctx.log.debug('left alone', { container: name, reason: c.reason, detail: c.detail, trigger });
+      // Podman acts on it itself: said once per unhealthy spell, not at every event and re-check.
+      const engineAction = c.reason === 'engine_health_action' ? engineHealthAction(info) : null;
+      if (engineAction !== null && this.holds.leftToEngine(t, engineAction, 'unhealthy')) {
+        this.ctx.log.info('left to Podman', { container: name, reason: c.reason, detail: c.detail, trigger });
+      } else {
+        this.ctx.log.debug('left alone', { container: name, reason: c.reason, detail: c.detail, trigger });
+      }
       return;
     }
     await this.restarter.decideAndAct(t, info, c, inspectedAt, trigger);

@@ -2,7 +2,8 @@
 // pause (`repairman pause [NAME] [--for 30m]`, kept in the journal file, read here as data), and
 // unhealthy_for (act only once unhealthy that long without recovering). Each hold is journaled once per
 // pause or unhealthy spell, and its end wakes the container. pauseOf() and holdOf() are the data
-// `status`, the page, the API and `explain` read.
+// `status`, the page, the API and `explain` read. An engine that acts on the container itself (Podman's
+// --health-on-failure) is told once per unhealthy spell too (leftToEngine).
 import type { HealContext } from './context.js';
 import type { OutcomeReporter } from './reporter.js';
 import type { HealTimers } from './timers.js';
@@ -96,6 +97,19 @@ export class ActionHolds {
       }
     }
     return null;
+  }
+
+  /**
+   * Unhealthy, and the engine acts on it itself (Podman's --health-on-failure): journaled once per
+   * unhealthy spell; true the first time, so the caller logs it once too.
+   */
+  leftToEngine(t: TrackedContainer, action: string, reason: string): boolean {
+    let first = false;
+    this.journalOnce(t, `engine|${t.id}|${t.unhealthySinceMs}`, () => {
+      first = true;
+      this.reporter.report(t, { kind: 'left_to_engine', action, reason });
+    });
+    return first;
   }
 
   /** The container is gone: its holds go with it. */

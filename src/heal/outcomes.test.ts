@@ -43,6 +43,7 @@ const EXAMPLES: Record<OutcomeKind, HealOutcome> = {
   },
   unhealthy_notice: { kind: 'unhealthy_notice', reason: 'unhealthy', sinceMs: NOW - 60_000, dryRun: false, healthOutput: 'curl: (7) refused' },
   held: { kind: 'held', why: 'unhealthy_for', reason: 'unhealthy', untilMs: NOW + 120_000 },
+  left_to_engine: { kind: 'left_to_engine', action: 'restart', reason: 'unhealthy' },
   post_action: { kind: 'post_action', action: 'restart', result: 'timeout', exitCode: null, signal: 'SIGKILL', ms: 30_000, lastLines: ['step 1', `posting to ${HOOK}`] },
   maintenance: { kind: 'maintenance', what: 'pause', untilMs: null, all: true },
   refused: {
@@ -77,6 +78,7 @@ describe('outcomes: every kind', () => {
       },
       unhealthy_notice: { journal: ['unhealthy'], notified: ['unhealthy'], message: /^Unhealthy since 2024-05-01 11:59:00 .*\(unhealthy\); on_unhealthy=notify: left as it is$/ },
       held: { journal: ['held'], notified: [], message: /^Unhealthy \(unhealthy\); unhealthy_for is .+: acting until 2024-05-01 12:02:00 .* unless it recovers$/ },
+      left_to_engine: { journal: ['left_to_engine'], notified: [], message: /^Unhealthy \(unhealthy\); left to Podman: its --health-on-failure=restart acts on it, Repairman does not$/ },
       post_action: { journal: ['post_action_failed'], notified: ['post_action_failed'], message: /^Post-action command \(after restart\) killed at its time limit after .+; last output: step 1 \| posting to https:\/\/hooks\.example\/\*\*\*$/ },
       // The command journals a pause itself (it works without a running instance): the instance only tells.
       maintenance: { journal: [], notified: ['pause'], message: /^$/ },

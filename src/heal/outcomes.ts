@@ -62,6 +62,8 @@ export type HealOutcome =
   | { kind: 'unhealthy_notice'; reason: string; sinceMs: number | null; dryRun: boolean; healthOutput?: string }
   /** Not acted on yet: unhealthy_for not reached (until then), or a maintenance pause (until its end, null = until resumed). */
   | { kind: 'held'; why: 'unhealthy_for' | 'paused'; reason: string; untilMs: number | null; allPaused?: boolean }
+  /** Unhealthy, and the engine acts on it itself (Podman's --health-on-failure=action): journaled once per spell. */
+  | { kind: 'left_to_engine'; action: string; reason: string }
   /** The post-action command's end. */
   | { kind: 'post_action'; action: string; result: 'ok' | 'failed' | 'timeout'; exitCode: number | null; signal: string | null; ms: number; lastLines: string[]; error?: string }
   /** A running instance learnt of `repairman pause` or `resume` (the command journaled it): notified only. */
@@ -234,6 +236,11 @@ export function outcomeRecord(subject: OutcomeSubject, outcome: HealOutcome, ctx
           ? `Unhealthy (${reason}); unhealthy_for is ${formatDuration(subject.policy.unhealthyForSec * 1000)}: acting ${when} unless it recovers`
           : `Not acting (${reason}): ${outcome.allPaused ? 'every container is' : 'it is'} paused for maintenance ${when}`;
       journal('held', message, { why, reason, untilMs });
+      break;
+    }
+    case 'left_to_engine': {
+      const { action, reason } = outcome;
+      journal('left_to_engine', `Unhealthy (${reason}); left to Podman: its --health-on-failure=${action} acts on it, Repairman does not`, { reason, action, skip: 'engine_health_action' });
       break;
     }
     case 'post_action': {

@@ -135,6 +135,15 @@ export class Rechecks {
         this.hooks.listedAll?.(all);
         candidates = all.filter((c) => c.State === 'exited' || healthFromStatus(c.Status) === 'unhealthy');
         healthy = all.filter((c) => healthFromStatus(c.Status) === 'healthy');
+        // Podman's listing says no health: its unhealthy and healthy ones are asked for by filter.
+        if (all.some((c) => c.HealthUnknown)) {
+          const [unhealthy, healthyList] = await Promise.all([
+            engine.listContainers({ all: true, filters: { ...ns, health: ['unhealthy'] }, signal }),
+            engine.listContainers({ all: true, filters: { ...ns, health: ['healthy'] }, signal }),
+          ]);
+          candidates.push(...unhealthy);
+          healthy = healthyList;
+        }
       } else {
         // A healthy listing is only needed to notice recoveries missed (event stream gaps).
         const wantHealthy = this.recovery.someHealthcheckInTrouble();

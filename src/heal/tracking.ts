@@ -106,7 +106,8 @@ export class ContainerTracker {
     const name = summaryName(c);
     const t = this.track(name, c.Id, c.Labels ?? {});
     t.state = c.State;
-    this.noteHealth(t, healthFromStatus(c.Status));
+    // A listing that cannot tell the health (Podman's) neither starts nor ends an unhealthy spell.
+    if (!c.HealthUnknown) this.noteHealth(t, healthFromStatus(c.Status));
     if (ALIVE_STATES.has(c.State)) t.sawAlive = true;
     if (c.State === 'exited') {
       const code = exitCodeFromStatus(c.Status);

@@ -17,6 +17,7 @@ export type JournalKind =
   | 'killed' // on_unhealthy kill
   | 'unhealthy' // on_unhealthy notify: only told
   | 'held' // not acted on yet: unhealthy_for not reached, or a maintenance pause
+  | 'left_to_engine' // unhealthy, and the engine acts on it itself (Podman's --health-on-failure)
   | 'post_action' // the post-action command ran and exited 0
   | 'post_action_failed' // it failed, could not start, or was killed at its time limit
   | 'pause' // repairman pause

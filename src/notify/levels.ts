@@ -32,6 +32,8 @@ export const SEVERITY_OF_KIND: Readonly<Record<JournalKind | 'test', Severity>> 
   killed: 'warning',
   unhealthy: 'warning',
   held: 'debug',
+  // The engine acts on it itself (Podman's --health-on-failure): nothing Repairman did to tell about.
+  left_to_engine: 'debug',
   post_action: 'debug',
   post_action_failed: 'warning',
   pause: 'info',

@@ -29,6 +29,8 @@ export interface FakeContainer {
   finishedAt?: string;
   /** How long ago it stopped, as the listing's Status says it ("3 weeks"; default "1 second"). */
   exitedAgo?: string;
+  /** Podman's --health-on-failure (Config.HealthcheckOnFailureAction, as the client reads it). */
+  healthOnFailure?: string;
 }
 
 /** The calls a test can make fail once with `failNext`. */
@@ -68,6 +70,9 @@ export class FakeEngine implements EngineApi {
     return this.containers.get(idOrName) ?? [...this.containers.values()].find((x) => x.id === idOrName);
   }
 
+  /** List as Podman's client does: no health in Status, HealthUnknown set. */
+  podmanListing = false;
+
   /** The listing as the engine would give it, without recording a call. */
   summaries(filters: Filters = {}): ContainerSummary[] {
     return [...this.containers.values()]
@@ -80,8 +85,9 @@ export class FakeEngine implements EngineApi {
         Image: 'busybox',
         Created: c.created,
         State: c.status,
-        Status: c.status === 'exited' ? `Exited (${c.exitCode ?? 0}) ${c.exitedAgo ?? '1 second'} ago` : `Up 1 second${c.health ? ` (${c.health === 'starting' ? 'health: starting' : c.health})` : ''}`,
+        Status: c.status === 'exited' ? `Exited (${c.exitCode ?? 0}) ${c.exitedAgo ?? '1 second'} ago` : `Up 1 second${c.health && !this.podmanListing ? ` (${c.health === 'starting' ? 'health: starting' : c.health})` : ''}`,
         Labels: { ...c.labels },
+        ...(this.podmanListing ? { HealthUnknown: true as const } : {}),
       }));
   }
 
@@ -130,7 +136,7 @@ export class FakeEngine implements EngineApi {
           : {}),
       },
       RestartCount: 0,
-      Config: { Image: 'busybox', Hostname: 'x', Labels: { ...c.labels } },
+      Config: { Image: 'busybox', Hostname: 'x', Labels: { ...c.labels }, ...(c.healthOnFailure ? { HealthcheckOnFailureAction: c.healthOnFailure } : {}) },
       HostConfig: { RestartPolicy: { Name: c.restartPolicy ?? 'no', MaximumRetryCount: 0 }, AutoRemove: false },
     };
   }
