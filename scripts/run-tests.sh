@@ -41,11 +41,16 @@ if [ "$unit_only" = 0 ] && [ "${REPAIRMAN_TEST_PODMAN:-1}" != 0 ]; then
   echo "== the healing tests on Podman"
   bash scripts/test-podman.sh up
   podman_host=$(bash scripts/test-podman.sh env | sed -n 's/^export DOCKER_HOST=\([^ ]*\).*/\1/p')
-  matrix="heal-unhealthy heal-budget heal-left-alone heal-lookback dependents dedupe-engine podman-health-on-failure"
+  # Rootless Podman (its own user and service; podman-rootless finds it with DOCKER_HOST unset).
+  bash scripts/test-podman-rootless.sh up
+  eval "$(bash scripts/test-podman-rootless.sh env)"
+  # podman-health-on-failure and podman-rootless run here only (skipped in the Docker run above).
+  matrix="heal-unhealthy heal-budget heal-left-alone heal-lookback dependents dedupe-engine podman-health-on-failure podman-rootless"
   matrix_files=$(for f in $matrix; do echo "dist/test/integration/$f.test.js"; done)
   # One file at a time: Podman's event stream (a polled file) falls seconds behind on a loaded machine,
   # and a re-check then sees an exit before the kill event that explains it (README, Podman).
   # shellcheck disable=SC2086
   REPAIRMAN_TEST_ENGINE=podman REPAIRMAN_TEST_DOCKER_HOST="$podman_host" \
+    REPAIRMAN_TEST_ROOTLESS_XDG_RUNTIME_DIR="$REPAIRMAN_TEST_ROOTLESS_XDG_RUNTIME_DIR" REPAIRMAN_TEST_ROOTLESS_USER="$REPAIRMAN_TEST_ROOTLESS_USER" \
     node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec $matrix_files
 fi

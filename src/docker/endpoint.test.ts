@@ -138,3 +138,15 @@ test('DOCKER_HOST unset: Docker\'s socket when it exists, else rootless Podman\'
   // DOCKER_HOST set: used as given, whatever exists.
   assert.deepEqual(resolveEndpoint({ ...env, DOCKER_HOST: 'unix:///tmp/engine/docker.sock' }, only(rootless)).display, 'unix:///tmp/engine/docker.sock');
 });
+
+test('the default sockets are paths a test can give (the rootless integration test never looks at /var/run/docker.sock)', () => {
+  const sockets = { docker: '/tmp/none/docker.sock', rootfulPodman: '/tmp/none/podman.sock' };
+  const env = { XDG_RUNTIME_DIR: '/tmp/rootless/xdg' };
+  const rootless = '/tmp/rootless/xdg/podman/podman.sock';
+  const only = (...paths: string[]) => (p: string): boolean => paths.includes(p);
+  assert.equal(defaultSocket(env, only(DEFAULT_DOCKER_SOCKET, rootless), sockets), rootless, 'the real default is not looked at');
+  assert.equal(defaultSocket(env, only(sockets.docker, rootless), sockets), sockets.docker);
+  assert.equal(defaultSocket({}, only(sockets.rootfulPodman), sockets), sockets.rootfulPodman);
+  assert.equal(defaultSocket({}, only(), sockets), sockets.docker);
+  assert.equal((resolveEndpoint({ DOCKER_HOST: 'unix://' }, only(), sockets) as { socketPath: string }).socketPath, sockets.docker);
+});

@@ -19,16 +19,23 @@ export const DEFAULT_DOCKER_HOST = `unix://${DEFAULT_DOCKER_SOCKET}`;
 /** Rootful Podman's socket (podman.socket of systemd, or `podman system service` as root). */
 export const ROOTFUL_PODMAN_SOCKET = '/run/podman/podman.sock';
 
+/** The fixed sockets looked for when DOCKER_HOST is unset; a test passes paths of its own. */
+export interface DefaultSockets {
+  docker: string;
+  rootfulPodman: string;
+}
+export const DEFAULT_SOCKETS: Readonly<DefaultSockets> = { docker: DEFAULT_DOCKER_SOCKET, rootfulPodman: ROOTFUL_PODMAN_SOCKET };
+
 /**
  * The socket to use when DOCKER_HOST is unset: Docker's when it exists, else rootless Podman's
  * ($XDG_RUNTIME_DIR/podman/podman.sock, what `systemctl --user enable --now podman.socket` serves),
  * else rootful Podman's; Docker's when none exists (the error then names the usual one).
  */
-export function defaultSocket(env: NodeJS.ProcessEnv, exists: (path: string) => boolean = existsSync): string {
-  if (exists(DEFAULT_DOCKER_SOCKET)) return DEFAULT_DOCKER_SOCKET;
+export function defaultSocket(env: NodeJS.ProcessEnv, exists: (path: string) => boolean = existsSync, sockets: Readonly<DefaultSockets> = DEFAULT_SOCKETS): string {
+  if (exists(sockets.docker)) return sockets.docker;
   const runtimeDir = env.XDG_RUNTIME_DIR?.trim();
-  const candidates = [...(runtimeDir && runtimeDir.startsWith('/') ? [join(runtimeDir, 'podman', 'podman.sock')] : []), ROOTFUL_PODMAN_SOCKET];
-  return candidates.find((p) => exists(p)) ?? DEFAULT_DOCKER_SOCKET;
+  const candidates = [...(runtimeDir && runtimeDir.startsWith('/') ? [join(runtimeDir, 'podman', 'podman.sock')] : []), sockets.rootfulPodman];
+  return candidates.find((p) => exists(p)) ?? sockets.docker;
 }
 
 export interface TlsFiles {
@@ -138,12 +145,13 @@ export function dockerSockToHost(raw: string): string {
 
 /**
  * Resolve the engine endpoint; throws RM_CONFIG_INVALID (bad DOCKER_HOST) or RM_ENGINE_TLS (bad
- * certificates). `exists` decides which default socket exists (tests pass their own).
+ * certificates). `exists` decides which default socket exists, `sockets` which paths are the default
+ * ones (tests pass their own: a test never looks at the real /var/run/docker.sock).
  */
-export function resolveEndpoint(env: NodeJS.ProcessEnv, exists: (path: string) => boolean = existsSync): Endpoint {
+export function resolveEndpoint(env: NodeJS.ProcessEnv, exists: (path: string) => boolean = existsSync, sockets: Readonly<DefaultSockets> = DEFAULT_SOCKETS): Endpoint {
   const sock = env.DOCKER_HOST?.trim() ? undefined : env.DOCKER_SOCK?.trim() || undefined;
   const variable = sock ? 'DOCKER_SOCK' : 'DOCKER_HOST';
-  const raw = sock ? dockerSockToHost(sock) : env.DOCKER_HOST?.trim() || `unix://${defaultSocket(env, exists)}`;
+  const raw = sock ? dockerSockToHost(sock) : env.DOCKER_HOST?.trim() || `unix://${defaultSocket(env, exists, sockets)}`;
   const tcps = sock !== undefined && /^tcps:\/\//i.test(sock);
   const shown = withoutPassword(sock ?? raw);
   const bad = (expected: string): RepairmanError => configError(variable, shown, expected);
@@ -154,7 +162,7 @@ export function resolveEndpoint(env: NodeJS.ProcessEnv, exists: (path: string) =
 
   if (scheme === 'unix') {
     // Like the CLI, "unix://" alone means the default socket.
-    const socketPath = rest === '' ? DEFAULT_DOCKER_SOCKET : rest;
+    const socketPath = rest === '' ? sockets.docker : rest;
     if (!socketPath.startsWith('/')) throw bad(`an absolute socket path, e.g. ${DEFAULT_DOCKER_HOST}`);
     return { kind: 'unix', socketPath, display: `unix://${socketPath}` };
   }

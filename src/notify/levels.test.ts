@@ -38,7 +38,7 @@ for (const [row, kind, severity, atDebug, atInfo, atWarning] of CONTRACT_TABLE) 
 
 test('every journal kind has a severity (one table), test messages are the most important', () => {
   const kinds: (JournalKind | 'test')[] = ['restart', 'wait', 'multiple_failures', 'longer_wait', 'give_up', 'recovered',
-    'restart_failed', 'duplicate_removed', 'config_error', 'reset', 'gone', 'test', 'stopped', 'killed', 'unhealthy', 'held', 'post_action',
+    'restart_failed', 'duplicate_removed', 'config_error', 'reset', 'gone', 'test', 'stopped', 'killed', 'unhealthy', 'held', 'left_to_engine', 'post_action',
     'post_action_failed', 'pause', 'resume', 'refused'];
   assert.deepEqual(Object.keys(SEVERITY_OF_KIND).sort(), [...kinds].sort());
   assert.equal(severityOf('test'), 'warning');

@@ -136,3 +136,17 @@ describe('README first screen (issue 22: a newcomer needs what it is, a demo, th
     assert.deepEqual(setups, ['npm ci && npm run build && node dist/src/cli.js', 'npm ci && npm test']);
   });
 });
+
+it('the Podman table names test files that exist, and every "yes" on Podman is a file the Podman matrix runs', () => {
+  const section = /\n## Podman\n([\s\S]*?)(?=\n## |$)/.exec(readme)?.[1] ?? '';
+  const rows = [...section.matchAll(/^\| (.+) \| (.+) \| (.+) \| (.+) \|$/gm)].slice(2).map((m) => ({ feature: m[1]!, test: m[2]!, podman: m[4]! }));
+  assert.ok(rows.length >= 10, `${rows.length} rows`);
+  const script = readFileSync(new URL('scripts/run-tests.sh', root), 'utf8');
+  const matrix = (/^\s*matrix="([^"]+)"/m.exec(script)?.[1] ?? '').split(/\s+/);
+  for (const row of rows) {
+    const file = /^`([\w-]+)`$/.exec(row.test)?.[1];
+    if (!file) continue;
+    assert.ok(existsSync(new URL(`test/integration/${file}.test.ts`, root)), `README's Podman table names ${file}, which does not exist`);
+    if (row.podman.startsWith('yes')) assert.ok(matrix.includes(file), `README says "${row.feature}" works on Podman, but ${file} is not in run-tests.sh's matrix`);
+  }
+});

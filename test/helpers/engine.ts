@@ -106,12 +106,11 @@ export async function removeNamespace(namespace: string): Promise<void> {
 // does what the timer would: `podman healthcheck run NAME` every interval, through the service.
 const healthDrivers = new Map<string, AbortController>();
 
-/** Run the container's health check every intervalSec until stopHealthChecks or removeNamespace. */
-export function driveHealthChecks(name: string, intervalSec: number): void {
+/** Run the container's health check every intervalSec until stopHealthChecks or removeNamespace (url: another Podman's). */
+export function driveHealthChecks(name: string, intervalSec: number, url = testDockerHost()): void {
   stopHealthChecks(name);
   const ctl = new AbortController();
   healthDrivers.set(name, ctl);
-  const url = testDockerHost();
   void (async () => {
     while (!ctl.signal.aborted) {
       const started = Date.now();
