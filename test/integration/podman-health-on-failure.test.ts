@@ -1,7 +1,7 @@
 // Podman's own --health-on-failure (restart, stop, kill) on the private Podman, live (issue 23): the
 // container is left to Podman. Repairman never acts on it, says so once per unhealthy spell (an info
-// log line with the skip reason engine_health_action, and a journal entry), and Podman's own action
-// happens. Podman 4.3.1 acts inside `podman healthcheck run` (no systemd needed): the check fails, the
+// log line with the skip reason engine_health_action, and a journal entry), `explain` says it is left
+// to Podman, and Podman's own action happens. Podman 4.3.1 acts inside `podman healthcheck run` (no systemd needed): the check fails, the
 // status turns unhealthy, then Podman restarts, stops or kills the container before the call returns.
 // A container that ignores SIGTERM keeps Podman's restart or stop going for its whole stop timeout,
 // running and unhealthy: the window in which Repairman sees it (re-checks every second) and must not act.
@@ -18,7 +18,7 @@ import { docker, driveHealthChecks, hasTestEngine, inspectField, removeNamespace
 import { SLOW_STOP_CMD, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
 
 const execFileP = promisify(execFile);
-const STOP_TIMEOUT_SEC = 6;
+const STOP_TIMEOUT_SEC = 8;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** `podman run -d` through the service: the docker CLI has no --health-on-failure. */
@@ -63,6 +63,15 @@ describe("Podman's --health-on-failure: left to Podman", { skip }, () => {
     await docker(['exec', name, 'rm', '-f', '/tmp/ok']);
     return started;
   }
+  /** `repairman explain NAME` asked of the running instance, while Podman's action is under way. */
+  async function explainsLeftToPodman(name: string, action: string): Promise<void> {
+    const e = await waitFor(`explain ${name}: left to Podman`, async () => {
+      const body = (await (await fetch(rm.url(`/api/explain?name=${encodeURIComponent(name)}`))).json()) as { verdict?: string; reason?: string; sentence?: string };
+      return body.reason === 'engine_health_action' ? body : null;
+    }, STOP_TIMEOUT_SEC * 1000, 200);
+    assert.equal(e!.verdict, 'left_alone');
+    assert.equal(e!.sentence, `Left alone: Podman's --health-on-failure=${action} acts on it when it turns unhealthy; Repairman leaves it to Podman.`);
+  }
   const skipsCounted = async (): Promise<number> => {
     const text = await (await fetch(rm.url('/metrics'))).text();
     return Number(/^repairman_skips_total\{reason="engine_health_action"\} (\d+)/m.exec(text)?.[1] ?? 0);
@@ -75,6 +84,7 @@ describe("Podman's --health-on-failure: left to Podman", { skip }, () => {
     const line = await rm.waitForLog((l) => l.msg === 'left to Podman' && l.container === name, 20_000);
     assert.equal(line.reason, 'engine_health_action');
     assert.equal(line.detail, "Podman's --health-on-failure=restart acts on it when it turns unhealthy");
+    await explainsLeftToPodman(name, 'restart');
     await waitFor('Podman restarted it', async () => (await inspectField(name, '{{.State.StartedAt}}')) !== before, (STOP_TIMEOUT_SEC + 15) * 1000);
     await waitFor(`${name} healthy again`, async () => (await inspectField(name, '{{.State.Health.Status}}')) === 'healthy', 20_000);
     assert.ok(await skipsCounted() >= 2, 'seen unhealthy more than once while Podman stopped it');
@@ -90,6 +100,7 @@ describe("Podman's --health-on-failure: left to Podman", { skip }, () => {
     await podmanRun(name, 'stop', SLOW_STOP_CMD);
     await turnUnhealthy(name);
     await rm.waitForLog((l) => l.msg === 'left to Podman' && l.container === name, 20_000);
+    await explainsLeftToPodman(name, 'stop');
     await waitFor('Podman stopped it', async () => (await inspectField(name, '{{.State.Status}}')) === 'exited', (STOP_TIMEOUT_SEC + 15) * 1000);
     // Killed at the end of its stop timeout (it ignores SIGTERM): exit 137, a deliberate stop.
     assert.equal(await inspectField(name, '{{.State.ExitCode}}'), '137');
