@@ -11,7 +11,7 @@ import { httpGet } from '../http-client/client.js';
 import { pageView } from '../http/page-view.js';
 import { isConstantlyFailing, type ContainersPayload } from '../http/payloads.js';
 import type { ContainerView } from '../state/types.js';
-import { resolveTimeZone } from '../util/time-format.js';
+import { formatClock, resolveTimeZone, shortDuration } from '../util/time-format.js';
 import type { CommandContext, CommandRun } from './types.js';
 import { openSettings } from './open-settings.js';
 import { readStatusFile } from './status-file.js';
@@ -118,9 +118,9 @@ export function renderStatus(p: ContainersPayload, opts: { timeZone: string; fro
   // An older instance answers without the list.
   const degraded: unknown[] = Array.isArray(p.health.degraded) ? p.health.degraded : [];
   if (p.source?.kind === 'file') {
-    const alive = p.source.lastAliveMs === null ? 'never recorded' : `${v.formatClock(p.source.lastAliveMs, now, tz)} (${v.formatDuration(now - p.source.lastAliveMs)} ago)`;
+    const alive = p.source.lastAliveMs === null ? 'never recorded' : `${formatClock(p.source.lastAliveMs, now, tz)} (${shortDuration(now - p.source.lastAliveMs)} ago)`;
     out.push(`Read from the engine and ${clean(p.source.dbPath)}, not from a running Repairman; one on this file was last alive ${alive}; times in ${tz}`);
-  } else out.push(`Repairman ${clean(String(p.version))} at ${opts.from}: ${health}${degraded.length ? ', DEGRADED' : ''}; up ${v.formatDuration(now - p.startedAtMs)}; times in ${tz}`);
+  } else out.push(`Repairman ${clean(String(p.version))} at ${opts.from}: ${health}${degraded.length ? ', DEGRADED' : ''}; up ${shortDuration(now - p.startedAtMs)}; times in ${tz}`);
   for (const d of degraded) out.push(`  degraded: ${clean(String(d))}`);
   const watched = p.containers.filter((c) => c.watched).sort((a, b) =>
     (URGENCY[a.budget.state] ?? 9) - (URGENCY[b.budget.state] ?? 9) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -136,7 +136,7 @@ export function renderStatus(p: ContainersPayload, opts: { timeZone: string; fro
         v.budgetText(c, now, tz),
         `${c.budget.restartsInFrame}${c.budget.reachedMaxInPreviousFrame ? ' (max before)' : ''}`,
         String(c.budget.streak),
-        e ? `${v.formatClock(e.atMs, now, tz)} ${clean(e.message)}` : '-',
+        e ? `${formatClock(e.atMs, now, tz)} ${clean(e.message)}` : '-',
       ]);
     }
     out.push('', ...table(rows, opts.columns));

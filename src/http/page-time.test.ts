@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatDateTime, formatTime } from '../util/time-format.js';
+import { formatClock, formatDateTime, formatTime, shortDuration } from '../util/time-format.js';
 import { pageView } from './page-view.js';
 
 const view = pageView();
@@ -38,5 +38,20 @@ describe('the status page and src/util/time-format.ts agree', () => {
         assert.equal(view.formatTime(ms, z), formatDateTime(ms, z), `${z} at ${new Date(ms).toISOString()}`);
       }
     }
+  });
+
+  it('on the clock (same day or not, in the zone) and on short durations', () => {
+    fc.assert(
+      fc.property(time, fc.integer({ min: -3 * 86_400_000, max: 3 * 86_400_000 }), zone, (ms, delta, z) => {
+        assert.equal(view.formatClock(ms, ms + delta, z), formatClock(ms, ms + delta, z));
+      }),
+      { numRuns: 600 },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: -10_000, max: 4 * 86_400_000 }), fc.double({ min: -1e3, max: 1e12, noNaN: true })), (ms) => {
+        assert.equal(view.formatDuration(ms), shortDuration(ms));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -51,14 +51,14 @@ export function pageView(): PageViewApi {
     return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
   }
 
-  /** Only the time when it falls on the same day as now (in the zone), else date and time. */
+  /** Only the time when it falls on the same day as now (in the zone), else date and time (as src/util/time-format.ts's formatClock). */
   function formatClock(ms: number, nowMs: number, timeZone: string): string {
     const a = formatTime(ms, timeZone);
     const b = formatTime(nowMs, timeZone);
     return a.slice(0, 10) === b.slice(0, 10) ? a.slice(11) : a.slice(0, 16);
   }
 
-  /** 75_000 -> "1m 15s"; 3_723_000 -> "1h 2m". */
+  /** 75_000 -> "1m 15s"; 3_723_000 -> "1h 2m" (as src/util/time-format.ts's shortDuration). */
   function formatDuration(ms: number): string {
     const s = Math.max(0, Math.round(ms / 1000));
     if (s < 60) return `${s}s`;

@@ -2,8 +2,8 @@
 // "2024-05-01 14:03:04 +02:00", or "... UTC" in UTC. Stored times are UTC; people read them in TZ
 // (docs/behaviour.md §1). An offset, not a zone name or abbreviation: it is sortable, unambiguous in
 // the hour a DST change repeats, and Intl knows abbreviations for some zones only ("GMT+2" otherwise).
-// The status page runs in the browser and keeps its own copy of the date-time part (src/http/page-view.ts;
-// src/http/page-time.test.ts proves the two agree).
+// The status page runs in the browser and keeps its own copy of the date-time part, the clock and the
+// short duration (src/http/page-view.ts; src/http/page-time.test.ts proves the copies agree).
 
 // Building an Intl.DateTimeFormat is slow, and its ICU objects stay in malloc'd memory the heap does
 // not see: one per call grew RSS by ~25 KB, not given back after a GC. So: one formatter per zone,
@@ -114,4 +114,22 @@ export function timeFormatter(tz: string | undefined): TimeFormatter {
   const given = tz?.trim().replace(/^:/, '');
   if (given && knownTimeZone(given) === null) Object.defineProperty(f, 'unknownZone', { value: given });
   return f;
+}
+
+/** Only the time when it falls on the same day as now (in the zone), else date and time to the minute: "14:03:04", "2024-05-01 14:03". */
+export function formatClock(ms: number, nowMs: number, tz?: string): string {
+  const a = formatDateTime(ms, tz);
+  const b = formatDateTime(nowMs, tz);
+  return a.slice(0, 10) === b.slice(0, 10) ? a.slice(11) : a.slice(0, 16);
+}
+
+/** 75_000 -> "1m 15s"; 3_723_000 -> "1h 2m"; 50 h -> "2d 2h": how long, short (the status page, `status`, `explain`). */
+export function shortDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
 }

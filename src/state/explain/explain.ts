@@ -8,7 +8,7 @@ import type { ContainerPolicy, LabelProblem } from '../../config/types.js';
 import { bareName, classify, COMPOSE_ONEOFF_LABEL, engineHealthAction, engineWillRestart, SWARM_TASK_LABEL, type Classification } from '../../heal/classify.js';
 import { printable } from '../../util/printable.js';
 import { closest } from '../../util/suggest.js';
-import { formatTime } from '../../util/time-format.js';
+import { formatTime, shortDuration } from '../../util/time-format.js';
 import type { ExplainFacts, ExplainReason, ExplainSetting, ExplainVerdict, Explanation } from './types.js';
 
 const ENABLE_LABEL = `${LABEL_PREFIX}enable_autoheal`;
@@ -18,17 +18,6 @@ const DECIDING_POLICY: readonly PolicyField[] = [
   'enableAutoheal', 'healExited', 'onUnhealthy', 'unhealthyForSec', 'budgetMode', 'secondsBetweenRestarts',
   'frameSizeSec', 'maxRestartsInFrame', 'secondsBetweenNextFrame', 'maxChecksToGiveUp',
 ];
-
-/** 75_000 -> "1m 15s"; 3_723_000 -> "1h 2m" (as the status page says it). */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
 
 /** Label text from a container: visible, short, quoted. */
 function quoted(raw: string): string {
@@ -46,7 +35,7 @@ function words(nowMs: number, timeZone: string): Words {
   const at = (ms: number): string => formatTime(ms, timeZone);
   return {
     at,
-    when: (ms) => `${at(ms)} (${ms >= nowMs ? `in ${formatDuration(ms - nowMs)}` : `${formatDuration(nowMs - ms)} ago`})`,
+    when: (ms) => `${at(ms)} (${ms >= nowMs ? `in ${shortDuration(ms - nowMs)}` : `${shortDuration(nowMs - ms)} ago`})`,
   };
 }
 
