@@ -18,7 +18,8 @@ import { detectSelfIdentity } from './heal/self-id.js';
 import { Watcher } from './heal/watcher.js';
 import { startHttpServer } from './http/server.js';
 import { readTokenFile } from './http/token-file.js';
-import { openJournal } from './journal/journal.js';
+import { DegradableJournal } from './journal/degradable.js';
+import { isMemory, openJournal } from './journal/journal.js';
 import type { DeliberateStopMark, Journal } from './journal/types.js';
 import type { Logger } from './log.js';
 import { MetricsRegistry } from './metrics/registry.js';
@@ -112,8 +113,9 @@ function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
 
 /**
  * Start Repairman. Throws (RepairmanError) only for what makes running impossible: an unusable
- * DOCKER_HOST / TLS setting, a journal that cannot be opened. An engine that does not answer is
- * NOT such a case: the app starts, says so, retries, and /healthz answers 503 meanwhile.
+ * DOCKER_HOST / TLS setting, a token file that cannot be read. An engine that does not answer is NOT
+ * such a case (the app starts, says so, retries, and /healthz answers 503 meanwhile), and neither is a
+ * journal file that cannot be used (healing goes on, /healthz answers 200 "degraded").
  */
 export async function startApp(opts: AppOptions): Promise<App> {
   const { settings, log } = opts;
@@ -145,7 +147,24 @@ export async function startApp(opts: AppOptions): Promise<App> {
     apiCalls.inc({}, Math.max(0, n - apiCallsSeen));
     apiCallsSeen = Math.max(apiCallsSeen, n);
   });
-  const journal = openJournal({ dbPath: settings.dbPath, onWarning: (m) => log.warn(m) });
+  // A journal file that cannot be used never stops healing (docs/behaviour.md §9): the journal turns
+  // degraded and retries the file by itself.
+  const onWarning = (m: string): void => log.warn(m);
+  const fileJournal = isMemory(settings.dbPath)
+    ? null
+    : new DegradableJournal({
+      dbPath: settings.dbPath,
+      open: () => openJournal({ dbPath: settings.dbPath, onWarning }),
+      log: log.child({ component: 'journal' }),
+      signal: stopCtl.signal,
+    });
+  const journal: Journal = fileJournal ?? openJournal({ dbPath: settings.dbPath, onWarning });
+  const journalDegraded = metrics.gauge('repairman_journal_degraded', '1 while the journal file cannot be opened or written (restart budgets kept in memory only), else 0.');
+  const journalPending = metrics.gauge('repairman_journal_pending_entries', 'Journal entries kept in memory until the journal file can be written again.');
+  metrics.onCollect(() => {
+    journalDegraded.set(fileJournal?.degraded ? 1 : 0);
+    journalPending.set(fileJournal?.pendingEntries ?? 0);
+  });
   let budgets;
   try {
     budgets = journal.loadBudgets();
@@ -247,6 +266,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     startedAtMs,
     explain: liveExplainer(healer, { engine, settings, sources: opts.sources ?? {}, labelContext, self }),
   });
+  if (fileJournal) state.addDegradationSource(() => fileJournal.degradations());
 
   log.info('starting', {
     version: state.version,

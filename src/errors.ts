@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   RM_HTTP_INTERNAL: 'The HTTP server failed to build an answer (see the log).',
   RM_NOTIFY_FAILED: 'A notification could not be delivered.',
   RM_JOURNAL: 'The SQLite journal could not be opened, migrated or written.',
+  RM_JOURNAL_DEGRADED: 'The journal file of a running Repairman cannot be opened or written (damaged, not a database, a directory, read-only, disk full): it heals on with the restart budgets in memory, keeps new entries in memory and retries the file; /healthz says "degraded".',
   RM_STATE_UNAVAILABLE: 'A command could not read state from a running instance or a database.',
 } as const;
 

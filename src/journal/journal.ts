@@ -4,13 +4,13 @@
 // running instance. Everything is synchronous: each call is a few microseconds of SQLite.
 import { existsSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { dirname } from 'node:path';
 import type { StatementSync } from 'node:sqlite';
 import { RepairmanError, errorMessage } from '../errors.js';
+import { createPrivateFile } from './file.js';
+import { DAMAGED_ADVICE, adviceFor, journalError } from './journal-errors.js';
 import { parseBudgetState, type BudgetState } from '../budget/budget.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
 import { LazyMemoryJournal } from './lazy-memory.js';
-import { DAMAGED_ADVICE, adviceFor, journalError } from './journal-errors.js';
 import { loadSqlite, pragma, transaction, type Database } from './sqlite.js';
 import type { DeliberateStopMark, Journal, JournalEntry, JournalEntryInput, JournalKind, PauseMark, ResetMark, RestartMark } from './types.js';
 
@@ -40,7 +40,8 @@ const MAX_LIST = 10_000;
 
 type Row = { num: number; container: string; kind: string; at_ms: number; message: string; details: string | null };
 
-function isMemory(dbPath: string): boolean {
+/** ':memory:' (or empty): nothing on disk. */
+export function isMemory(dbPath: string): boolean {
   return dbPath === ':memory:' || dbPath === '';
 }
 
@@ -104,15 +105,13 @@ function openSqliteJournal(opts: OpenJournalOptions): SqliteJournal {
     );
   }
 
+  if (!memory && !ro) createPrivateFile(dbPath);
   let db: Database;
   try {
     const { DatabaseSync } = loadSqlite();
     db = new DatabaseSync(dbPath, { readOnly: ro, timeout: opts.busyTimeoutMs ?? 5000 });
   } catch (err) {
-    const advice = !memory && !existsSync(dirname(dbPath))
-      ? `Create the directory (or mount the volume) first, or point --db-path / DB_PATH elsewhere.`
-      : adviceFor(err, dbPath);
-    throw journalError(dbPath, 'opening', err, advice);
+    throw journalError(dbPath, 'opening', err, adviceFor(err, dbPath));
   }
 
   try {
@@ -475,6 +474,16 @@ class SqliteJournal implements Journal {
     this.writable('clearDeliberateStop');
     this.guard('clearDeliberateStop', () => {
       this.stmt('DELETE FROM deliberate_stops WHERE container = ?').run(container);
+    });
+  }
+
+  checkpoint(): void {
+    if (!this.persistent || this.readonly) return;
+    this.guard('checkpoint', () => {
+      // Short: a reader in the middle of a read must not hold a SIGTERM past its second.
+      this.db.exec('PRAGMA busy_timeout = 200');
+      const row = this.db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() as { busy?: number } | undefined;
+      if (row?.busy) throw new Error('a reader kept part of the write-ahead log from being copied into the file');
     });
   }
 

@@ -122,6 +122,10 @@ export class LazyMemoryJournal implements Journal {
     this.ifOpen('clearDeliberateStop')?.clearDeliberateStop(container);
   }
 
+  checkpoint(): void {
+    // In memory: no write-ahead log, no file to copy.
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

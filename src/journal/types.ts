@@ -143,5 +143,10 @@ export interface Journal {
   setDeliberateStop(mark: DeliberateStopMark): void;
   /** Removes the mark of `container` (started again, removed, or re-created under another id). */
   clearDeliberateStop(container: string): void;
+  /**
+   * Copies the write-ahead log into the file and empties it (WAL checkpoint TRUNCATE), so the `.db`
+   * alone is the whole journal (a backup copy after a stop). Nothing to do in memory.
+   */
+  checkpoint(): void;
   close(): void;
 }

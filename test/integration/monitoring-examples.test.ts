@@ -21,9 +21,6 @@ const PROM_DIR = join(REPO_ROOT, 'examples/prometheus');
 const DASHBOARD = join(REPO_ROOT, 'examples/grafana/repairman-fleet.json');
 const NEVER_HEALTHY = 'trap "exit 0" TERM; sleep 100000 & wait'; // with health `test -f /tmp/ok`: never there
 
-/** Metrics an alert rule reads that Repairman does not serve yet: the journal-degraded gauge (docs/behaviour.md §9) comes with the journal's degraded mode. */
-const NOT_YET_SERVED = new Set(['repairman_journal_degraded']);
-
 interface Rule {
   alert: string;
   expr: string;
@@ -162,7 +159,7 @@ describe('monitoring examples: Prometheus rules, scrape, Grafana dashboard', { s
     for (const e of dashboardExprs(dashboard())) for (const m of metricsInExpr(e)) used.set(m, `dashboard: ${e}`);
     assert.ok(used.size >= 20, `${used.size} metrics used`);
     for (const [m, where] of used) {
-      if (m === 'up' || NOT_YET_SERVED.has(m)) continue;
+      if (m === 'up') continue;
       assert.ok(served.has(m), `${m} (${where}) is not served by Repairman`);
     }
     // `up{job=~"repairman.*"}` matches the jobs of prometheus.yml.
