@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { openJournal } from '../../src/journal/journal.js';
 import { docker, hasTestEngine, inspectField, removeNamespace, runContainer, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { httpRequest } from '../helpers/http.js';
-import { QUICK_STOP_CMD, startRepairman, type LogLine, type RepairmanProcess } from '../helpers/repairman.js';
+import { CLI_PATH, QUICK_STOP_CMD, startRepairman, type LogLine, type RepairmanProcess } from '../helpers/repairman.js';
 
 const execFileP = promisify(execFile);
 const ARGS = ['--seconds-between-restarts', '1', '--frame-size-in-seconds', '60', '--max-restarts-in-frame', '10'];
@@ -86,7 +86,7 @@ interface Fault {
   advice: RegExp;
 }
 
-async function degradeAndRecover(dbPath: string, fault: Fault, hooks: { beforeStop?(): void; afterStop?(name: string): void } = {}): Promise<void> {
+async function degradeAndRecover(dbPath: string, fault: Fault, hooks: { whileDegraded?(rm: RepairmanProcess): Promise<void>; beforeStop?(): void; afterStop?(name: string): void } = {}): Promise<void> {
   const ns = uniqueNamespace('jfault');
   const name = `${ns}web`;
   let rm: RepairmanProcess | undefined;
@@ -115,6 +115,7 @@ async function degradeAndRecover(dbPath: string, fault: Fault, hooks: { beforeSt
     assert.equal(h.status, 200);
     assert.match(h.body.degraded?.[0] ?? '', /^the journal .* cannot be (opened|written) .*healing goes on with the restart budgets in memory/);
     await waitFor('repairman_journal_degraded 1', async () => (await degradedGauge(rm!)) === '1', 20_000);
+    if (hooks.whileDegraded) await hooks.whileDegraded(rm);
 
     await fault.fix();
     // Every restart made while degraded (the first one at least) is in the file, /healthz is ok again.
@@ -185,6 +186,15 @@ describe('journal faults: healing goes on, the journal degrades and recovers', {
       fix: async () => renameSync(dbPath, `${dbPath}.damaged`),
       reason: /not a database/,
       advice: /damaged .*move the file away/,
+    }, {
+      // The status page's data and `repairman status` say it too.
+      whileDegraded: async (rm) => {
+        const page = JSON.parse((await httpRequest(rm.httpPort!, '/api/containers')).body) as { health: { degraded: string[] } };
+        assert.match(page.health.degraded[0] ?? '', /cannot be opened \(file is not a database\)/);
+        const { stdout } = await execFileP(process.execPath, [CLI_PATH, 'status', '--http-port', String(rm.httpPort), '--http-address', '127.0.0.1'], { timeout: 15_000 });
+        assert.match(stdout, /^Repairman .*: engine OK, DEGRADED; /);
+        assert.match(stdout, /^ {2}degraded: the journal .* cannot be opened \(file is not a database\)/m);
+      },
     });
   });
 
