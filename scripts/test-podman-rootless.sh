@@ -195,10 +195,15 @@ choose_storage() {
 stop_service() {
   local pid
   if pid=$(our_service_pid); then
-    log "stopping rootless podman service pid $pid"
-    kill "$pid"
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
+    # Rootless Podman re-executes itself in its user namespace: the child is the service proper.
+    local kids
+    kids=$(pgrep -P "$pid" || true)
+    log "stopping rootless podman service pid $pid${kids:+ (and $kids)}"
+    # shellcheck disable=SC2086
+    kill "$pid" $kids 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" $kids 2>/dev/null || break; sleep 0.2; done
+    # shellcheck disable=SC2086
+    kill -9 "$pid" $kids 2>/dev/null || true
   fi
   rm -f "$DIR/service.pid" "$SOCK"
 }
