@@ -5,8 +5,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { decodeLabels, engineHostOf, type LabelContext } from './config/labels.js';
 import type { GlobalSettings } from './config/types.js';
-import { DuplicateCleaner } from './dedupe/cleaner.js';
-import { inNamespace, namespaceNameFilter } from './dedupe/matcher.js';
+import { DuplicateCleaner, duplicateListing } from './dedupe/cleaner.js';
 import { createDockerClient } from './docker/client.js';
 import { engineAddress } from './docker/endpoint.js';
 import { RefusedCalls, type RefusedCall } from './docker/refusals.js';
@@ -342,10 +341,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   // ---- duplicate cleaner (docs/behaviour.md §4) ----------------------------------------------------
   // It shares the healer's serializer (never acts on a container the healer is acting on) and needs
-  // its own listing with all containers: a duplicate's name starts with hex, not with --namespace, and
-  // the healer's quick re-check lists only unhealthy and exited ones. One call per cycle, whatever the
-  // number of containers.
-  const dedupeFilter = namespaceNameFilter(settings.namespace);
+  // its own listing: a duplicate's name starts with hex, not with --namespace, and the healer's quick
+  // re-check lists only unhealthy and exited ones. One small call per cycle while there are no
+  // duplicates, whatever the number of containers.
   const cleaner = new DuplicateCleaner({
     engine,
     serializer,
@@ -358,10 +356,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     metrics,
     dryRun: settings.dryRun,
     graceSec: settings.duplicateGraceSec,
-    list: async (signal) =>
-      (await engine.listContainers({ all: true, filters: dedupeFilter ? { name: [dedupeFilter] } : {}, signal })).filter((c) =>
-        c.Names.some((n) => inNamespace(n, settings.namespace)),
-      ),
+    list: duplicateListing(engine, settings.namespace),
     signal: stopCtl.signal,
   });
   state.setDuplicatesSource(() => cleaner.duplicates());

@@ -9,7 +9,7 @@ import type { Logger, LogFields } from '../log.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import type { NotifyEvent } from '../notify/types.js';
 import { KeyedSerializer } from '../util/keyed-queue.js';
-import { DuplicateCleaner, type DuplicateCleanerOptions } from './cleaner.js';
+import { DuplicateCleaner, duplicateListing, type DuplicateCleanerOptions } from './cleaner.js';
 import { FAKE_CREATED_SEC, FakeEngine, type FakeContainer } from '../../test/helpers/fake-engine.js';
 import { splitPrefixes } from './matcher.js';
 
@@ -393,5 +393,40 @@ describe('DuplicateCleaner: trigger', () => {
     const t = setup({ debounceMs: 5 });
     t.cleaner.trigger();
     await t.cleaner.settled();
+  });
+});
+
+describe('duplicateListing: the whole namespace only when a prefixed name is in it', () => {
+  const signal = new AbortController().signal;
+  const names = (list: { Names: string[] }[]): string[] => list.map((c) => c.Names[0] ?? '').sort();
+
+  it('no prefixed name: one filtered call, nothing to match', async () => {
+    const engine = new ComposeEngine();
+    for (let i = 0; i < 50; i++) engine.add({ name: `app_web_${i}` });
+    engine.add({ name: `${HEX}_other_web_1` });
+    assert.deepEqual(await duplicateListing(engine, 'app')(signal), []);
+    assert.deepEqual(engine.calls, [`list {"name":["^/([0-9a-f]{12}_)+app"]}`]);
+  });
+
+  it('a prefixed name: the namespace, real containers too, as the cleaner matches them', async () => {
+    const engine = new ComposeEngine();
+    engine.add({ name: 'app_web_1' });
+    engine.add({ name: 'app_db_1' });
+    engine.add({ name: `${HEX}_app_web_1` });
+    engine.add({ name: 'other_web_1' });
+    const list = await duplicateListing(engine, 'app')(signal);
+    assert.deepEqual(names(list), [`/${HEX}_app_web_1`, '/app_db_1', '/app_web_1']);
+    assert.equal(engine.calls.length, 2);
+    const { cleaner } = setup();
+    assert.equal((await (async () => { await cleaner.check(list); return cleaner.duplicates(); })()).length, 1);
+  });
+
+  it('no namespace: every container once a prefixed one exists', async () => {
+    const engine = new ComposeEngine();
+    engine.add({ name: 'web' });
+    assert.deepEqual(await duplicateListing(engine, '')(signal), []);
+    engine.add({ name: `${HEX}_web` });
+    assert.deepEqual(names(await duplicateListing(engine, '')(signal)), [`/${HEX}_web`, '/web']);
+    assert.deepEqual(engine.calls, [`list {"name":["^/([0-9a-f]{12}_)+"]}`, `list {"name":["^/([0-9a-f]{12}_)+"]}`, 'list {}']);
   });
 });

@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import type { NotifyEvent } from '../notify/types.js';
 import type { KeyedSerializer } from '../util/keyed-queue.js';
-import { composeLabelsDiffer, DEFAULT_DUPLICATE_GRACE_SEC, findDuplicates, splitPrefixes, type DuplicateMatch } from './matcher.js';
+import { composeLabelsDiffer, DEFAULT_DUPLICATE_GRACE_SEC, findDuplicates, inNamespace, namespaceNameFilter, prefixedNameFilter, splitPrefixes, type DuplicateMatch } from './matcher.js';
 
 /** Events often come in bursts (compose touches several containers at once): one check per burst. */
 export const DEFAULT_TRIGGER_DEBOUNCE_MS = 1000;
@@ -43,6 +43,22 @@ export interface DuplicateCleanerOptions {
   debounceMs?: number;
   /** Aborting it stops timers and in-flight engine calls (same as close()). */
   signal?: AbortSignal;
+}
+
+/**
+ * The cleaner's `list` for --namespace: the prefixed names first (a duplicate always has one, and a
+ * host rarely has any), the whole namespace only when there are some. A host with thousands of
+ * containers is then not listed whole at every re-check (BENCHMARKS.md "Scale").
+ */
+export function duplicateListing(engine: Pick<EngineApi, 'listContainers'>, namespace: string): (signal: AbortSignal) => Promise<ContainerSummary[]> {
+  // The engine matches any of a container's names (link aliases too): the reply is filtered again.
+  const inside = (c: ContainerSummary): boolean => c.Names.some((n) => inNamespace(n, namespace));
+  const whole = namespaceNameFilter(namespace);
+  return async (signal) => {
+    const prefixed = await engine.listContainers({ all: true, filters: { name: [prefixedNameFilter(namespace)] }, signal });
+    if (!prefixed.some(inside)) return [];
+    return (await engine.listContainers({ all: true, filters: whole ? { name: [whole] } : {}, signal })).filter(inside);
+  };
 }
 
 type Outcome = { kind: 'removed'; wasRunning: boolean; forced: boolean } | { kind: 'skipped'; why: string };

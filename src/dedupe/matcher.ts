@@ -231,5 +231,14 @@ export function inNamespace(name: string, namespace: string): boolean {
  */
 export function namespaceNameFilter(namespace: string): string | null {
   if (namespace === '') return null;
-  return `^/([0-9a-f]{12}_)*${namespace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+  return `^/([0-9a-f]{12}_)*${escapeRegex(namespace)}`;
+}
+
+/** The `name` filter selecting only prefixed names (possible duplicates) inside --namespace. */
+export function prefixedNameFilter(namespace: string): string {
+  return `^/([0-9a-f]{12}_)+${escapeRegex(namespace)}`;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
