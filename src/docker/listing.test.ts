@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { COMPOSE_ONEOFF_LABEL, SWARM_TASK_LABEL } from '../heal/classify.js';
+import { COMPOSE_DEPENDS_ON_LABEL, COMPOSE_PROJECT_LABEL as GRAPH_PROJECT_LABEL, COMPOSE_SERVICE_LABEL as GRAPH_SERVICE_LABEL } from '../heal/dependents/graph.js';
+import { COMPOSE_PROJECT_LABEL, COMPOSE_REPLACE_LABEL, COMPOSE_SERVICE_LABEL } from '../dedupe/matcher.js';
 import { JsonSyntaxError } from './json-stream.js';
 import { isKeptLabel, keptLabels, ListingParser, ListingTooLargeError } from './listing.js';
 import { ShapeError } from './shape.js';
@@ -121,5 +124,16 @@ test('HostConfig: only a container: network mode is kept (the dependency graph),
     for (let i = 0; i < text.length; i += size) chunks.push(Buffer.from(text.slice(i, i + size)));
     const out = parse(chunks);
     assert.deepEqual(out.map((c) => c.HostConfig ?? null), [{ NetworkMode: 'container:0123abcd' }, null, null, null], `chunks of ${size}`);
+  }
+});
+
+test('labels kept: exactly those a decision reads of compose\'s and Swarm\'s (BENCHMARKS.md "Scale")', () => {
+  const read = [
+    COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, COMPOSE_REPLACE_LABEL, COMPOSE_ONEOFF_LABEL, SWARM_TASK_LABEL,
+    COMPOSE_DEPENDS_ON_LABEL, GRAPH_PROJECT_LABEL, GRAPH_SERVICE_LABEL,
+  ];
+  for (const k of read) assert.ok(isKeptLabel(k), k);
+  for (const k of ['com.docker.compose.config-hash', 'com.docker.compose.project.working_dir', 'com.docker.compose.version', 'com.docker.swarm.service.name']) {
+    assert.ok(!isKeptLabel(k), k);
   }
 });

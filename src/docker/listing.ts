@@ -8,10 +8,18 @@ import { ShapeError } from './shape.js';
 import type { ContainerSummary } from './types.js';
 import { formatBytes } from '../util/format-bytes.js';
 
-/** Label prefixes Repairman reads: its own, compose's, Swarm's. */
-export const KEPT_LABEL_PREFIXES = ['org.riotkit.repairman.', 'com.docker.compose.', 'com.docker.swarm.'];
-/** Labels of the other autoheal tools Repairman honours (docs/behaviour.md §11). */
-export const KEPT_LABEL_NAMES = ['autoheal', 'autoheal.stop.timeout', 'deunhealth.restart.on.unhealthy'];
+/** Label prefixes Repairman reads: its own. */
+export const KEPT_LABEL_PREFIXES = ['org.riotkit.repairman.'];
+/**
+ * Other labels Repairman reads: compose's and Swarm's that a decision uses, and those of the other
+ * autoheal tools it honours (docs/behaviour.md §11). Compose's others (config hash, working dir...)
+ * would cost ~0.3 KB per container and are never read (BENCHMARKS.md "Scale").
+ */
+export const KEPT_LABEL_NAMES = [
+  'com.docker.compose.project', 'com.docker.compose.service', 'com.docker.compose.oneoff', 'com.docker.compose.replace',
+  'com.docker.compose.depends_on', 'com.docker.swarm.task.id',
+  'autoheal', 'autoheal.stop.timeout', 'deunhealth.restart.on.unhealthy',
+];
 
 /** Whether a label is one Repairman reads; `extra` names more (e.g. a configured AUTOHEAL_CONTAINER_LABEL). */
 export function isKeptLabel(key: string, extra: readonly string[] = []): boolean {

@@ -146,7 +146,8 @@ export class ContainerTracker {
   private track(name: string, id: string, labels: Record<string, string>): TrackedContainer {
     const known = this.tracked.get(name);
     if (known && known.id === id && sameLabels(known.labels, labels)) return known;
-    const decoded = this.decodeLabels(name, labels, this.ctx.settings.defaults);
+    const defaults = this.ctx.settings.defaults;
+    const decoded = this.decodeLabels(name, labels, defaults);
     const excluded = staticExclusion(name, labels, decoded.policy, {
       namespace: this.ctx.settings.namespace,
       isSelf: isSelfContainer(this.ctx.self, id),
@@ -158,7 +159,8 @@ export class ContainerTracker {
       health: known?.health ?? null,
       unhealthySinceMs: known?.unhealthySinceMs ?? null,
       labels,
-      policy: decoded.policy,
+      // Most containers carry none of Repairman's labels: they share the defaults, not a copy each.
+      policy: samePolicy(decoded.policy, defaults) ? defaults : decoded.policy,
       problems: decoded.problems,
       excluded,
       deliberate: known && known.id === id ? known.deliberate : this.keptStopOf(name, id),
@@ -303,6 +305,11 @@ export class ContainerTracker {
   isDeliberate(t: TrackedContainer): boolean {
     return t.deliberate !== null && stopMarkHolds(t.deliberate, this.ctx.clock.now());
   }
+}
+
+function samePolicy(a: ContainerPolicy, b: ContainerPolicy): boolean {
+  for (const k of Object.keys(a) as (keyof ContainerPolicy)[]) if (a[k] !== b[k]) return false;
+  return Object.keys(a).length === Object.keys(b).length;
 }
 
 function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
