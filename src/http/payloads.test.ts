@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { BudgetView, ContainerView } from '../state/types.js';
 import { FakeState, SECRET_URL } from '../../test/helpers/fake-state.js';
 import {
-  buildContainersPayload, buildEventsPayload, buildReport, isConstantlyFailing, redact, reportDate, sortedJson,
+  buildContainersPayload, buildEventsPayload, buildReport, containersPayloadChunks, isConstantlyFailing, redact, reportDate, sortedJson,
 } from './payloads.js';
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5);
@@ -168,6 +168,21 @@ describe('buildContainersPayload', () => {
     assert.ok(p.timeline.restarts.every((r) => r.atMs >= p.timeline.sinceMs && r.atMs <= NOW));
     assert.equal(p.timeZone, 'Europe/Warsaw');
   });
+});
+
+describe('containersPayloadChunks (the /api/containers reply, written in pieces)', () => {
+  const whole = (s: FakeState): string => `${sortedJson(buildContainersPayload(s, NOW, 'UTC'))}\n`;
+  for (const count of [0, 1, 100, 101, 250]) {
+    it(`${count} extra containers: the same text as the payload written at once`, () => {
+      const s = new FakeState({ nowMs: NOW });
+      if (count === 0) s.containerList.length = 0;
+      for (let i = 0; i < count; i++) s.containerList.push({ ...container({ restartsInFrame: i % 3 }), id: `id${i}`, name: `bulk-${i}` });
+      const pieces = [...containersPayloadChunks(s, NOW, 'UTC')];
+      assert.equal(pieces.join(''), whole(s));
+      assert.ok(pieces.length >= 2 + Math.ceil(s.containerList.length / 100) || s.containerList.length === 0, `${pieces.length} pieces`);
+      assert.ok(!pieces.join('').includes('SECRETTOKEN'));
+    });
+  }
 });
 
 describe('buildEventsPayload', () => {

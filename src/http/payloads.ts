@@ -170,6 +170,38 @@ export interface ContainersPayload {
 }
 
 export function buildContainersPayload(state: StateView, nowMs: number, timeZone: string): ContainersPayload {
+  return { ...payloadWithout(state, nowMs, timeZone), containers: state.containers().map(redactContainer) };
+}
+
+/** Containers written to the reply at a time. */
+const CONTAINERS_PER_CHUNK = 100;
+
+/**
+ * The text of sortedJson(buildContainersPayload(...)) and a newline, in pieces of a hundred
+ * containers: 10,000 containers make a 7 MB reply, which as one string (with its copies on the way
+ * out) grew the supervisor's RSS by ~40 MB per request (BENCHMARKS.md "Scale").
+ */
+export function* containersPayloadChunks(state: StateView, nowMs: number, timeZone: string): Generator<string> {
+  // "containers" sorts first: the other keys follow it, as sortedJson writes them.
+  const rest = sortedJson(payloadWithout(state, nowMs, timeZone));
+  const views = state.containers();
+  if (views.length === 0) {
+    yield `{\n  "containers": [],${rest.slice(1)}\n`;
+    return;
+  }
+  yield '{\n  "containers": [';
+  for (let i = 0; i < views.length; i += CONTAINERS_PER_CHUNK) {
+    let chunk = '';
+    for (let k = i; k < Math.min(views.length, i + CONTAINERS_PER_CHUNK); k++) {
+      // One level deeper than on its own: every line of the container's JSON indented by 4 more.
+      chunk += `${k ? ',' : ''}\n    ${sortedJson(redactContainer(views[k] as ContainerView)).replace(/\n/g, '\n    ')}`;
+    }
+    yield chunk;
+  }
+  yield `\n  ],${rest.slice(1)}\n`;
+}
+
+function payloadWithout(state: StateView, nowMs: number, timeZone: string): Omit<ContainersPayload, 'containers'> {
   const sinceMs = nowMs - TIMELINE_HOURS * 3600_000;
   return {
     generatedAtMs: nowMs,
@@ -177,7 +209,6 @@ export function buildContainersPayload(state: StateView, nowMs: number, timeZone
     version: state.version,
     startedAtMs: state.startedAtMs,
     health: redact(state.health(nowMs)),
-    containers: state.containers().map(redactContainer),
     duplicates: redact(state.duplicates()),
     pauses: state.pauses?.() ?? [],
     timeline: {

@@ -12,7 +12,7 @@ import { knownTimeZone, resolveTimeZone } from '../util/time-format.js';
 import { instanceRootUrl } from './address.js';
 import { HttpMetrics, type RouteLabel } from './http-metrics.js';
 import {
-  buildContainersPayload, buildEventsPayload, buildReport, EVENTS_LIMIT, redact, REPORT_LIMIT, sortedJson,
+  buildContainersPayload, buildEventsPayload, buildReport, containersPayloadChunks, EVENTS_LIMIT, redact, REPORT_LIMIT, sortedJson,
 } from './payloads.js';
 import { normalizePrefix, relativeBase, routeInPrefix } from './prefix.js';
 import { intParam, parseTarget, QueryError, single, type ParsedTarget } from './request-url.js';
@@ -71,7 +71,8 @@ const ROUTES: ReadonlySet<string> = new Set<RouteName>(['/', '/healthz', '/metri
 interface Reply {
   status: number;
   type: string;
-  body: string;
+  /** Pieces are written as the client takes them (a large reply is never one string). */
+  body: string | Iterable<string>;
   headers?: Record<string, string>;
 }
 
@@ -223,7 +224,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         return { status: 200, type: METRICS_TYPE, body: state.metrics.render() };
       }
       case '/api/containers':
-        return jsonReply(200, buildContainersPayload(state, nowMs, zone()));
+        return { status: 200, type: JSON_TYPE, body: containersPayloadChunks(state, nowMs, zone()) };
       case '/api/events': {
         const limit = intParam(target.query, 'limit', EVENTS_LIMIT) ?? EVENTS_LIMIT.def;
         const beforeNum = intParam(target.query, 'before', { min: 1, max: Number.MAX_SAFE_INTEGER });
@@ -307,7 +308,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   function send(res: ServerResponse, req: IncomingMessage, reply: Reply, label: RouteLabel): void {
     res.statusCode = reply.status;
     res.setHeader('Content-Type', reply.type);
-    res.setHeader('Content-Length', Buffer.byteLength(reply.body));
+    if (typeof reply.body === 'string') res.setHeader('Content-Length', Buffer.byteLength(reply.body));
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
@@ -318,7 +319,29 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     res.on('finish', () => metrics.observe(label, reply.status));
     log.debug('http request', { method: req.method, route: label, status: reply.status });
     // Node drops the body of a HEAD response itself; the headers stay those of the GET.
-    res.end(reply.body);
+    if (typeof reply.body === 'string') res.end(reply.body);
+    else if (req.method === 'HEAD') res.end();
+    else writePieces(res, reply.body[Symbol.iterator]());
+  }
+
+  /** Writes the pieces as the socket drains; a client gone stops it. */
+  function writePieces(res: ServerResponse, pieces: Iterator<string>): void {
+    const more = (): void => {
+      try {
+        for (let p = pieces.next(); !p.done; p = pieces.next()) {
+          if (res.destroyed) return;
+          if (!res.write(p.value)) {
+            res.once('drain', more);
+            return;
+          }
+        }
+        res.end();
+      } catch (err) {
+        log.error('http reply failed', { error: errorMessage(err) });
+        res.destroy();
+      }
+    };
+    more();
   }
 
   const server = createServer(serverOptions, (req, res: ServerResponse) => {
