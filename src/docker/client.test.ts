@@ -348,6 +348,16 @@ test('deadline: no answer, or a reply that stalls half way, is RM_ENGINE_TIMEOUT
   assert.ok(Date.now() - t0 < 1000);
 });
 
+test('a listing may be given a longer deadline than the client\'s (a whole host is listed slowly)', async (t) => {
+  const fake = await fakeEngine((_req, res, url) => {
+    if (url.pathname.endsWith('/containers/json')) setTimeout(() => json(res, 200, []), 300);
+  });
+  t.after(() => fake.close());
+  const c = fake.client({ callTimeoutMs: 100 });
+  await rejectsCode(c.listContainers({ all: true }), 'RM_ENGINE_TIMEOUT', /within 100 ms/);
+  assert.deepEqual(await c.listContainers({ all: true, timeoutMs: 2000 }), []);
+});
+
 test('restart and stop get the stop timeout plus a margin, not the short call deadline', async (t) => {
   const fake = await fakeEngine((_req, res, url) => {
     if (url.pathname.endsWith('/restart') || url.pathname.endsWith('/stop')) setTimeout(() => { res.writeHead(204); res.end(); }, 400);

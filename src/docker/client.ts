@@ -19,7 +19,7 @@ import type { ContainerInspect, ContainerRecreator, ContainerSummary, DockerEven
 import { STOP_MARGIN_MS, ENGINE_DEFAULT_STOP_TIMEOUT_SEC, type DockerClientOptions, type Query, containerPath, checkStopTimeout, sinceUntil } from './engine-call.js';
 import { EngineConnection } from './connection.js';
 
-export { DEFAULT_CALL_TIMEOUT_MS, STOP_MARGIN_MS, ENGINE_DEFAULT_STOP_TIMEOUT_SEC, DEFAULT_MAX_LIST_RECORD_BYTES, DEFAULT_MAX_LIST_RECORDS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES, type DockerClientOptions } from './engine-call.js';
+export { DEFAULT_CALL_TIMEOUT_MS, FULL_LISTING_TIMEOUT_MS, STOP_MARGIN_MS, ENGINE_DEFAULT_STOP_TIMEOUT_SEC, DEFAULT_MAX_LIST_RECORD_BYTES, DEFAULT_MAX_LIST_RECORDS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BUFFERED_BYTES, type DockerClientOptions } from './engine-call.js';
 
 export class DockerClient extends EngineConnection implements EngineApi, ContainerRecreator {
   // ---- the calls -------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ export class DockerClient extends EngineConnection implements EngineApi, Contain
    * The containers, reduced as the listing arrives (src/docker/listing.ts): memory follows the number
    * of containers, not the listing's size; each container's entry is capped, not the listing.
    */
-  async listContainers(opts: { all?: boolean; filters?: Filters; signal?: AbortSignal } = {}): Promise<ContainerSummary[]> {
+  async listContainers(opts: { all?: boolean; filters?: Filters; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ContainerSummary[]> {
     const query: Query = { all: opts.all ? true : undefined };
     await this.negotiate(opts.signal);
     const filters = this.engineKind_ === 'podman' ? podmanListFilters(opts.filters) : opts.filters;
@@ -59,7 +59,7 @@ export class DockerClient extends EngineConnection implements EngineApi, Contain
       out.length = 0;
       return new ListingParser({ maxRecordBytes: this.maxListRecordBytes, maxRecords: this.maxListRecords, extraLabels: this.extraLabels }, (c) => out.push(c));
     };
-    const list = await this.call('GET', '/containers/json', { query, signal: opts.signal, consume }, (reply) => {
+    const list = await this.call('GET', '/containers/json', { query, signal: opts.signal, consume, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) }, (reply) => {
       this.expectOk('GET /containers/json', reply);
       return out;
     });

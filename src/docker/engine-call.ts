@@ -10,6 +10,11 @@ import type { Endpoint } from './endpoint.js';
 import type { RefusedCalls } from './refusals.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+/**
+ * The deadline of a listing of every container: dockerd sends nothing before the whole listing is
+ * built, and 10,000 containers took over 10 s on a loaded 2-CPU machine (BENCHMARKS.md "Scale").
+ */
+export const FULL_LISTING_TIMEOUT_MS = 60_000;
 /** restart/stop wait for the engine's own stop timeout; this is on top, for the kill and the start. */
 export const STOP_MARGIN_MS = 15_000;
 /** The engine's stop timeout when neither the call nor the container sets one. */

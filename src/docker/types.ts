@@ -107,7 +107,8 @@ export interface LogsResult {
 export interface EngineApi {
   ping(opts?: { signal?: AbortSignal }): Promise<void>;
   version(opts?: { signal?: AbortSignal }): Promise<EngineVersion>;
-  listContainers(opts?: { all?: boolean; filters?: Filters; signal?: AbortSignal }): Promise<ContainerSummary[]>;
+  /** `timeoutMs`: this call's deadline instead of the client's (a whole host's listing, see FULL_LISTING_TIMEOUT_MS). */
+  listContainers(opts?: { all?: boolean; filters?: Filters; signal?: AbortSignal; timeoutMs?: number }): Promise<ContainerSummary[]>;
   inspect(id: string, opts?: { signal?: AbortSignal }): Promise<ContainerInspect>;
   start(id: string, opts?: { signal?: AbortSignal }): Promise<void>;
   stop(id: string, opts?: { stopTimeoutSec?: number; signal?: AbortSignal }): Promise<void>;

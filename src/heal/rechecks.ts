@@ -3,6 +3,7 @@
 // unhealthy and the exited. Either way a constant number of API calls plus one inspect per container
 // that needs a decision (made by the healer, through `consider`).
 import type { ContainerSummary, Filters } from '../docker/types.js';
+import { FULL_LISTING_TIMEOUT_MS } from '../docker/engine-call.js';
 import { errorMessage, isRepairmanError } from '../errors.js';
 import type { BudgetBook } from './budget-book.js';
 import { COMPOSE_ONEOFF_LABEL, exitAgeAtLeastSec, exitCodeFromStatus, healthFromStatus, isDeliberateExit, summaryName } from './classify.js';
@@ -130,7 +131,7 @@ export class Rechecks {
       let candidates: ContainerSummary[];
       let healthy: ContainerSummary[] = [];
       if (mode === 'full') {
-        const all = await engine.listContainers({ all: true, filters: ns, signal });
+        const all = await engine.listContainers({ all: true, filters: ns, signal, timeoutMs: FULL_LISTING_TIMEOUT_MS });
         this.syncAll(all);
         this.hooks.listedAll?.(all);
         candidates = all.filter((c) => c.State === 'exited' || healthFromStatus(c.Status) === 'unhealthy');
