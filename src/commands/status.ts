@@ -16,9 +16,10 @@ import type { CommandContext, CommandRun } from './types.js';
 import { openSettings } from './open-settings.js';
 import { readStatusFile } from './status-file.js';
 
-export const STATUS_TIMEOUT_MS = 5000;
-/** /api/containers takes 1-2 KB per container. */
-export const STATUS_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** The whole answer: 10,000 containers took 1-2 s on a loaded 2-CPU machine (BENCHMARKS.md "Scale"). */
+export const STATUS_TIMEOUT_MS = 30_000;
+/** /api/containers takes 0.5-2 KB per container: room for 30,000 of them. */
+export const STATUS_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export type StatusRead =
   | { ok: true; payload: ContainersPayload; from: string }
@@ -122,6 +123,8 @@ export function renderStatus(p: ContainersPayload, opts: { timeZone: string; fro
     out.push(`Read from the engine and ${clean(p.source.dbPath)}, not from a running Repairman; one on this file was last alive ${alive}; times in ${tz}`);
   } else out.push(`Repairman ${clean(String(p.version))} at ${opts.from}: ${health}${degraded.length ? ', DEGRADED' : ''}; up ${shortDuration(now - p.startedAtMs)}; times in ${tz}`);
   for (const d of degraded) out.push(`  degraded: ${clean(String(d))}`);
+  const watchedCount = p.containers.reduce((n, c) => n + (c.watched ? 1 : 0), 0);
+  out.push(`Containers: ${p.containers.length} (${watchedCount} watched, ${p.containers.length - watchedCount} not watched)`);
   const watched = p.containers.filter((c) => c.watched).sort((a, b) =>
     (URGENCY[a.budget.state] ?? 9) - (URGENCY[b.budget.state] ?? 9) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const healthOf = (c: ContainerView): string =>

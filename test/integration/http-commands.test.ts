@@ -149,6 +149,8 @@ describe('repairman status', () => {
     assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(r.out), 'no terminal control characters from names');
     assert.ok(r.out.includes('esc?[31mred?'));
     assert.match(r.out, /Not watched: swarm-task \(managed by Swarm\)/);
+    const watched = state.containerList.filter((c) => c.watched).length;
+    assert.equal(lines[1], `Containers: ${state.containerList.length} (${watched} watched, ${state.containerList.length - watched} not watched)`);
     assert.match(r.out, /f6e5d4c3b2a1_db \(duplicate of db\): held back: younger than 60 seconds/);
     assert.match(r.out, /notifier: org\.riotkit\.repairman\.notify_url="https:\/\/hooks\.slack\.com\/\*\*\*"/);
     assert.ok(!r.out.includes('SECRETTOKEN'));
