@@ -80,7 +80,7 @@ const USAGE = `usage: node dist/bench/main.js <benchmark> [options]
   soak       same as footprint with --window 600 --name soak (RSS after 10 minutes)
   growth     [--sizes 10,50,200] [--seconds 20]
   fleet      footprint and growth on the same containers (what \`bench/run.sh\` runs)
-  scale      [--sizes 10,1000,5000,10000] [--trials 5] [--node-options "<V8 flags for Repairman>"]
+  scale      [--sizes 10,1000,5000,10000] [--trials 5] [--variants "none;<node flags for Repairman>"]
   report     print the markdown tables of bench/results/*.json
   record     write them into BENCHMARKS.md, between its bench:results markers (appended when missing)
   clean      remove every benchmark container left by an interrupted run
@@ -118,7 +118,8 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'scale': {
-      await runScale({ sizes: list(args, 'sizes', [10, 1000, 5000, 10000]), trials: num(args, 'trials', 5), nodeOptions: args['node-options'] ?? '' });
+      const variants = (args.variants ?? 'none').split(';').map((v) => v.trim()).map((v) => (v === 'none' ? '' : v));
+      await runScale({ sizes: list(args, 'sizes', [10, 1000, 5000, 10000]), trials: num(args, 'trials', 5), variants });
       break;
     }
     case 'reaction': {

@@ -4,7 +4,10 @@
 // /healthz 200 after start, RSS (median of the last samples) and peak RSS, the first full re-check's
 // duration, engine calls per re-check interval, unhealthy -> kill reaction median (engine clock).
 //
-//   bash bench/run.sh scale [--sizes 10,1000,5000,10000] [--trials 5] [--node-options "--max-semi-space-size=1"]
+//   bash bench/run.sh scale [--sizes 10,1000,5000,10000] [--trials 5] [--variants "none;--max-semi-space-size=1"]
+//
+// --variants: the flags given to Repairman's node, one variant per ';' ("none": no flag); each size is
+// measured with each variant on the same containers (a fresh Repairman per variant).
 //
 // The containers are removed at the end (one prune). Not a test: nothing here passes or fails.
 import { performance } from 'node:perf_hooks';
@@ -19,6 +22,8 @@ import { summarize } from './lib/stats.js';
 
 export interface ScalePoint {
   containers: number;
+  /** Repairman's node flags ('' for none). */
+  nodeFlags: string;
   createSec: number;
   healthzMs: number;
   rssMb: number;
@@ -40,11 +45,11 @@ async function healthz(url: string): Promise<number> {
   }
 }
 
-async function measure(ns: string, containers: number, trials: number, nodeOptions: string): Promise<Omit<ScalePoint, 'createSec'>> {
+async function measure(ns: string, containers: number, trials: number, nodeFlags: string): Promise<Omit<ScalePoint, 'createSec'>> {
   const t0 = performance.now();
   const b = await startBenchRepairman({
     namespace: ns, http: true, intervalSec: INTERVAL_SEC, readyTimeoutMs: 600_000, args: LOOSE_BUDGET,
-    ...(nodeOptions ? { env: { NODE_OPTIONS: nodeOptions } } : {}),
+    nodeFlags: nodeFlags.split(' ').filter(Boolean),
   });
   const samples: number[] = [];
   const sampler = setInterval(() => {
@@ -78,6 +83,7 @@ async function measure(ns: string, containers: number, trials: number, nodeOptio
     const tail = samples.slice(-10);
     return {
       containers,
+      nodeFlags,
       healthzMs,
       rssMb: summarize(tail).median,
       peakRssMb: Math.max(...samples),
@@ -93,7 +99,7 @@ async function measure(ns: string, containers: number, trials: number, nodeOptio
   }
 }
 
-export async function runScale(opts: { sizes: number[]; trials: number; nodeOptions: string }): Promise<void> {
+export async function runScale(opts: { sizes: number[]; trials: number; variants: string[] }): Promise<void> {
   if (!testDockerHost()) throw new Error('no private engine');
   const started = performance.now();
   const loadBefore = loadNow();
@@ -107,9 +113,11 @@ export async function runScale(opts: { sizes: number[]; trials: number; nodeOpti
       const createMs = more ? await massCreate({ prefix: ns, count: more, from: have }) : 0;
       have += more;
       process.stderr.write(`bench: scale ${have} containers (created ${more} in ${(createMs / 1000).toFixed(0)} s), load ${loadNow().load1.toFixed(1)}\n`);
-      const p = await measure(ns, have, opts.trials, opts.nodeOptions);
-      points.push({ ...p, createSec: createMs / 1000 });
-      process.stderr.write(`bench: ${JSON.stringify(points.at(-1))}\n`);
+      for (const flags of opts.variants) {
+        const p = await measure(ns, have, opts.trials, flags);
+        points.push({ ...p, createSec: createMs / 1000 });
+        process.stderr.write(`bench: ${JSON.stringify(points.at(-1))}\n`);
+      }
     }
   } finally {
     await massRemove(ns).catch(() => undefined);
@@ -123,24 +131,22 @@ export async function runScale(opts: { sizes: number[]; trials: number; nodeOpti
     loadBefore,
     loadAfter: loadNow(),
     durationSec: (performance.now() - started) / 1000,
-    params: { sizes: opts.sizes, trials: opts.trials, nodeOptions: opts.nodeOptions, intervalSec: INTERVAL_SEC, labelBytes: 3000 },
+    params: { sizes: opts.sizes, trials: opts.trials, variants: opts.variants, intervalSec: INTERVAL_SEC, labelBytes: 3000 },
     figures: points,
     notes: [],
   });
-  console.log(renderScale(points, opts.nodeOptions));
+  console.log(renderScale(points));
   process.stderr.write(`bench: saved ${file}\n`);
 }
 
-export function renderScale(points: ScalePoint[], nodeOptions: string): string {
+export function renderScale(points: ScalePoint[]): string {
   const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
   const lines = [
-    `Node flags: ${nodeOptions || '(none)'}`,
-    '',
-    '| containers | created in (s) | /healthz 200 after (s) | RSS (MB) | peak RSS (MB) | full re-check (s) | engine calls per re-check | unhealthy -> kill median (ms) | load (1 min) |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| containers | node flags | created in (s) | /healthz 200 after (s) | RSS (MB) | peak RSS (MB) | full re-check (s) | engine calls per re-check | unhealthy -> kill median (ms) | load (1 min) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const p of points) {
-    lines.push(`| ${p.containers} | ${f(p.createSec, 0)} | ${f(p.healthzMs / 1000)} | ${f(p.rssMb)} | ${f(p.peakRssMb)} | ${f(p.fullCheckSec, 2)} | ${f(p.callsPerCheck)} | ${f(p.reactionMedianMs, 0)} (${p.reactions.map((r) => r.toFixed(0)).join(', ')}) | ${f(p.load1)} |`);
+    lines.push(`| ${p.containers} | ${p.nodeFlags ? `\`${p.nodeFlags}\`` : 'none'} | ${f(p.createSec, 0)} | ${f(p.healthzMs / 1000)} | ${f(p.rssMb)} | ${f(p.peakRssMb)} | ${f(p.fullCheckSec, 2)} | ${f(p.callsPerCheck)} | ${f(p.reactionMedianMs, 0)} (${p.reactions.map((r) => r.toFixed(0)).join(', ')}) | ${f(p.load1)} |`);
   }
   return lines.join('\n');
 }

@@ -9,7 +9,8 @@
 #
 # The figures each test reports (timings, counts, RSS curves) are printed as TAP comments and
 # collected, one JSON line per figure, in $REPAIRMAN_RELIABILITY_REPORT (default: a new file under
-# /tmp, named at the end). Knobs: REPAIRMAN_LOAD_SEC, REPAIRMAN_LOAD_CONTAINERS, REPAIRMAN_FUZZ_RUNS,
+# /tmp, named at the end). Knobs: REPAIRMAN_LOAD_SEC, REPAIRMAN_LOAD_CONTAINERS, REPAIRMAN_LOAD_NODE_FLAGS
+# (flags for Repairman's node in the load test), REPAIRMAN_FUZZ_RUNS,
 # REPAIRMAN_HTTP_FUZZ_REQUESTS, REPAIRMAN_NOTIFY_OUTAGE_SEC, REPAIRMAN_SIGKILL_ROUNDS,
 # REPAIRMAN_SIGTERM_ROUNDS, REPAIRMAN_REL_ENGINE_PREFIX (default /tmp/rm-rel-: where the tests' own
 # engines live; another prefix lets two runs share a machine), TEST_CONCURRENCY (files side by side,

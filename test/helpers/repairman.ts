@@ -17,6 +17,7 @@
 //   rejects with its output when it exits or does not get there in time.
 // - Processes still running when the test process exits are SIGKILLed (no orphans).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { docker, engineEnv, TEST_ENGINE } from './engine.js';
@@ -32,6 +33,16 @@ export interface LogLine {
   msg: string;
   container?: string;
   [key: string]: unknown;
+}
+
+/** The node flags the image runs Repairman with: those between `node` and the script in the Dockerfile's ENTRYPOINT. */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(fileURLToPath(new URL('../../../Dockerfile', import.meta.url)), 'utf8');
+  const m = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile);
+  const argv = m ? (JSON.parse(m[1] as string) as string[]) : [];
+  const script = argv.findIndex((a) => a.endsWith('/cli.js'));
+  if (argv[0] !== 'node' || script < 1) throw new Error(`the Dockerfile's ENTRYPOINT is not "node [flags] .../cli.js": ${m?.[1]}`);
+  return argv.slice(1, script);
 }
 
 export interface RepairmanOptions {
@@ -53,6 +64,8 @@ export interface RepairmanOptions {
   readyTimeoutMs?: number;
   /** Resolve as soon as the process runs, without waiting for "watching" (engine-down tests). */
   noWait?: boolean;
+  /** Flags for Repairman's node, before the script (V8's too, e.g. the image's --max-semi-space-size=1). */
+  nodeFlags?: string[];
 }
 
 export interface Exit {
@@ -130,7 +143,7 @@ export async function startRepairman(opts: RepairmanOptions): Promise<RepairmanP
   const env = engineEnv({ TZ: 'UTC', ...opts.env });
   // Settings must come from the test, not from whoever runs it.
   for (const k of Object.keys(env)) if (k.startsWith('DEFAULT_') || ['NAMESPACE', 'CHECK_INTERVAL', 'DB_PATH', 'DRY_RUN', 'HTTP_PORT', 'HTTP_ADDRESS', 'HTTP_PREFIX'].includes(k)) delete env[k];
-  const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
 
   const lines: LogLine[] = [];

@@ -21,6 +21,8 @@ import { ownEngine, type OwnEngine } from './helpers/own-engine.js';
 import { report } from './helpers/report.js';
 
 const LOAD_SEC = Number(process.env.REPAIRMAN_LOAD_SEC ?? 60);
+/** Flags for Repairman's node (e.g. "--max-semi-space-size=1"), to compare launch flags under load. */
+const NODE_FLAGS = (process.env.REPAIRMAN_LOAD_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const CONTAINERS = Number(process.env.REPAIRMAN_LOAD_CONTAINERS ?? 50);
 const GAP_SEC = 2;
 // Short frames, but long enough that a container broken again right after each restart reaches its
@@ -75,6 +77,7 @@ describe(`reliability: ${CONTAINERS} containers flapping for ${LOAD_SEC} s`, { s
       intervalSec: 10,
       env: eng.env(),
       readyTimeoutMs: 30_000,
+      nodeFlags: NODE_FLAGS,
       args: [
         '--seconds-between-restarts', String(GAP_SEC), '--frame-size-in-seconds', String(FRAME_SEC), '--max-restarts-in-frame', String(MAX_IN_FRAME),
         '--seconds-between-next-frame', String(NEXT_FRAME_SEC), '--max-checks-to-give-up', '0', '--max-historic-entries', '100000',
@@ -167,9 +170,9 @@ describe(`reliability: ${CONTAINERS} containers flapping for ${LOAD_SEC} s`, { s
     assert.ok(late - early < (LOAD_SEC >= 300 ? 8 : 10), `RSS grew from ${early.toFixed(1)} MB to ${late.toFixed(1)} MB`);
     report(
       `load ${LOAD_SEC} s`,
-      `${CONTAINERS} containers, ${total} restarts (${(total / (LOAD_SEC / 60)).toFixed(0)}/min), all journaled (${inFlightAtStop} in flight at the final SIGTERM: journaled as abandoned, finished by the engine); ${longer} longer waits; ${failed} failed restarts; ` +
+      `${NODE_FLAGS.length ? `node ${NODE_FLAGS.join(' ')}: ` : ''}${CONTAINERS} containers, ${total} restarts (${(total / (LOAD_SEC / 60)).toFixed(0)}/min), all journaled (${inFlightAtStop} in flight at the final SIGTERM: journaled as abandoned, finished by the engine); ${longer} longer waits; ${failed} failed restarts; ` +
         `most restarts of one container in a ${FRAME_SEC} s frame: ${maxSeen} (max ${MAX_IN_FRAME}); RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MB (peak ${peak.toFixed(1)}): ${rssCurve(samples, 12)}`,
-      { loadSec: LOAD_SEC, containers: CONTAINERS, restarts: total, rss: samples.filter((_, i) => i % Math.max(1, Math.floor(samples.length / 60)) === 0) },
+      { loadSec: LOAD_SEC, containers: CONTAINERS, nodeFlags: NODE_FLAGS.join(' '), restarts: total, rss: samples.filter((_, i) => i % Math.max(1, Math.floor(samples.length / 60)) === 0) },
     );
   });
 });
