@@ -88,5 +88,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # Node is PID 1 and handles SIGTERM/SIGINT itself (Repairman's own handlers: it stops within a
 # second and exits 0), so no init process is needed. Arguments after the image name replace `run`:
 #   docker run ... repairman:latest run --debug     docker run ... repairman:latest status
-ENTRYPOINT ["node", "/app/dist/src/cli.js"]
+# --max-semi-space-size=1: V8's young generation stays at 1 MB instead of growing to 32 MB per
+# semi-space, the largest part of RSS on a host with thousands of containers (BENCHMARKS.md "Scale").
+ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/dist/src/cli.js"]
 CMD ["run"]

@@ -69,15 +69,21 @@ async function measure(ns: string, containers: number, trials: number, nodeFlags
     const calls = (m1.get('repairman_engine_api_calls_total') ?? 0) - (m0.get('repairman_engine_api_calls_total') ?? 0);
     const reactions: number[] = [];
     for (let i = 0; i < trials; i++) {
-      await waitFor('sick healthy', async () => (await inspectField(`${ns}sick`, '{{.State.Health.Status}}')) === 'healthy', 60_000, 200);
-      const since = (await engineNowSec()) - 1;
-      const before = b.rm.actionsOn(`${ns}sick`).length;
-      await docker(['exec', `${ns}sick`, 'rm', '-f', '/tmp/ok']);
-      await waitFor('restarted', () => b.rm.actionsOn(`${ns}sick`).length > before, 60_000, 100);
-      const events = await engineEvents({ since, filters: { container: [`${ns}sick`] } });
-      const unhealthy = events.findLast((e) => e.Action === 'health_status: unhealthy');
-      const kill = unhealthy && events.find((e) => e.Action === 'kill' && e.timeNano >= unhealthy.timeNano);
-      if (unhealthy && kill) reactions.push((kill.timeNano - unhealthy.timeNano) / 1e6);
+      // On a very loaded machine a trial can fail (health checks time out, an exec is lost): it is
+      // left out and said so, the other figures stay.
+      try {
+        await waitFor('sick healthy', async () => (await inspectField(`${ns}sick`, '{{.State.Health.Status}}')) === 'healthy', 180_000, 200);
+        const since = (await engineNowSec()) - 1;
+        const before = b.rm.actionsOn(`${ns}sick`).length;
+        await docker(['exec', `${ns}sick`, 'rm', '-f', '/tmp/ok']);
+        await waitFor('restarted', () => b.rm.actionsOn(`${ns}sick`).length > before, 180_000, 100);
+        const events = await engineEvents({ since, filters: { container: [`${ns}sick`] } });
+        const unhealthy = events.findLast((e) => e.Action === 'health_status: unhealthy');
+        const kill = unhealthy && events.find((e) => e.Action === 'kill' && e.timeNano >= unhealthy.timeNano);
+        if (unhealthy && kill) reactions.push((kill.timeNano - unhealthy.timeNano) / 1e6);
+      } catch (err) {
+        process.stderr.write(`bench: trial ${i + 1} of ${containers} containers left out: ${err instanceof Error ? err.message : String(err)}\n`);
+      }
     }
     await sleep(5_000);
     const tail = samples.slice(-10);

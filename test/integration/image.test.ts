@@ -19,7 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { docker, hasTestEngine, inspectField, removeNamespace, runContainer, testDockerHost, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { buildRepairmanImage, IMAGE, run, tail } from '../helpers/image-build.js';
-import { engineEvents, engineNowSec, freePort, QUICK_STOP_CMD, type LogLine } from '../helpers/repairman.js';
+import { engineEvents, engineNowSec, freePort, imageNodeFlags, QUICK_STOP_CMD, type LogLine } from '../helpers/repairman.js';
 import { SEED_ENV } from '../helpers/seed-env.js';
 
 /** The repository root, from dist/test/integration/image.test.js. */
@@ -188,7 +188,8 @@ describe('image: Dockerfile, container, compose example', { concurrency: true, s
       Labels: Record<string, string>;
       ExposedPorts: Record<string, unknown>;
     };
-    assert.deepEqual(cfg.Entrypoint, ['node', '/app/dist/src/cli.js']);
+    assert.deepEqual(cfg.Entrypoint, ['node', ...imageNodeFlags(), '/app/dist/src/cli.js']);
+    assert.deepEqual(imageNodeFlags(), ['--max-semi-space-size=1'], 'the flags BENCHMARKS.md "Scale" measured');
     assert.deepEqual(cfg.Cmd, ['run']);
     assert.deepEqual(cfg.Healthcheck.Test, ['CMD', 'node', '/app/dist/src/cli.js', 'healthcheck']);
     assert.equal(cfg.Healthcheck.Interval, 10e9);
