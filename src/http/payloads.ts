@@ -181,10 +181,14 @@ const CONTAINERS_PER_CHUNK = 100;
  * containers: 10,000 containers make a 7 MB reply, which as one string (with its copies on the way
  * out) grew the supervisor's RSS by ~40 MB per request (BENCHMARKS.md "Scale").
  */
-export function* containersPayloadChunks(state: StateView, nowMs: number, timeZone: string): Generator<string> {
+export function containersPayloadChunks(state: StateView, nowMs: number, timeZone: string): Iterable<string> {
+  // Read now, not at the first piece: a state that throws is a 500, not a reply cut half way.
   // "containers" sorts first: the other keys follow it, as sortedJson writes them.
   const rest = sortedJson(payloadWithout(state, nowMs, timeZone));
-  const views = state.containers();
+  return pieces(state.containers(), rest);
+}
+
+function* pieces(views: ContainerView[], rest: string): Generator<string> {
   if (views.length === 0) {
     yield `{\n  "containers": [],${rest.slice(1)}\n`;
     return;
