@@ -35,6 +35,7 @@ describe('stopped by hand, left alone', () => {
   it('status says so in the HEALTH column; a crashed one still reads exited', () => {
     assert.equal(renderStatus(payload, { timeZone: 'UTC', from: 'http://127.0.0.1:8080/' }), [
       'Repairman t at http://127.0.0.1:8080/: engine OK; up 10s; times in UTC',
+      'Containers: 3 (3 watched, 0 not watched)',
       '',
       'NAME    HEALTH                       BUDGET  IN FRAME  STREAK  LAST EVENT',
       'cron    stopped by hand, left alone  ok      0         0       -',
