@@ -76,7 +76,8 @@ test('`config` shows every setting with its source; secrets masked', async () =>
 });
 
 test('`--help` lists every switch with its environment variables and default', async () => {
-  for (const args of [['--help'], ['help'], ['check-labels', '--help']]) {
+  // `run` reads every setting; other commands list only theirs (command-reads.test.ts).
+  for (const args of [['--help'], ['help'], ['run', '--help']]) {
     const r = await cli(args);
     assert.equal(r.code, 0, r.err);
     for (const row of SETTINGS) {
@@ -93,6 +94,10 @@ test('`--help` lists every switch with its environment variables and default', a
       assert.ok(block.includes(`default ${row.defaultText}`), `${row.switch}: default missing in\n${block}`);
     }
   }
+  const labels = await cli(['check-labels', '--help']);
+  assert.equal(labels.code, 0, labels.err);
+  assert.ok(labels.out.includes('\n  --namespace'), 'check-labels reads --namespace');
+  assert.ok(!labels.out.includes('\n  --http-port'), 'check-labels does not read --http-port');
 });
 
 test('--version, unknown commands and switches', async () => {
