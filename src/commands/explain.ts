@@ -8,7 +8,6 @@ import { errorMessage, isRepairmanError } from '../errors.js';
 import { createDockerClient } from '../docker/client.js';
 import { engineAddress } from '../docker/endpoint.js';
 import { detectSelfIdentity } from '../heal/self-id.js';
-import { instanceRootUrl } from '../http/address.js';
 import { readTokenFile } from '../http/token-file.js';
 import { httpGet } from '../http-client/client.js';
 import { openJournal } from '../journal/journal.js';
@@ -21,7 +20,7 @@ import { maskUrlsInText } from '../util/mask.js';
 import { resolveTimeZone } from '../util/time-format.js';
 import type { LoadedSettings } from './open-settings.js';
 import { openSettings } from './open-settings.js';
-import { rootFromOption, STATUS_TIMEOUT_MS } from './status.js';
+import { instanceRoot, STATUS_TIMEOUT_MS } from './status.js';
 import type { CommandContext, CommandRun } from './types.js';
 
 type Asked = { ok: true; explanation: Explanation; from: string } | { ok: false; from: string; why: string };
@@ -35,16 +34,9 @@ function looksLikeExplanation(v: unknown): v is Explanation {
 /** The running instance's answer, or why there is none. */
 async function askInstance(ctx: CommandContext, loaded: LoadedSettings, name: string, timeZone: string): Promise<Asked> {
   const { settings, options } = loaded;
-  let root: string;
-  if (typeof options.url === 'string') {
-    try {
-      root = rootFromOption(options.url);
-    } catch {
-      return { ok: false, from: options.url, why: 'not a URL (expected e.g. http://127.0.0.1:8080/prefix/)' };
-    }
-  } else if (settings.httpPort === 0) {
-    return { ok: false, from: 'http', why: 'the HTTP server is disabled (--http-port 0) and no --url was given' };
-  } else root = instanceRootUrl(settings);
+  const found = instanceRoot(settings, options);
+  if (!found.ok) return found;
+  const root = found.root;
   const url = `${root}api/explain?name=${encodeURIComponent(name)}&tz=${encodeURIComponent(timeZone)}`;
   try {
     const bearer = readTokenFile(settings.httpTokenFile);

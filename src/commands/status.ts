@@ -46,20 +46,28 @@ export function rootFromOption(raw: string): string {
   return u.toString();
 }
 
+/** The running instance's root URL: --url, else --http-address/--http-port/--http-prefix (status, explain). */
+export function instanceRoot(
+  settings: GlobalSettings,
+  options: Record<string, string | boolean>,
+): { ok: true; root: string } | { ok: false; from: string; why: string } {
+  if (typeof options.url === 'string') {
+    try {
+      return { ok: true, root: rootFromOption(options.url) };
+    } catch {
+      return { ok: false, from: options.url, why: 'not a URL (expected e.g. http://127.0.0.1:8080/prefix/)' };
+    }
+  }
+  if (settings.httpPort === 0) return { ok: false, from: 'http', why: 'the HTTP server is disabled (--http-port 0) and no --url was given' };
+  return { ok: true, root: instanceRootUrl(settings) };
+}
+
 export const httpSource: StatusSource = {
   name: 'http',
   async read(ctx, settings, options) {
-    let root: string;
-    if (typeof options.url === 'string') {
-      try {
-        root = rootFromOption(options.url);
-      } catch {
-        return { ok: false, from: options.url, why: 'not a URL (expected e.g. http://127.0.0.1:8080/prefix/)' };
-      }
-    } else if (settings.httpPort === 0) {
-      return { ok: false, from: 'http', why: 'the HTTP server is disabled (--http-port 0) and no --url was given' };
-    } else root = instanceRootUrl(settings);
-    const url = `${root}api/containers`;
+    const found = instanceRoot(settings, options);
+    if (!found.ok) return found;
+    const url = `${found.root}api/containers`;
     try {
       // The same --http-token-file as the instance (docs/behaviour.md §6).
       const bearer = readTokenFile(settings.httpTokenFile);

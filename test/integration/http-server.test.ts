@@ -453,7 +453,7 @@ describe('http: /api/explain (repairman explain NAME)', () => {
     const state = new FakeState({ nowMs: NOW }) as FakeState & { explain: NonNullable<StateView['explain']> };
     state.explain = async (name: string, opts: { nowMs: number; timeZone: string }) => {
       asked.push({ name, timeZone: opts.timeZone, nowMs: opts.nowMs });
-      if (name === 'broken') throw new Error('connect ECONNREFUSED /var/run/docker.sock');
+      if (name === 'broken') throw new Error('connect ECONNREFUSED /tmp/engine/docker.sock');
       const known = name === 'web';
       return {
         asked: name, name: known ? 'web' : null, verdict: known ? 'acts' : 'unknown', reason: known ? 'acts' : 'unknown',

@@ -1,7 +1,7 @@
 // Rootless Podman, live (issue 23): a `podman system service` run by a non-root user
 // (scripts/test-podman-rootless.sh: its own user with subuid/subgid, XDG_RUNTIME_DIR, storage), and
 // Repairman with DOCKER_HOST unset finding its socket $XDG_RUNTIME_DIR/podman/podman.sock, connecting
-// and healing there. The default sockets (/var/run/docker.sock, /run/podman/podman.sock) are given as
+// and healing there. The default sockets (Docker's and rootful Podman's) are given as
 // paths that do not exist: the test never looks at the real ones, whatever this machine has. Repairman
 // runs in this process (startApp) with the engine client the CLI would build, from those paths.
 // Run by `npm test` in its Podman part, which starts the rootless service; skipped elsewhere.
@@ -31,7 +31,7 @@ describe('rootless Podman: found with DOCKER_HOST unset, healed there', { skip }
   const sock = `${XDG}/podman/podman.sock`;
   const url = `unix://${sock}`;
   const dir = mkdtempSync(join(tmpdir(), 'repairman-rootless-'));
-  // Paths that do not exist, in place of /var/run/docker.sock and /run/podman/podman.sock.
+  // Paths that do not exist, in place of the default Docker and rootful Podman sockets.
   const sockets = { docker: join(dir, 'no-docker.sock'), rootfulPodman: join(dir, 'no-rootful-podman.sock') };
   const env: NodeJS.ProcessEnv = { XDG_RUNTIME_DIR: XDG, PATH: process.env.PATH, TZ: 'UTC' };
   const lines: LogLine[] = [];
