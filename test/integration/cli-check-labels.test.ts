@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { engineEnv, hasTestEngine, removeNamespace, runContainer, uniqueNamespace } from '../helpers/engine.js';
+import { engineEnv, hasTestEngine, inspectField, removeNamespace, runContainer, uniqueNamespace, waitFor } from '../helpers/engine.js';
 
 const P = 'org.riotkit.repairman.';
 
@@ -25,6 +25,8 @@ describe('check-labels on a real engine', { skip: !hasTestEngine() && 'REPAIRMAN
       runContainer(`${ns}good`, { labels: { [`${P}stop_timeout`]: '1m', [`${P}notify_level`]: 'debug' }, cmd: 'exit 3' }),
       runContainer(`${ns}plain`),
     ]);
+    // `exit 3` takes a moment on a loaded engine; the listing below expects it already exited.
+    await waitFor(`${ns}good to exit`, async () => (await inspectField(`${ns}good`, '{{.State.Status}}')) === 'exited' || undefined);
   });
   after(async () => {
     await removeNamespace(ns);
