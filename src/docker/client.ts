@@ -187,11 +187,11 @@ export class DockerClient extends EngineConnection implements EngineApi, Contain
    * are skipped (counted in badEventLines, logged at debug). No deadline once connected.
    * Connection failures throw RepairmanError (RM_ENGINE_UNREACHABLE...); the caller reconnects.
    */
-  events(opts: { filters?: Filters; since?: number | string | Date; until?: number | string | Date; signal?: AbortSignal } = {}): AsyncIterable<DockerEvent> {
+  events(opts: { filters?: Filters; since?: number | string | Date; until?: number | string | Date; signal?: AbortSignal; onOpen?: () => void } = {}): AsyncIterable<DockerEvent> {
     return this.eventStream(opts);
   }
 
-  private async *eventStream(opts: { filters?: Filters; since?: number | string | Date; until?: number | string | Date; signal?: AbortSignal }): AsyncGenerator<DockerEvent> {
+  private async *eventStream(opts: { filters?: Filters; since?: number | string | Date; until?: number | string | Date; signal?: AbortSignal; onOpen?: () => void }): AsyncGenerator<DockerEvent> {
     const signal = opts.signal;
     if (signal?.aborted) return;
     const query: Query = { since: sinceUntil(opts.since), until: sinceUntil(opts.until) };
@@ -211,6 +211,7 @@ export class DockerClient extends EngineConnection implements EngineApi, Contain
       throw err;
     }
     const { res, done } = opened;
+    opts.onOpen?.();
     const splitter = new JsonLineSplitter();
     const handle = (line: string): DockerEvent | undefined => {
       const event = parseEvent(tryParseJson(line));

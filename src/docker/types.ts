@@ -118,7 +118,8 @@ export interface EngineApi {
   remove(id: string, opts?: { force?: boolean; volumes?: boolean; signal?: AbortSignal }): Promise<void>;
   logs(id: string, opts?: { tail?: number; stdout?: boolean; stderr?: boolean; signal?: AbortSignal }): Promise<LogsResult>;
   /** The event stream; ends when signal aborts. Has no timeout. */
-  events(opts?: { filters?: Filters; since?: number | string; until?: number | string; signal?: AbortSignal }): AsyncIterable<DockerEvent>;
+  /** `onOpen` is called once the engine has answered the request: events from then on are on their way. */
+  events(opts?: { filters?: Filters; since?: number | string; until?: number | string; signal?: AbortSignal; onOpen?: () => void }): AsyncIterable<DockerEvent>;
   /** Number of HTTP calls made so far (for benchmarks: calls per re-check). */
   readonly callCount: number;
 }

@@ -23,6 +23,7 @@ import { BudgetBook } from './budget-book.js';
 import { bareName, engineHealthAction, isDeliberateExit } from './classify.js';
 import { Dependents } from './dependents/coordinator.js';
 import type { DependencyView } from './dependents/graph.js';
+import { ExitEventWait } from './event-lag.js';
 import { BackgroundWork, inspectContainer, type DecodeLabels, type HealContext, type HealJournal, type Trigger } from './context.js';
 import { ActionHolds, ALL_CONTAINERS, type MaintenancePause, type PauseInForce } from './holds.js';
 import { InterruptedRestarts } from './interrupted-restarts.js';
@@ -101,6 +102,8 @@ export class Healer {
   private readonly reporter: OutcomeReporter;
   /** Evaluations queued and not started yet: a burst of triggers makes one evaluation. */
   private readonly evaluationQueue = new Set<string>();
+  /** A re-check leaves exits newer than the event stream's reach to their events (event-lag.ts). */
+  private readonly exitEventWait: ExitEventWait;
 
   constructor(opts: HealerOptions) {
     this.host = opts.host ?? osHostname();
@@ -136,6 +139,7 @@ export class Healer {
     this.recovery = new Recovery(ctx, this.tracker, this.budgets, this.timers, reporter);
     this.restarter = new Restarter(ctx, this.tracker, this.budgets, this.timers, reporter, this.recovery, this.interrupted, this.holds, this.postAction, (name) => this.consider(name, 'timer'));
     this.dependents = new Dependents({ ctx, tracker: this.tracker, budgets: this.budgets, reporter, recovery: this.recovery, recreator: opts.recreator });
+    this.exitEventWait = new ExitEventWait(clock, (name) => this.consider(name, 'timer'));
     this.rechecks = new Rechecks(ctx, this.tracker, this.budgets, this.timers, this.recovery, this.interrupted, {
       consider: (name, trigger) => this.consider(name, trigger),
       isQueued: (name) => this.evaluationQueue.has(name),
@@ -259,8 +263,19 @@ export class Healer {
 
   // ---- events ---------------------------------------------------------------------------------
 
+  /** The engine answered the watcher's event stream request. */
+  eventStreamOpened(): void {
+    this.exitEventWait.opened();
+  }
+
+  /** The event stream ended or broke: re-checks act on what they find at once. */
+  eventStreamClosed(): void {
+    this.exitEventWait.closed();
+  }
+
   /** One engine event (type container). Never throws; slow work is queued, not awaited. */
   handleEvent(ev: DockerEvent): void {
+    this.exitEventWait.saw(ev);
     if (this.work.stopped || ev.Type !== 'container') return;
     const attrs = ev.Actor?.Attributes ?? {};
     const id = ev.Actor?.ID ?? '';
@@ -424,6 +439,11 @@ export class Healer {
       if (info.State?.Status === 'exited') this.tracker.settle(info.Id, info.State.ExitCode);
       return;
     }
+    if (c.kind === 'crashed' && trigger === 'recheck' && this.exitEventWait.holds(name, info.State?.FinishedAt, inspectedAt)) {
+      // Its kill or stop event may still be on its way: the die event (or the look again) decides.
+      this.ctx.log.debug('exit newer than the event stream: waiting for its events', { container: name, finishedAt: info.State?.FinishedAt });
+      return;
+    }
     if (c.kind === 'skip') {
       this.ctx.metrics.skips.inc({ reason: c.reason });
       if (info.State?.Status === 'exited') this.tracker.settle(info.Id, info.State.ExitCode);
@@ -469,6 +489,7 @@ export class Healer {
     if (this.work.stopped) return;
     this.work.markStopped();
     this.timers.cancelAll();
+    this.exitEventWait.cancelAll();
     await this.work.abortAndSettle(graceMs);
   }
 }

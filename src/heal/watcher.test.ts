@@ -28,10 +28,11 @@ describe('watcher', () => {
         pings++;
         if (pings <= 2) throw new RepairmanError('RM_ENGINE_UNREACHABLE', 'no socket');
       },
-      events(opts: { since?: number; filters?: Filters; signal?: AbortSignal }) {
+      events(opts: { since?: number; filters?: Filters; signal?: AbortSignal; onOpen?: () => void }) {
         streams.push({ since: opts.since, filters: opts.filters });
         const n = streams.length;
         return (async function* () {
+          opts.onOpen?.();
           if (n === 1) {
             yield event(100);
             yield event(105, 'die');
@@ -59,6 +60,8 @@ describe('watcher', () => {
         },
         lastCheckError: null,
         checkInFlight: null,
+        eventStreamOpened: () => void handled.push('opened'),
+        eventStreamClosed: () => void handled.push('closed'),
       },
       log: silentLogger,
       metrics,
@@ -72,7 +75,8 @@ describe('watcher', () => {
     await w.run();
     assert.deepEqual(heard, ['check:full', 'start', 'die', 'check:full', 'start'], 'listeners hear what the healer hears');
     assert.equal(pings, 4, 'two failures, then a ping before each stream');
-    assert.deepEqual(handled, ['start@100', 'die@105', 'start@107']);
+    // The healer knows when a stream is followed, and when none is.
+    assert.deepEqual(handled, ['opened', 'start@100', 'die@105', 'closed', 'opened', 'start@107', 'closed']);
     assert.deepEqual(streams.map((s) => s.since), [undefined, 105]);
     assert.deepEqual(streams[0]?.filters, EVENT_FILTERS);
     assert.deepEqual(checks, ['full', 'full']);
@@ -90,7 +94,7 @@ describe('watcher', () => {
     const reg = new MetricsRegistry();
     const w = new Watcher({
       engine,
-      healer: { handleEvent: () => undefined, recheck: async () => true, lastCheckError: null, checkInFlight: null },
+      healer: { handleEvent: () => undefined, recheck: async () => true, lastCheckError: null, checkInFlight: null, eventStreamOpened: () => undefined, eventStreamClosed: () => undefined },
       log: silentLogger,
       metrics: createHealMetrics(reg),
       intervalSec: 1,
@@ -142,6 +146,8 @@ describe('watcher', () => {
       get checkInFlight() {
         return inFlight;
       },
+      eventStreamOpened: () => undefined,
+      eventStreamClosed: () => undefined,
     };
     const reg = new MetricsRegistry();
     const w = new Watcher({ engine, healer, log: silentLogger, metrics: createHealMetrics(reg), intervalSec: 2, signal: ctl.signal, clock });
@@ -200,7 +206,7 @@ describe('watcher', () => {
         return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(refusedCallError('GET /events', 'tcp://proxy:2375', '403 Forbidden')) }) };
       },
     } as unknown as EngineApi;
-    const healer = { handleEvent: () => undefined, recheck: async () => true, lastCheckError: null, checkInFlight: null };
+    const healer = { handleEvent: () => undefined, recheck: async () => true, lastCheckError: null, checkInFlight: null, eventStreamOpened: () => undefined, eventStreamClosed: () => undefined };
     const log = { ...silentLogger, warn: (msg: string) => void warned.push(msg), child: () => log };
     const w = new Watcher({ engine, healer, log, metrics: createHealMetrics(new MetricsRegistry()), intervalSec: 10, signal: ctl.signal, clock });
     const running = w.run();
@@ -240,7 +246,7 @@ describe('watcher', () => {
     const log: Logger = { debug: () => undefined, info: rec('info'), warn: rec('warn'), error: rec('error'), child: () => log };
     const w = new Watcher({
       engine,
-      healer: { handleEvent: () => undefined, recheck: async () => true, lastCheckError: null, checkInFlight: null },
+      healer: { handleEvent: () => undefined, recheck: async () => true, lastCheckError: null, checkInFlight: null, eventStreamOpened: () => undefined, eventStreamClosed: () => undefined },
       log,
       metrics: createHealMetrics(new MetricsRegistry()),
       intervalSec: 3600,

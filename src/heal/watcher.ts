@@ -32,7 +32,7 @@ export const PROBE_FILTERS: Filters = { id: ['repairman-probe'] };
 
 export interface WatcherOptions {
   engine: EngineApi;
-  healer: Pick<Healer, 'handleEvent' | 'recheck' | 'lastCheckError' | 'checkInFlight'>;
+  healer: Pick<Healer, 'handleEvent' | 'recheck' | 'lastCheckError' | 'checkInFlight' | 'eventStreamOpened' | 'eventStreamClosed'>;
   log: Logger;
   metrics: Pick<HealMetrics, 'engineUp' | 'eventStreamReconnects'>;
   intervalSec: number;
@@ -255,13 +255,16 @@ export class Watcher {
       await this.followStream(engine);
     } finally {
       this.following = false;
+      this.o.healer.eventStreamClosed();
     }
   }
 
   private async followStream(engine: EngineApi): Promise<void> {
     const { signal, healer } = this.o;
     const since = this.lastEventTimeSec ?? undefined;
-    const it = engine.events({ filters: EVENT_FILTERS, since, signal })[Symbol.asyncIterator]();
+    // Once the engine answers, re-checks leave exits newer than the stream's reach to their events.
+    const onOpen = (): void => healer.eventStreamOpened();
+    const it = engine.events({ filters: EVENT_FILTERS, since, signal, onOpen })[Symbol.asyncIterator]();
     // Ask for the stream first, then list: what happens in between is in both (handled twice,
     // harmlessly: every decision takes a fresh look); after a reconnect `since` replays the gap.
     const first = it.next();
