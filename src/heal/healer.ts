@@ -187,10 +187,11 @@ export class Healer {
   }
 
   /** What only the healer saw of one container (this id), for `explain`; null when it does not follow it. */
-  seenOf(name: string, id: string): { deliberateStop: boolean; sawAlive: boolean; unhealthySinceMs: number | null } | null {
+  seenOf(name: string, id: string): { deliberateStop: boolean; ownStop: boolean; sawAlive: boolean; unhealthySinceMs: number | null } | null {
     const t = this.tracker.get(name);
     if (!t || t.id !== id) return null;
-    return { deliberateStop: this.tracker.isDeliberate(t), sawAlive: t.sawAlive, unhealthySinceMs: t.unhealthySinceMs };
+    const deliberateStop = this.tracker.isDeliberate(t);
+    return { deliberateStop, ownStop: deliberateStop && t.deliberate?.own === true, sawAlive: t.sawAlive, unhealthySinceMs: t.unhealthySinceMs };
   }
 
   /** Crashes that finished before this moment (UTC ms) and were not seen are old (docs/behaviour.md §2.2). */

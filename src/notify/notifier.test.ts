@@ -179,7 +179,7 @@ test('close: stops accepting, a hanging delivery is abandoned after the grace, r
   const started = Date.now();
   await n.close();
   const took = Date.now() - started;
-  assert.ok(took >= 140 && took < 600, String(took));
+  assert.ok(took >= 140 && took < 2000, String(took)); // the grace, not the 60 s timeout
   assert.equal(count('dropped'), 2, 'the in-flight and the waiting one');
   n.send(ev());
   assert.equal(count('dropped'), 3, 'after close: dropped');

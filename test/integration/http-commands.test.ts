@@ -102,7 +102,8 @@ describe('repairman healthcheck', () => {
       const r = await call(healthcheck, ['--http-port', String((silent.address() as { port: number }).port)]);
       assert.equal(r.code, 1);
       assert.match(r.err, /no answer within 2000 ms/);
-      assert.ok(r.ms >= 1900 && r.ms < 3500, `${r.ms} ms`);
+      // The upper bound only tells "gave up" from "hung": a loaded machine starts node slowly.
+      assert.ok(r.ms >= 1900 && r.ms < 8000, `${r.ms} ms`);
     } finally {
       silent.close();
     }

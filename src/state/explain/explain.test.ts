@@ -57,6 +57,7 @@ interface Setup {
   pauses?: PauseMark[];
   isSelf?: boolean;
   deliberateStop?: boolean;
+  ownStop?: boolean;
   crashWindow?: Partial<CrashWindow>;
   unhealthySinceMs?: number | null;
   asked?: string;
@@ -78,6 +79,7 @@ function facts(x: Setup = {}): ExplainFacts {
     decoded: decodeLabels(name, info?.Config.Labels ?? {}, settings.defaults, x.labelContext ?? { autohealLabel: settings.autohealLabel }),
     isSelf: x.isSelf ?? false,
     deliberateStop: x.deliberateStop ?? false,
+    ownStop: x.ownStop ?? false,
     crashWindow: { sinceMs: NOW - 360 * S, fromMs: NOW - 60 * S, basis: 'watching', sawItAlive: false, ...x.crashWindow },
     unhealthySinceMs: x.unhealthySinceMs ?? null,
     budget: x.budget === undefined ? initialBudget() : x.budget,
@@ -242,6 +244,21 @@ describe('explain: the reasons a container is left alone, each with its sentence
       setup: { shape: { status: 'exited', exitCode: 3, finishedAtMs: NOW - 5 * S }, deliberateStop: true },
       reason: 'stopped_by_hand',
       sentence: 'Left alone: it was stopped by hand (Repairman saw a docker stop or kill before it exited with code 3); Repairman never starts a container someone stopped.',
+      watched: true,
+    },
+    {
+      what: "Repairman's own on_unhealthy=stop (SIGTERM: exit code 143), not a person's",
+      setup: { shape: { status: 'exited', exitCode: 143, finishedAtMs: NOW - 5 * S, labels: { 'org.riotkit.repairman.on_unhealthy': 'stop' } }, deliberateStop: true, ownStop: true },
+      reason: 'stopped_by_repairman',
+      sentence: 'Left alone: Repairman stopped it itself when it turned unhealthy (on_unhealthy=stop, exit code 143); it stays down on purpose.',
+      next: 'Nothing until someone starts it; then Repairman watches it again.',
+      watched: true,
+    },
+    {
+      what: "Repairman's own on_unhealthy=kill of a container whose code says nothing (exit code 3)",
+      setup: { shape: { status: 'exited', exitCode: 3, finishedAtMs: NOW - 5 * S, labels: { 'org.riotkit.repairman.on_unhealthy': 'kill' } }, deliberateStop: true, ownStop: true },
+      reason: 'stopped_by_repairman',
+      sentence: 'Left alone: Repairman killed it itself when it turned unhealthy (on_unhealthy=kill, exit code 3); it stays down on purpose.',
       watched: true,
     },
     {

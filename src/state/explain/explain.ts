@@ -160,6 +160,14 @@ function crashSentences(f: ExplainFacts, c: Extract<Classification, { kind: 'ski
   const st = f.inspect?.State;
   const code = st?.ExitCode ?? 0;
   const untilStarted = 'Nothing until someone starts it; then Repairman watches it again.';
+  if (f.ownStop && (c.reason === 'deliberate_exit' || c.reason === 'stopped_by_someone')) {
+    const action = f.decoded.policy.onUnhealthy === 'kill' ? 'killed' : 'stopped';
+    return {
+      verdict: 'left_alone', reason: 'stopped_by_repairman',
+      sentence: `Left alone: Repairman ${action} it itself when it turned unhealthy (on_unhealthy=${f.decoded.policy.onUnhealthy}, exit code ${code}); it stays down on purpose.`,
+      next: untilStarted,
+    };
+  }
   switch (c.reason) {
     case 'deliberate_exit': {
       const how = code === 0 ? 'it exited with code 0 (finished, or stopped on purpose)'

@@ -18,10 +18,15 @@ describe('explain facts from the journal file: stops seen', () => {
       { container: 'web', id: 'id-web', action: 'stop', signal: null, atMs: NOW - 3_600_000 },
       { container: 'job', id: 'id-job', action: 'kill', signal: 'SIGTERM', atMs: NOW - 3_600_000 },
     ]);
-    assert.deepEqual(k.seen('web', 'id-web'), { deliberateStop: true, sawAlive: true, unhealthySinceMs: null });
+    assert.deepEqual(k.seen('web', 'id-web'), { deliberateStop: true, ownStop: false, sawAlive: true, unhealthySinceMs: null });
     assert.equal(k.seen('job', 'id-job')?.deliberateStop, true);
     assert.equal(k.seen('web', 'id-other'), null, 'another container under the name');
     assert.equal(k.seen('db', 'id-db'), null, 'never stopped');
+  });
+
+  it("Repairman's own on_unhealthy stop, kept in the file, is told apart from a person's", () => {
+    const k = knowledge([{ container: 'web', id: 'id-web', action: 'stop', signal: null, atMs: NOW - 60_000, own: true }]);
+    assert.deepEqual(k.seen('web', 'id-web'), { deliberateStop: true, ownStop: true, sawAlive: true, unhealthySinceMs: null });
   });
 
   it('a reload signal counts only for a minute, as in the healer', () => {

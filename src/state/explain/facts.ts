@@ -24,13 +24,22 @@ export interface FactsContext {
   signal?: AbortSignal;
 }
 
+/** What a healer saw of one container (Healer.seenOf). */
+export interface SeenFacts {
+  deliberateStop: boolean;
+  /** The stop or kill was Repairman's own (on_unhealthy). */
+  ownStop: boolean;
+  sawAlive: boolean;
+  unhealthySinceMs: number | null;
+}
+
 /** What Repairman knows about containers beyond the engine: a running healer's memory, or the journal. */
 export interface ExplainKnowledge {
   /** The stored budget (a fresh one when none is stored); null when it cannot be known. */
   budget(name: string): BudgetState | null;
   pauses(): readonly PauseMark[];
   /** What the healer saw of this container (this id): null when it did not follow it. */
-  seen(name: string, id: string): { deliberateStop: boolean; sawAlive: boolean; unhealthySinceMs: number | null } | null;
+  seen(name: string, id: string): SeenFacts | null;
   /** From when crashes count. */
   crashWindow(): Omit<CrashWindow, 'sawItAlive'>;
   dependencies(name: string, listing: readonly ContainerSummary[]): DependencyView;
@@ -75,6 +84,7 @@ export async function gatherFacts(ctx: FactsContext, knowledge: ExplainKnowledge
     decoded: decodeLabels(name, inspect?.Config?.Labels ?? {}, ctx.settings.defaults, ctx.labelContext),
     isSelf: inspect ? isSelfContainer(ctx.self, inspect.Id) : false,
     deliberateStop: seen?.deliberateStop ?? false,
+    ownStop: seen?.ownStop ?? false,
     crashWindow: { ...knowledge.crashWindow(), sawItAlive: seen?.sawAlive ?? false },
     unhealthySinceMs: seen?.unhealthySinceMs ?? null,
     budget: inspect ? knowledge.budget(name) : null,
@@ -102,7 +112,7 @@ export function journalKnowledge(
     // A stop or kill a Repairman on this file saw (and no start since): what its healer would remember.
     seen: (name, id) => {
       const m = stops.find((s) => s.container === name && s.id === id);
-      return m && stopMarkHolds(m, nowMs) ? { deliberateStop: true, sawAlive: true, unhealthySinceMs: null } : null;
+      return m && stopMarkHolds(m, nowMs) ? { deliberateStop: true, ownStop: m.own === true, sawAlive: true, unhealthySinceMs: null } : null;
     },
     crashWindow: () => ({ sinceMs: fromMs - settings.healExitedLookbackSec * 1000, fromMs, basis: lastAlive === null ? 'now' : 'last_alive' }),
     dependencies: (name, listing) => dependencyView(buildGraph(listing.map(graphNode)), name),

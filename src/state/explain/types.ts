@@ -44,6 +44,8 @@ export interface ExplainFacts {
   isSelf: boolean;
   /** A `docker stop` or `kill` seen since its last start (only a running instance sees events). */
   deliberateStop: boolean;
+  /** That stop or kill was Repairman's own on_unhealthy stop or kill, not a person's. */
+  ownStop: boolean;
   crashWindow: CrashWindow;
   /** Since when Repairman has seen it unhealthy (null: not seen so, or not known). */
   unhealthySinceMs: number | null;
@@ -70,6 +72,7 @@ export const EXPLAIN_REASONS = [
   'paused',
   'maintenance',
   'stopped_by_hand',
+  'stopped_by_repairman',
   'engine_restarts_it',
   'engine_health_action',
   'one_off',
