@@ -8,25 +8,23 @@ import { decide, recordRestart } from '../../budget/budget.js';
 import type { ContainerInspect, ContainerRecreator, ContainerSummary, DockerEvent } from '../../docker/types.js';
 import { errorMessage } from '../../errors.js';
 import type { BudgetBook } from '../budget-book.js';
-import { bareName, summaryName } from '../classify.js';
+import { bareName } from '../classify.js';
 import { errorCode, inspectContainer, type HealContext } from '../context.js';
 import type { HealOutcome } from '../outcomes.js';
 import type { Recovery } from '../recovery.js';
 import type { OutcomeReporter } from '../reporter.js';
 import type { ContainerTracker, TrackedContainer } from '../tracking.js';
 import {
-  buildGraph,
   COMPOSE_DEPENDS_ON_LABEL,
   dependencyView,
   dependentsInOrder,
   DEPENDS_ON_LABEL,
-  graphNode,
   networkProviderRef,
   type DependencyGraph,
   type DependencyView,
-  type GraphNode,
   type OrderedDependent,
 } from './graph.js';
+import { KnownGraph } from './known-graph.js';
 import { keptName, recreateRequest, type InspectForCreate } from './recreate-spec.js';
 
 /** How often a provider is looked at while waiting for it (events wake the wait earlier). */
@@ -35,8 +33,6 @@ const READY_POLL_MS = 200;
 const READY_EXTRA_MS = 60_000;
 /** A recreated dependent must still run this long after its start to count as running. */
 const NEW_RUNS_CHECK_MS = 500;
-/** Removed containers' ids remembered (to recognise a provider recreated under the same name). */
-const MAX_DEPARTED = 1_000;
 
 type Ready = { running: boolean; healthy: boolean | null; info: ContainerInspect | null };
 
@@ -51,9 +47,7 @@ export interface DependentsOptions {
 }
 
 export class Dependents {
-  private readonly nodes = new Map<string, GraphNode>();
-  private readonly departed = new Map<string, string>();
-  private graphCache: DependencyGraph | null = null;
+  private readonly known = new KnownGraph((graph) => this.reportCycles(graph));
   /** Cycles already reported (sorted names joined). */
   private readonly reportedCycles = new Set<string>();
   /** Providers whose dependents are being handled; `again`: it started once more meanwhile. */
@@ -79,11 +73,7 @@ export class Dependents {
   }
 
   graph(): DependencyGraph {
-    if (!this.graphCache) {
-      this.graphCache = buildGraph([...this.nodes.values()], this.departed);
-      this.reportCycles(this.graphCache);
-    }
-    return this.graphCache;
+    return this.known.graph();
   }
 
   /** A container's providers and dependents (status page, `status`, the JSON API, `explain`). */
@@ -95,18 +85,7 @@ export class Dependents {
 
   /** Rebuild the graph from the full re-check's listing (no call of its own). */
   replaceAll(list: readonly ContainerSummary[]): void {
-    this.nodes.clear();
-    for (const c of list) {
-      this.nodes.set(c.Id, graphNode(c.Id, summaryName(c), c.HostConfig?.NetworkMode, c.Labels));
-    }
-    this.graphCache = null;
-    this.graph();
-  }
-
-  private noteInspect(info: ContainerInspect): void {
-    const host = info.HostConfig as { NetworkMode?: unknown };
-    this.nodes.set(info.Id, graphNode(info.Id, bareName(info.Name), host.NetworkMode, info.Config?.Labels));
-    this.graphCache = null;
+    this.known.replaceAll(list);
   }
 
   /** Every container event (before the healer's namespace filter: a provider may be anyone). Never throws. */
@@ -118,28 +97,17 @@ export class Dependents {
     const verb = (ev.Action ?? '').split(':')[0]!.trim();
     switch (verb) {
       case 'create':
-        this.ctx.work.add(this.inspectNode(id));
+        this.ctx.work.add(this.learnNode(id, name, attrs));
         return;
-      case 'destroy': {
-        const known = this.nodes.get(id);
-        this.nodes.delete(id);
-        const former = known?.name ?? name;
-        if (id && former) {
-          this.departed.set(id, former);
-          if (this.departed.size > MAX_DEPARTED) this.departed.delete(this.departed.keys().next().value!);
-        }
-        this.graphCache = null;
+      case 'destroy':
+        this.known.removed(id, name);
         return;
-      }
-      case 'rename': {
-        const known = this.nodes.get(id);
-        if (known && name) this.nodes.set(id, { ...known, name });
-        this.graphCache = null;
+      case 'rename':
+        this.known.renamed(id, name);
         return;
-      }
       case 'start':
         this.wake(name);
-        this.ctx.work.add(this.onStart(id, name));
+        this.ctx.work.add(this.onStart(id, name, attrs));
         return;
       case 'health_status':
       case 'die':
@@ -154,12 +122,25 @@ export class Dependents {
     if (!id) return null;
     const info = await inspectContainer(this.ctx, id);
     if (info === null || info === 'failed') return null;
-    this.noteInspect(info);
+    this.known.fromInspect(info);
     return info;
   }
 
-  private async onStart(id: string, name: string): Promise<void> {
-    await this.inspectNode(id);
+  /**
+   * A container created or started: inspected when it is in the namespace (it may be a dependent:
+   * its network mode matters). One outside is only ever a provider, known by its id, name and the
+   * labels the event carries: a busy CI host's churn outside the namespace costs no inspects.
+   */
+  private async learnNode(id: string, name: string, attrs: Record<string, string>): Promise<void> {
+    if (!name || this.o.tracker.inNamespace(name)) {
+      await this.inspectNode(id);
+      return;
+    }
+    this.known.fromEvent(id, name, attrs);
+  }
+
+  private async onStart(id: string, name: string, attrs: Record<string, string>): Promise<void> {
+    await this.learnNode(id, name, attrs);
     // A start Repairman caused as part of a cascade: that cascade already covers its dependents.
     if (this.actingIds.has(id) || !name || this.ctx.work.stopped) return;
     if (dependentsInOrder(this.graph(), name).length === 0) return;
@@ -351,7 +332,7 @@ export class Dependents {
       if (failure === null) {
         const fresh = await inspectContainer(this.ctx, name);
         after = fresh && fresh !== 'failed' ? fresh : null;
-        if (after) this.noteInspect(after);
+        if (after) this.known.fromInspect(after);
       }
     }
     const end = this.ctx.clock.now();
@@ -392,9 +373,9 @@ export class Dependents {
     if (ref === null) return null;
     for (const e of step.via) {
       if (e.kind !== 'network') continue;
-      const current = [...this.nodes.values()].find((n) => n.name === e.provider);
+      const current = this.known.named(e.provider);
       if (!current || current.id === ref || current.name === ref || current.id.startsWith(ref)) continue;
-      if (this.departed.get(ref) === e.provider) return { name: e.provider, id: current.id };
+      if (this.known.departedName(ref) === e.provider) return { name: e.provider, id: current.id };
     }
     return null;
   }
@@ -479,7 +460,7 @@ export class Dependents {
       if (this.reportedCycles.has(key)) continue;
       this.reportedCycles.add(key);
       for (const member of cycle) {
-        const node = [...this.nodes.values()].find((n) => n.name === member);
+        const node = this.known.named(member);
         const label = node?.labels[DEPENDS_ON_LABEL] !== undefined ? DEPENDS_ON_LABEL : COMPOSE_DEPENDS_ON_LABEL;
         const value = node?.labels[label] ?? '';
         const t: Pick<TrackedContainer, 'name' | 'policy'> = { name: member, policy: this.o.tracker.get(member)?.policy ?? this.ctx.settings.defaults };
