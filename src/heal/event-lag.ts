@@ -1,5 +1,5 @@
 // How far the event stream has delivered, so a re-check does not act on an exit before the events
-// that explain it. A `kill` or `stop` event is what tells "stopped on purpose" from a crash (§2.2);
+// that explain it. A `kill` or `stop` event is what tells "stopped on purpose" from a crash (docs/behaviour.md §2.2);
 // on a loaded Podman host the stream runs seconds behind the listings, so a re-check found a
 // container exited 3 by `podman kill --signal TERM` before the kill event came, and started it.
 import type { DockerEvent } from '../docker/types.js';

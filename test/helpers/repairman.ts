@@ -279,6 +279,35 @@ export async function engineEvents(opts: { since: number; until?: number; filter
 }
 
 /**
+ * The engine's events from `since` on, followed live until stop(). Docker replays only its last 256
+ * events, so on a busy shared engine a replay asked for afterwards (engineEvents) may have lost them.
+ */
+export function watchEngineEvents(opts: { since: number; filters?: Record<string, string[]> }): { stop(): Promise<EngineEvent[]> } {
+  const args = ['events', '--since', opts.since.toFixed(3), '--format', '{{json .}}'];
+  for (const [k, vs] of Object.entries(opts.filters ?? {})) for (const v of vs) args.push('--filter', `${k}=${v}`);
+  const child = spawn('docker', args, { env: engineEnv(), stdio: ['ignore', 'pipe', 'ignore'] });
+  const seen: EngineEvent[] = [];
+  onLines(child.stdout!, (line) => {
+    if (!line.trim()) return;
+    try {
+      seen.push(JSON.parse(line) as EngineEvent);
+    } catch {
+      // a partial line at kill time
+    }
+  });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return {
+    async stop() {
+      // What happened up to now has been written by the engine; give the CLI a moment to print it.
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGTERM');
+      await exited;
+      return seen;
+    },
+  };
+}
+
+/**
  * The event of the moment the engine marked a container unhealthy. Docker: its `health_status:
  * unhealthy`. Podman 4.x writes its health event when a check starts, with the status from before
  * it: the moment is the end (exec_died) of the first failing check (the tests use --health-retries 1).

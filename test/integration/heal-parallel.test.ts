@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { docker, hasTestEngine, inspectField, removeNamespace, runContainer, TEST_IMAGE, uniqueNamespace, waitFor } from '../helpers/engine.js';
-import { engineEvents, engineNowSec, QUICK_STOP_CMD, SLOW_STOP_CMD, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
+import { engineNowSec, QUICK_STOP_CMD, SLOW_STOP_CMD, startRepairman, watchEngineEvents, type RepairmanProcess } from '../helpers/repairman.js';
 
 describe('heal: parallel restarts', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_DOCKER_HOST is not set' }, () => {
   const ns = uniqueNamespace('heal-par');
@@ -45,12 +45,13 @@ describe('heal: parallel restarts', { skip: !hasTestEngine() && 'REPAIRMAN_TEST_
     await trigger('slowfail');
     await rm.waitForLog((l) => l.msg === 'restarting' && l.container === slow, 15_000);
     const since = (await engineNowSec()) - 1;
+    const watch = watchEngineEvents({ since, filters: { container: fast, event: ['health_status', 'restart'] } });
     await trigger('fail');
     for (const name of fast) await rm.waitForLog((l) => l.msg === 'restarted' && l.container === name, 15_000);
     assert.equal(rm.actionsOn(slow).length, 0, 'the slow restart is still under way');
     assert.equal(await inspectField(slow, '{{.State.Status}}'), 'running');
 
-    const events = await engineEvents({ since, filters: { container: fast } });
+    const events = await watch.stop();
     const byName = (name: string, action: string): number[] =>
       events.filter((e) => e.Actor.Attributes.name === name && e.Action === action).map((e) => e.timeNano);
     const firstUnhealthy = Math.min(...fast.flatMap((n) => byName(n, 'health_status: unhealthy')));
