@@ -58,16 +58,21 @@ function bodyLine(text: string): string {
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
+/** dockerd's answer when an authorization plugin (--authorization-plugin) denies a call. */
+const AUTHZ_PLUGIN = /authorization denied by plugin ([^\s:]+)/i;
+
 /** The error of a call answered 403. `what` is "METHOD /path" as the client names calls. */
 export function refusedCallError(what: string, endpoint: string, engineText: string): RepairmanError {
   const space = what.indexOf(' ');
   const call = callKindOf(what.slice(0, space), what.slice(space + 1));
-  const allow = allowingSettings(call);
   const said = bodyLine(engineText);
+  const plugin = AUTHZ_PLUGIN.exec(said)?.[1]?.slice(0, 100);
+  const by = plugin ? `the engine's authorization plugin ${plugin}` : 'a socket proxy in front of it';
+  const allow = plugin ? `a rule of ${plugin}'s policy for the user Repairman connects as` : allowingSettings(call);
   return new RepairmanError(
     'RM_ENGINE_REFUSED',
-    `${what}: refused by the engine at ${endpoint} (403${said ? `: ${said}` : ''}); a socket proxy in front of it does not allow ${call}: allow it with ${allow}`,
-    { details: { status: 403, engineMessage: said, call, allow } },
+    `${what}: refused by the engine at ${endpoint} (403${said ? `: ${said}` : ''}); ${by} does not allow ${call}: allow it with ${allow}`,
+    { details: { status: 403, engineMessage: said, call, allow, refusedBy: plugin ? `authorization plugin ${plugin}` : 'a socket proxy?' } },
   );
 }
 
@@ -75,6 +80,8 @@ export function refusedCallError(what: string, endpoint: string, engineText: str
 export interface RefusedCall {
   call: string;
   allow: string;
+  /** Who refused as far as the answer tells: "a socket proxy?" or "authorization plugin NAME". */
+  refusedBy: string;
   /** The last refusal's error message (with the proxy's answer). */
   message: string;
   firstAtMs: number;
@@ -118,7 +125,9 @@ export class RefusedCalls {
       known.message = err.message;
       return;
     }
-    const r: RefusedCall = { call, allow: allowingSettings(call), message: err.message, firstAtMs: at, lastAtMs: at, count: 1 };
+    const allow = typeof err.details.allow === 'string' ? err.details.allow : allowingSettings(call);
+    const refusedBy = typeof err.details.refusedBy === 'string' ? err.details.refusedBy : 'a socket proxy?';
+    const r: RefusedCall = { call, allow, refusedBy, message: err.message, firstAtMs: at, lastAtMs: at, count: 1 };
     this.refusedNow.set(call, r);
     guarded(() => this.o.onRefused?.({ ...r }));
   }
@@ -137,7 +146,7 @@ export class RefusedCalls {
 
   /** One sentence per refused call kind (the degraded list of /healthz, the page and `status`). */
   sentences(): string[] {
-    return this.list().map((r) => `the engine refuses ${r.call} (403, ${r.count} time${r.count === 1 ? '' : 's'}; a socket proxy?): allow it with ${r.allow}`);
+    return this.list().map((r) => `the engine refuses ${r.call} (403, ${r.count} time${r.count === 1 ? '' : 's'}; ${r.refusedBy}): allow it with ${r.allow}`);
   }
 }
 
