@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultSettings } from '../config/settings-table.js';
+import { RepairmanError } from '../errors.js';
 import type { TrackedContainer } from '../heal/healer.js';
 import type { Journal } from '../journal/types.js';
 import { MetricsRegistry } from '../metrics/registry.js';
@@ -9,7 +10,7 @@ import { AppState, maxCheckAgeMs } from './app-state.js';
 
 const budget: BudgetView = { state: 'ok', untilMs: null, restartsInFrame: 0, reachedMaxInPreviousFrame: false, streak: 0 };
 
-function state(opts: { engineUp: boolean; last: number | null; containers?: TrackedContainer[]; journalFails?: boolean }): AppState {
+function state(opts: { engineUp: boolean; last: number | null; containers?: TrackedContainer[]; journalFails?: boolean; checkError?: unknown }): AppState {
   const journal = {
     list: () => {
       if (opts.journalFails) throw new Error('disk gone');
@@ -21,7 +22,7 @@ function state(opts: { engineUp: boolean; last: number | null; containers?: Trac
     },
   } as unknown as Journal;
   return new AppState({
-    healer: { containers: () => opts.containers ?? [], budgetViewOf: () => budget, lastFullCheckMs: opts.last, dependencyViewOf: () => ({ providers: [], dependents: [] }) },
+    healer: { containers: () => opts.containers ?? [], budgetViewOf: () => budget, lastFullCheckMs: opts.last, dependencyViewOf: () => ({ providers: [], dependents: [] }), lastCheckError: opts.checkError ?? null },
     watcher: { engineUp: opts.engineUp, engineError: opts.engineUp ? null : 'connect ENOENT' },
     journal,
     metrics: new MetricsRegistry(),
@@ -44,6 +45,17 @@ describe('AppState', () => {
     const stale = state({ engineUp: true, last: now - maxCheckAgeMs(30) - 1 }).health(now);
     assert.equal(stale.ok, false);
     assert.match(stale.reason, /ago/);
+  });
+
+  it('health: a re-check that keeps failing with the engine up says why (a listing a socket proxy refuses)', () => {
+    const now = 1_000_000;
+    const refused = new RepairmanError('RM_ENGINE_REFUSED', 'GET /containers/json: refused by the engine at tcp://proxy:2375 (403); a socket proxy in front of it does not allow GET /containers/json: allow it with CONTAINERS=1');
+    const never = state({ engineUp: true, last: null, checkError: refused }).health(now);
+    assert.equal(never.ok, false);
+    assert.equal(never.reason, `no full re-check done yet; the last one failed: ${refused.message}`);
+    const stale = state({ engineUp: true, last: now - maxCheckAgeMs(30) - 1, checkError: refused }).health(now);
+    assert.match(stale.reason, /ago \(interval 30 s\); the last one failed: GET \/containers\/json: refused .*allow it with CONTAINERS=1$/);
+    assert.equal(state({ engineUp: true, last: null }).health(now).reason, 'no full re-check done yet');
   });
 
   it('health: the degradations of every source, still ok; a failing source adds nothing', () => {

@@ -1,6 +1,7 @@
 // The StateView of a running Repairman (src/state/types.ts): what the HTTP server, the status page and
 // `repairman status` read, assembled on demand from the healer, the watcher and the journal.
 // Reading never throws: a journal failure shows as an empty list, not a broken page.
+import { errorMessage } from '../errors.js';
 import type { Journal, JournalEntry } from '../journal/types.js';
 import type { Healer } from '../heal/healer.js';
 import type { Watcher } from '../heal/watcher.js';
@@ -9,7 +10,7 @@ import type { ExplainProvider } from './explain/live.js';
 import type { ContainerView, DuplicateView, HealthView, PauseView, StateView } from './types.js';
 
 export interface AppStateOptions {
-  healer: Pick<Healer, 'containers' | 'budgetViewOf' | 'lastFullCheckMs' | 'dependencyViewOf'> & Partial<Pick<Healer, 'actionStateOf' | 'pauses' | 'stoppedByHand'>>;
+  healer: Pick<Healer, 'containers' | 'budgetViewOf' | 'lastFullCheckMs' | 'dependencyViewOf'> & Partial<Pick<Healer, 'actionStateOf' | 'pauses' | 'stoppedByHand' | 'lastCheckError'>>;
   watcher: Pick<Watcher, 'engineUp' | 'engineError'>;
   journal: Pick<Journal, 'list' | 'restartsSince'>;
   metrics: MetricsRegistry;
@@ -128,10 +129,13 @@ export class AppState implements StateView {
     const last = this.o.healer.lastFullCheckMs;
     const base = { engineUp, lastFullCheckMs: last, degraded: this.degradations() };
     if (!engineUp) return { ok: false, reason: `engine not reachable: ${this.o.watcher.engineError ?? 'unknown'}`, ...base };
-    if (last === null) return { ok: false, reason: 'no full re-check done yet', ...base };
+    // A re-check that keeps failing with the engine up (a listing a socket proxy refuses): its error says what to fix.
+    const failure = this.o.healer.lastCheckError;
+    const lastFailed = failure ? `; the last one failed: ${errorMessage(failure)}` : '';
+    if (last === null) return { ok: false, reason: `no full re-check done yet${lastFailed}`, ...base };
     const age = nowMs - last;
     if (age > maxCheckAgeMs(this.o.intervalSec)) {
-      return { ok: false, reason: `the last full re-check was ${Math.round(age / 1000)} s ago (interval ${this.o.intervalSec} s)`, ...base };
+      return { ok: false, reason: `the last full re-check was ${Math.round(age / 1000)} s ago (interval ${this.o.intervalSec} s)${lastFailed}`, ...base };
     }
     return { ok: true, reason: 'ok', ...base };
   }
