@@ -12,7 +12,7 @@ export const ERROR_CATALOGUE = {
   RM_ENGINE_TIMEOUT: 'The Docker engine did not answer within the call\'s timeout.',
   RM_ENGINE_NOT_FOUND: 'The engine answered 404: the container (or object) does not exist.',
   RM_ENGINE_CONFLICT: 'The engine answered 409: the container is in a state that forbids the call.',
-  RM_ENGINE_REFUSED: 'The engine answered 403: a socket proxy in front of it (or an authorization plugin) does not allow the call; the message names the call and the proxy setting that allows it.',
+  RM_ENGINE_REFUSED: 'The engine answered 403: a socket proxy in front of it (or an authorization plugin) does not allow the call; the message names the call and the proxy setting (or the plugin) that allows it.',
   RM_ENGINE_BAD_REPLY: 'The engine answered with something that is not the expected JSON or stream.',
   RM_ENGINE_ERROR: 'The engine answered with another error status (4xx/5xx).',
   RM_ENGINE_TLS: 'TLS settings (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) are unusable or the handshake failed.',
