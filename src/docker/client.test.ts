@@ -1,77 +1,15 @@
 // DockerClient against a scripted fake engine on a unix socket: negotiation, error mapping,
-// deadlines, aborts, reply validation and the event stream's framing. The real engine is exercised
-// in test/integration/docker-client.test.ts.
+// deadlines, aborts and reply validation (the event stream: client-events.test.ts). The real engine is
+// exercised in test/integration/docker-client.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRepairmanError, type ErrorCode } from '../errors.js';
-import { DockerClient, createDockerClient } from './client.js';
-import type { DockerClientOptions } from './client.js';
-import type { DockerEvent } from './types.js';
-
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => void;
-
-interface FakeEngine {
-  socketPath: string;
-  requests: string[];
-  client(opts?: DockerClientOptions): DockerClient;
-  close(): Promise<void>;
-}
-
-/** A fake engine: /_ping answers with apiVersion unless the handler takes it over. */
-async function fakeEngine(handler: Handler, apiVersion: string | null = '1.45'): Promise<FakeEngine> {
-  const dir = mkdtempSync(join(tmpdir(), 'rm-fake-'));
-  const socketPath = join(dir, 'engine.sock');
-  const requests: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const clients: DockerClient[] = [];
-  const server = http.createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    const url = new URL(req.url ?? '/', 'http://engine');
-    if (url.pathname === '/_ping' && apiVersion !== null && !res.headersSent) {
-      res.setHeader('Api-Version', apiVersion);
-    }
-    handler(req, res, url);
-    if (url.pathname === '/_ping' && !res.headersSent && !res.writableEnded) res.end('OK');
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  return {
-    socketPath,
-    requests,
-    client(opts = {}) {
-      const c = createDockerClient({ DOCKER_HOST: `unix://${socketPath}` }, opts);
-      clients.push(c);
-      return c;
-    },
-    async close() {
-      for (const c of clients) c.close();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-async function rejectsCode(p: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(isRepairmanError(err, code), `expected ${code}, got ${String((err as { code?: string })?.code)}: ${String(err)}`);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  });
-}
+import { isRepairmanError } from '../errors.js';
+import { createDockerClient } from './client.js';
+import { fakeEngine, json, rejectsCode, type Handler } from '../../test/helpers/fake-engine-server.js';
 
 const ok: Handler = (_req, res, url) => {
   if (url.pathname.endsWith('/containers/json')) json(res, 200, [{ Id: 'a', Names: ['/a'], State: 'running', Status: 'Up', Labels: {} }]);
@@ -474,82 +412,4 @@ test('logs: framing from the Content-Type, or from the container\'s Tty on engin
   body = Buffer.from('not frames\n');
   contentType = 'application/vnd.docker.multiplexed-stream';
   await rejectsCode(c.logs('x'), 'RM_ENGINE_BAD_REPLY', /not multiplexed/);
-});
-
-const event = (n: number): string => JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: `id${n}`, Attributes: { name: `c${n}` } }, time: n, timeNano: n * 1e9 });
-
-test('events: split chunks, several per chunk, bad lines skipped and counted, clean end', async (t) => {
-  const fake = await fakeEngine((_req, res, url) => {
-    if (url.pathname !== '/v1.45/events') return;
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    const e1 = event(1);
-    res.write(e1.slice(0, 20));
-    setTimeout(() => {
-      res.write(`${e1.slice(20)}\n${event(2)}\nnot json\n{"Type":"container"}\n\n${event(3)}`);
-      setTimeout(() => res.end('\n'), 30);
-    }, 50);
-  });
-  t.after(() => fake.close());
-  const c = fake.client();
-  const got: DockerEvent[] = [];
-  for await (const e of c.events()) got.push(e);
-  assert.deepEqual(got.map((e) => e.Actor.ID), ['id1', 'id2', 'id3']);
-  assert.equal(c.badEventLines, 2);
-});
-
-test('events: an engine error when opening the stream is thrown; the stream has no deadline', async (t) => {
-  const fake = await fakeEngine((_req, res, url) => {
-    if (url.pathname !== '/v1.45/events') return;
-    if (url.searchParams.get('since') === 'bad') { json(res, 400, { message: 'invalid since' }); return; }
-    res.writeHead(200);
-    res.write(`${event(1)}\n`);
-    setTimeout(() => res.end(`${event(2)}\n`), 400); // longer than the call deadline
-  });
-  t.after(() => fake.close());
-  const c = fake.client({ callTimeoutMs: 100 });
-  await assert.rejects(async () => { for await (const _ of c.events({ since: 'bad' })) { /* none */ } }, (err: unknown) => isRepairmanError(err, 'RM_ENGINE_ERROR') && /invalid since/.test(err.message));
-  const got: string[] = [];
-  for await (const e of c.events()) got.push(e.Actor.ID);
-  assert.deepEqual(got, ['id1', 'id2']);
-});
-
-test('events: abort ends the iteration promptly and closes the connection; so does breaking out', async (t) => {
-  let serverSideCloses = 0;
-  const fake = await fakeEngine((req, res, url) => {
-    if (url.pathname !== '/v1.45/events') return;
-    res.writeHead(200);
-    res.write(`${event(1)}\n`);
-    req.socket.on('close', () => serverSideCloses++);
-  });
-  t.after(() => fake.close());
-  const c = fake.client();
-  const ac = new AbortController();
-  const got: string[] = [];
-  const t0 = Date.now();
-  setTimeout(() => ac.abort(), 100);
-  for await (const e of c.events({ signal: ac.signal })) got.push(e.Actor.ID);
-  assert.deepEqual(got, ['id1']);
-  assert.ok(Date.now() - t0 < 1000, `ended after ${Date.now() - t0} ms`);
-  for await (const _ of c.events()) break;
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(serverSideCloses, 2);
-  assert.equal(c.openConnections, 0, 'the streams reused the ping connection and closed it');
-  // A signal aborted before the call: no request at all.
-  const before = fake.requests.length;
-  for await (const _ of c.events({ signal: AbortSignal.abort() })) assert.fail('none');
-  assert.equal(fake.requests.length, before);
-});
-
-test('a connection lost in the middle of the event stream is RM_ENGINE_UNREACHABLE', async (t) => {
-  const fake = await fakeEngine((req, res, url) => {
-    if (url.pathname !== '/v1.45/events') return;
-    res.writeHead(200);
-    res.write(`${event(1)}\n`);
-    setTimeout(() => req.socket.destroy(), 50);
-  });
-  t.after(() => fake.close());
-  const c = fake.client();
-  const got: string[] = [];
-  await assert.rejects(async () => { for await (const e of c.events()) got.push(e.Actor.ID); }, (err: unknown) => isRepairmanError(err, 'RM_ENGINE_UNREACHABLE'));
-  assert.deepEqual(got, ['id1']);
 });
