@@ -58,9 +58,10 @@ describe('heal: containers left alone', { skip: !hasTestEngine() && 'REPAIRMAN_T
     await removeNamespace(ns);
   });
 
-  // Podman 4.3.1 writes no event for a stop (only the die), so a container that exits 3 on the stop's
-  // SIGTERM looks crashed there: a known limit on Podman (README, Podman), not a case it can pass.
-  const noStopEvent = TEST_ENGINE === 'podman' && 'Podman 4.3.1 sends no stop event: a stop is seen as a crash';
+  // Podman 4.3.1 writes the event of a stop only sometimes (a container that exits at once on SIGTERM
+  // often gets just its die), so one that exits 3 on the stop's SIGTERM may look crashed there: a known
+  // limit on Podman (README, Podman), not a case it can pass every time.
+  const noStopEvent = TEST_ENGINE === 'podman' && 'Podman 4.3.1 does not always send a stop event: a stop may be seen as a crash';
   for (const s of ['exit0', 'stopped', 'killed', 'killterm', 'always', 'swarm', 'oneoff', 'optout', 'optout-crash', 'paused']) {
     it(`leaves ${s} alone`, { skip: s === 'stopped' && noStopEvent }, () => {
       assert.deepEqual(rm.actionsOn(n(s)), [], rm.dump());
@@ -91,8 +92,8 @@ describe('heal: containers left alone', { skip: !hasTestEngine() && 'REPAIRMAN_T
     // again), so there the proof is the engine's own count of restarts.
     if (TEST_ENGINE === 'podman') assert.ok(Number(await inspectField(n('always'), '{{.RestartCount}}')) >= 1, 'Podman restarted it');
     else assert.ok(count('restarting') + count('engine_restarts_it') >= 1, text);
-    // On Podman the stopped container was started as a crash too (see noStopEvent).
-    assert.match(text, new RegExp(`^repairman_restarts_total\\{reason="crashed"\\} ${noStopEvent ? 2 : 1}$`, 'm'));
+    // On Podman the stopped container may have been started as a crash too (see noStopEvent).
+    assert.match(text, new RegExp(`^repairman_restarts_total\\{reason="crashed"\\} ${noStopEvent ? '[12]' : 1}$`, 'm'));
     assert.match(text, /^repairman_restarts_total\{reason="unhealthy"\} 1$/m);
   });
 });
