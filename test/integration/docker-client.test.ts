@@ -132,8 +132,9 @@ describe('DockerClient against the private engine', { skip }, () => {
     };
     const one = await timed(1);
     const three = await timed(3);
-    assert.ok(one >= 900 && one < 2900, `t=1 took ${one} ms`);
-    assert.ok(three >= 2900 && three < 5500, `t=3 took ${three} ms`);
+    // Upper bounds far below the default 10 s, with room for a loaded engine's slow start.
+    assert.ok(one >= 900 && one < 5000, `t=1 took ${one} ms`);
+    assert.ok(three >= 2900 && three < 8000, `t=3 took ${three} ms`);
     // The bounds above already tell t=1 from t=3; a difference on top only measures the engine's load.
     assert.ok(three > one, `t=3 (${three} ms) should take longer than t=1 (${one} ms)`);
     // Without t, the engine uses the container's own stop timeout (here 1 s) and so do our deadlines.
@@ -142,7 +143,7 @@ describe('DockerClient against the private engine', { skip }, () => {
     const t0 = Date.now();
     await client.restart(own);
     const took = Date.now() - t0;
-    assert.ok(took >= 900 && took < 2900, `restart with the container's StopTimeout=1 took ${took} ms`);
+    assert.ok(took >= 900 && took < 5000, `restart with the container's StopTimeout=1 took ${took} ms`);
   });
 
   test('remove: 409 for a running container without force, then force and volumes; 404 afterwards', async () => {
