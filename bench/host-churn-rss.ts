@@ -1,7 +1,7 @@
 // Repairman's RSS while containers it does not watch are created in bulk on the same engine: a
 // Repairman with --namespace A, one healthy container of its own, then N containers (3 KB of labels
-// each, never started) created in namespace B. Each created container is one event and one inspect
-// (the dependents graph: a provider may be outside the namespace). Several variants (launch flags) run
+// each, never started) created in namespace B. Each created container is one event (no inspect since
+// ef9f334: outside the namespace the graph knows it from its event). Several variants (launch flags) run
 // side by side through the same creation, so load and engine are the same for all. Prints per variant
 // the RSS before, its peak and at the end, with RssAnon / RssFile at the peak.
 //
