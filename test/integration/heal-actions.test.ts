@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openJournal } from '../../src/journal/journal.js';
 import type { JournalEntry } from '../../src/journal/types.js';
-import { docker, hasTestEngine, inspectField, removeNamespace, runContainer, uniqueNamespace, waitFor } from '../helpers/engine.js';
+import { runCli } from '../helpers/cli.js';
+import { docker, engineEnv, hasTestEngine, inspectField, removeNamespace, runContainer, uniqueNamespace, waitFor } from '../helpers/engine.js';
 import { QUICK_STOP_CMD, startRepairman, type RepairmanProcess } from '../helpers/repairman.js';
 
 const L = 'org.riotkit.repairman.';
@@ -95,6 +96,12 @@ describe('actions beyond restart (docs/behaviour.md §12)', { skip: !hasTestEngi
     assert.match(stopped?.message ?? '', /^Stopped \(unhealthy\); on_unhealthy=stop: it stays down until someone starts it$/);
     const post = entries.find((e) => e.kind === 'post_action');
     assert.match(post?.message ?? '', /^Post-action command \(after stop\) exited with code 0 after .+; last output: first-line \| last-line stop$/);
+    // `explain` from the journal file says whose stop it was: Repairman's, not a person's.
+    const explained = await runCli(['explain', name, '--db-path', dbPath, '--json'], engineEnv());
+    assert.equal(explained.code, 0, explained.err);
+    const verdict = JSON.parse(explained.out) as { reason: string; sentence: string };
+    assert.equal(verdict.reason, 'stopped_by_repairman', explained.out);
+    assert.match(verdict.sentence, /^Left alone: Repairman stopped it itself when it turned unhealthy \(on_unhealthy=stop, exit code \d+\); it stays down on purpose\.$/);
   });
 
   it('on_unhealthy=kill kills the container (exit 137) and leaves it down', async () => {
