@@ -84,6 +84,46 @@ describe('watcher', () => {
     assert.equal(reg.get('repairman_engine_up'), 1);
   });
 
+  it('a reconnection replays from the last second seen: its events already handled are skipped, the rest handled once', async () => {
+    const at = (time: number, nano: number, action: string): DockerEvent => ({ Type: 'container', Action: action, Actor: { ID: 'x', Attributes: { name: 'ns-a' } }, time, timeNano: time * 1e9 + nano });
+    const ctl = new AbortController();
+    const streams: unknown[] = [];
+    const engine = {
+      async ping() {},
+      events(opts: { since?: number; onOpen?: () => void }) {
+        streams.push(opts.since);
+        const n = streams.length;
+        return (async function* () {
+          opts.onOpen?.();
+          if (n === 1) {
+            yield at(100, 1, 'health_status: healthy');
+            yield at(100, 2, 'health_status: unhealthy');
+            throw new RepairmanError('RM_ENGINE_UNREACHABLE', 'stream cut');
+          }
+          // The engine replays the whole second 100, then what came during the gap.
+          yield at(100, 1, 'health_status: healthy');
+          yield at(100, 2, 'health_status: unhealthy');
+          yield at(100, 3, 'die');
+          yield at(99, 5, 'kill'); // out of order: older than the replay's start, never seen
+          yield at(101, 0, 'start');
+          ctl.abort();
+        })();
+      },
+    } as unknown as EngineApi;
+    const handled: string[] = [];
+    const w = new Watcher({
+      engine,
+      healer: { handleEvent: (e: DockerEvent) => void handled.push(`${e.Action}@${e.timeNano - e.time * 1e9}`), recheck: async () => true, lastCheckError: null, checkInFlight: null, eventStreamOpened: () => undefined, eventStreamClosed: () => undefined },
+      log: silentLogger,
+      metrics: createHealMetrics(new MetricsRegistry()),
+      intervalSec: 3600,
+      signal: ctl.signal,
+    });
+    await w.run();
+    assert.deepEqual(streams, [undefined, 100]);
+    assert.deepEqual(handled, ['health_status: healthy@1', 'health_status: unhealthy@2', 'die@3', 'kill@5', 'start@0']);
+  });
+
   it('stops at once when aborted while the engine is down', async () => {
     const ctl = new AbortController();
     const engine = {

@@ -19,6 +19,8 @@ export const EVENT_FILTERS: Filters = {
 };
 
 const BACKOFF_FIRST_MS = 200;
+/** Events of one second remembered to skip their replay; beyond it a replay may be handled twice. */
+const MAX_EVENTS_REMEMBERED = 10_000;
 const BACKOFF_MAX_MS = 3_000;
 /** A stream that stayed up this long was healthy: the next failure starts the backoff afresh. */
 const STABLE_STREAM_MS = 5_000;
@@ -62,6 +64,12 @@ export class Watcher {
   engineError: string | null = 'not contacted yet';
   /** Engine time (unix seconds) of the last event seen; reconnections resume from it. */
   lastEventTimeSec: number | null = null;
+  /**
+   * The events seen in that second: a reconnection replays from its start, and an event handled twice
+   * is not harmless (a replayed `health_status: healthy` from before a turn would end an unhealthy
+   * spell, and Repairman would tell a second time what it told once).
+   */
+  private readonly lastSecondEvents = new Set<string>();
   private readonly o: WatcherOptions;
   private readonly clock: Clock;
   private readonly intervalMs: number;
@@ -266,7 +274,8 @@ export class Watcher {
     const onOpen = (): void => healer.eventStreamOpened();
     const it = engine.events({ filters: EVENT_FILTERS, since, signal, onOpen })[Symbol.asyncIterator]();
     // Ask for the stream first, then list: what happens in between is in both (handled twice,
-    // harmlessly: every decision takes a fresh look); after a reconnect `since` replays the gap.
+    // harmlessly: every decision takes a fresh look); after a reconnect `since` replays the gap, from
+    // the start of the last second seen (its events already handled are skipped: firstTimeSeen).
     const first = it.next();
     this.emitCheck('full');
     void healer.recheck('full').then((ok) => {
@@ -276,7 +285,10 @@ export class Watcher {
     let r: IteratorResult<DockerEvent> = await first;
     while (!r.done) {
       const ev = r.value;
-      if (typeof ev.time === 'number' && Number.isFinite(ev.time)) this.lastEventTimeSec = ev.time;
+      if (!this.firstTimeSeen(ev)) {
+        r = await it.next();
+        continue;
+      }
       for (const fn of [(e: DockerEvent) => healer.handleEvent(e), ...this.eventListeners]) {
         try {
           fn(ev);
@@ -286,6 +298,19 @@ export class Watcher {
       }
       r = await it.next();
     }
+  }
+
+  /** Whether this event is news: not one of the last second's, replayed after a reconnection. */
+  private firstTimeSeen(ev: DockerEvent): boolean {
+    if (typeof ev.time !== 'number' || !Number.isFinite(ev.time)) return true;
+    const key = `${ev.timeNano}|${ev.Type}|${ev.Action}|${ev.Actor?.ID ?? ''}`;
+    const last = this.lastEventTimeSec;
+    if (last !== null && ev.time < last) return true; // out of order: older than the replay's start
+    if (last !== null && ev.time === last && this.lastSecondEvents.has(key)) return false;
+    if (last === null || ev.time > last) this.lastSecondEvents.clear();
+    if (this.lastSecondEvents.size < MAX_EVENTS_REMEMBERED) this.lastSecondEvents.add(key);
+    this.lastEventTimeSec = ev.time;
+    return true;
   }
 
   private sleep(ms: number): Promise<void> {
