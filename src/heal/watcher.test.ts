@@ -104,7 +104,7 @@ describe('watcher', () => {
           yield at(100, 1, 'health_status: healthy');
           yield at(100, 2, 'health_status: unhealthy');
           yield at(100, 3, 'die');
-          yield at(99, 5, 'kill'); // out of order: older than the replay's start, never seen
+          yield at(99, 5, 'kill'); // out of order: never seen, handled
           yield at(101, 0, 'start');
           ctl.abort();
         })();

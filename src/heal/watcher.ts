@@ -304,10 +304,9 @@ export class Watcher {
   private firstTimeSeen(ev: DockerEvent): boolean {
     if (typeof ev.time !== 'number' || !Number.isFinite(ev.time)) return true;
     const key = `${ev.timeNano}|${ev.Type}|${ev.Action}|${ev.Actor?.ID ?? ''}`;
-    const last = this.lastEventTimeSec;
-    if (last !== null && ev.time < last) return true; // out of order: older than the replay's start
-    if (last !== null && ev.time === last && this.lastSecondEvents.has(key)) return false;
-    if (last === null || ev.time > last) this.lastSecondEvents.clear();
+    if (ev.time === this.lastEventTimeSec && this.lastSecondEvents.has(key)) return false;
+    // Any other second (an out-of-order or absurd time too) is where a reconnection would resume.
+    if (ev.time !== this.lastEventTimeSec) this.lastSecondEvents.clear();
     if (this.lastSecondEvents.size < MAX_EVENTS_REMEMBERED) this.lastSecondEvents.add(key);
     this.lastEventTimeSec = ev.time;
     return true;
