@@ -264,3 +264,10 @@ export function exitCodeFromStatus(statusText: string): number | null {
   const m = /^Exited \((-?\d+)\)/.exec(statusText ?? '');
   return m ? Number(m[1]) : null;
 }
+
+/** An event's action as verb and argument: `health_status: unhealthy` -> ['health_status', 'unhealthy']. */
+export function splitEventAction(action: string): [string, string | undefined] {
+  const i = action.indexOf(':');
+  if (i < 0) return [action.trim(), undefined];
+  return [action.slice(0, i).trim(), action.slice(i + 1).trim()];
+}

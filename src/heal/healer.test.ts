@@ -160,6 +160,11 @@ describe('healer: detection', () => {
     s.healer.handleEvent(ev('die', c, { exitCode: '143' }));
     await s.clock.advance(0);
     assert.equal(s.healer.stoppedByHand('ns-web'), false);
+    // The engine's own events of that stop, arriving after the call returned (a loaded engine), change nothing.
+    s.healer.handleEvent(ev('kill', c, { signal: '15' }));
+    s.healer.handleEvent(ev('stop', c));
+    await s.clock.advance(0);
+    assert.equal(s.healer.stoppedByHand('ns-web'), false);
     // and `explain` hears the same from the running healer
     assert.deepEqual(s.healer.seenOf('ns-web', c.id), { deliberateStop: true, ownStop: true, sawAlive: true, unhealthySinceMs: s.clock.now() });
     await s.healer.stop();

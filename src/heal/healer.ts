@@ -20,7 +20,7 @@ import type { Notifier } from '../notify/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { KeyedSerializer, Limiter } from '../util/keyed-queue.js';
 import { BudgetBook } from './budget-book.js';
-import { bareName, engineHealthAction, isDeliberateExit } from './classify.js';
+import { bareName, engineHealthAction, isDeliberateExit, splitEventAction } from './classify.js';
 import { Dependents } from './dependents/coordinator.js';
 import type { DependencyView } from './dependents/graph.js';
 import { ExitEventWait } from './event-lag.js';
@@ -281,7 +281,7 @@ export class Healer {
     const attrs = ev.Actor?.Attributes ?? {};
     const id = ev.Actor?.ID ?? '';
     const name = bareName(attrs.name ?? '');
-    const [verb, arg] = splitAction(ev.Action ?? '');
+    const [verb, arg] = splitEventAction(ev.Action ?? '');
     const now = this.ctx.clock.now();
     this.dependents.onEvent(ev);
 
@@ -315,6 +315,9 @@ export class Healer {
       case 'kill':
       case 'stop': {
         if (this.restarter.isActingOn(name) || this.dependents.isActingOn(name)) return;
+        // Its own on_unhealthy stop's events may come after the call returned (a loaded engine): the
+        // mark stays Repairman's until the next start clears it.
+        if (t.deliberate?.own) return;
         this.tracker.markDeliberate(t, { atMs: now, action: verb, signal: attrs.signal ?? null });
         return;
       }
@@ -493,10 +496,4 @@ export class Healer {
     this.exitEventWait.cancelAll();
     await this.work.abortAndSettle(graceMs);
   }
-}
-
-function splitAction(action: string): [string, string | undefined] {
-  const i = action.indexOf(':');
-  if (i < 0) return [action.trim(), undefined];
-  return [action.slice(0, i).trim(), action.slice(i + 1).trim()];
 }
