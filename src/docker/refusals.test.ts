@@ -46,8 +46,8 @@ describe('refusals: naming a call as proxies are configured', () => {
 
   it("an authorization plugin's denial names the plugin, not a socket proxy", () => {
     const said = 'authorization denied by plugin opa-docker-authz: request rejected by administrative policy';
-    const err = refusedCallError(`POST /containers/${ID}/restart`, 'unix:///var/run/docker.sock', said);
-    assert.equal(err.message, `POST /containers/${ID}/restart: refused by the engine at unix:///var/run/docker.sock (403: ${said}); the engine's authorization plugin opa-docker-authz does not allow POST /containers/{id}/restart: allow it with a rule of opa-docker-authz's policy for the user Repairman connects as`);
+    const err = refusedCallError(`POST /containers/${ID}/restart`, 'unix:///tmp/rm-engine/docker.sock', said);
+    assert.equal(err.message, `POST /containers/${ID}/restart: refused by the engine at unix:///tmp/rm-engine/docker.sock (403: ${said}); the engine's authorization plugin opa-docker-authz does not allow POST /containers/{id}/restart: allow it with a rule of opa-docker-authz's policy for the user Repairman connects as`);
     const r = new RefusedCalls();
     r.refused(err);
     assert.deepEqual(r.sentences(), [
