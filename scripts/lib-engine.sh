@@ -1,4 +1,5 @@
-# Shared by scripts/test-engine.sh (dockerd) and scripts/test-podman.sh (podman): sourced, not run.
+# Shared by scripts/test-engine.sh (dockerd), scripts/test-podman.sh and scripts/test-podman-rootless.sh
+# (podman): sourced, not run.
 # The caller defines log() and sets -euo pipefail.
 
 # Installs the Debian packages named (once, as root); a package's own service must not start: the
@@ -66,4 +67,47 @@ refuse_system_dir() {
 # Mounts left by a killed engine would make rm fail half way.
 unmount_under() {
   grep -o " $1/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+}
+
+# The pid in PIDFILE, but only while that process is still OUR podman service on SOCK (a stale
+# pidfile's number may belong to an unrelated process after a reboot).
+podman_service_pid() {
+  local pidfile=$1 sock=$2 pid
+  pid=$(cat "$pidfile" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "unix://$sock" || return 1
+  echo "$pid"
+}
+
+# A private podman's configuration in DIR (containers.conf, storage.conf, registries.conf): a machine
+# without systemd (cgroupfs, events in a file, runc), no network, storage DRIVER. EXTRA_CONTAINERS and
+# EXTRA_STORAGE are lines added to the [containers] and [storage] sections ("" for none).
+write_podman_config() {
+  local dir=$1 driver=$2 extra_containers=$3 extra_storage=$4
+  mkdir -p "$dir/root" "$dir/run" "$dir/tmp" "$dir/cni"
+  cat > "$dir/containers.conf" <<CONF
+[containers]
+default_ulimits = []
+netns = "none"
+${extra_containers}
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$dir/tmp/events.log"
+events_logfile_max_size = "1g"
+runtime = "runc"
+tmp_dir = "$dir/tmp"
+volume_path = "$dir/root/volumes"
+[network]
+network_backend = "cni"
+network_config_dir = "$dir/cni"
+CONF
+  cat > "$dir/storage.conf" <<CONF
+[storage]
+driver = "$driver"
+graphroot = "$dir/root"
+runroot = "$dir/run"
+${extra_storage}
+CONF
+  echo 'unqualified-search-registries = []' > "$dir/registries.conf"
 }

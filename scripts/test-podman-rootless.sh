@@ -28,6 +28,8 @@ IMAGE="${REPAIRMAN_TEST_IMAGE:-repairman-test:latest}"
 unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_CONTEXT CONTAINER_HOST CONTAINER_CONNECTION
 
 log() { echo "test-podman-rootless: $*" >&2; }
+# shellcheck source=scripts/lib-engine.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-engine.sh"
 
 # The podman CLI as the user, with this engine's files only (a clean environment: none of root's).
 as_user_podman() {
@@ -54,14 +56,7 @@ install_missing() {
   command -v newuidmap >/dev/null 2>&1 || need+=(uidmap)
   command -v curl >/dev/null 2>&1 || need+=(curl)
   [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need+=(busybox-static)
-  if [ ${#need[@]} -gt 0 ]; then
-    need_root "missing ${need[*]}"
-    log "installing ${need[*]} from Debian"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # shellcheck disable=SC2068
-    apt-get install -y -qq --no-install-recommends ${need[@]} >/dev/null
-  fi
+  apt_install ${need[@]+"${need[@]}"}
 }
 
 # A system user with 65536 subordinate ids: what rootless Podman maps the container's users to.
@@ -87,43 +82,15 @@ ensure_user() {
 
 write_config() {
   local driver="$1"
-  mkdir -p "$DIR/home" "$DIR/root" "$DIR/run" "$DIR/tmp" "$DIR/cni" "$XDG/podman"
-  cat > "$DIR/containers.conf" <<CONF
-[containers]
-default_ulimits = []
-netns = "none"
-cgroups = "disabled"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$DIR/tmp/events.log"
-events_logfile_max_size = "1g"
-runtime = "runc"
-tmp_dir = "$DIR/tmp"
-volume_path = "$DIR/root/volumes"
-[network]
-network_backend = "cni"
-network_config_dir = "$DIR/cni"
-CONF
-  cat > "$DIR/storage.conf" <<CONF
-[storage]
-driver = "$driver"
-graphroot = "$DIR/root"
-runroot = "$DIR/run"
-# Rootless Podman ignores graphroot and reads this one.
-rootless_storage_path = "$DIR/root"
-CONF
-  echo 'unqualified-search-registries = []' > "$DIR/registries.conf"
+  # Rootless Podman ignores graphroot and reads rootless_storage_path.
+  write_podman_config "$DIR" "$driver" 'cgroups = "disabled"' "rootless_storage_path = \"$DIR/root\""
+  mkdir -p "$DIR/home" "$XDG/podman"
   chown -R "$USER_NAME:" "$DIR"
   chmod 700 "$XDG"
 }
 
 our_service_pid() {
-  local pid
-  pid=$(cat "$DIR/service.pid" 2>/dev/null || true)
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "unix://$SOCK" || return 1
-  echo "$pid"
+  podman_service_pid "$DIR/service.pid" "$SOCK"
 }
 
 start_service() {
@@ -137,34 +104,16 @@ start_service() {
     HOME="$DIR/home" XDG_RUNTIME_DIR="$XDG" CONTAINERS_CONF="$DIR/containers.conf" CONTAINERS_STORAGE_CONF="$DIR/storage.conf" \
     CONTAINERS_REGISTRIES_CONF="$DIR/registries.conf" podman --log-level=warn system service --time=0 "unix://$SOCK" \
     >"$DIR/service.log" 2>&1 < /dev/null &
-  for _ in $(seq 1 150); do
-    if engine_answers; then log "rootless podman answers ($(podman --version))"; return; fi
-    sleep 0.2
-  done
-  log "rootless podman did not answer within 30 s; last log lines:"
-  tail -20 "$DIR/service.log" >&2 || true
-  exit 1
+  wait_until engine_answers "rootless podman" "$DIR/service.log"
+  log "rootless podman answers ($(podman --version))"
 }
 
-busybox_bin() {
-  if [ -x /bin/busybox ]; then echo /bin/busybox; else command -v busybox; fi
-}
-
-# The same offline busybox rootfs as the other test engines' image.
+# The same offline busybox rootfs as the other test engines' image (make_busybox_rootfs).
 build_image() {
   if remote_podman image exists "$IMAGE" 2>/dev/null; then return; fi
   log "importing $IMAGE offline from busybox-static"
   local root="$DIR/rootfs"
-  rm -rf "$root"
-  mkdir -p "$root/bin" "$root/tmp" "$root/etc"
-  cp "$(busybox_bin)" "$root/bin/busybox"
-  local applet
-  for applet in $("$root/bin/busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-  done
-  echo 'root:x:0:0:root:/:/bin/sh' > "$root/etc/passwd"
-  echo 'root:x:0:' > "$root/etc/group"
-  chmod 1777 "$root/tmp"
+  make_busybox_rootfs "$root"
   tar -C "$root" -cf "$DIR/rootfs.tar" .
   rm -rf "$root"
   chown "$USER_NAME:" "$DIR/rootfs.tar"
@@ -221,11 +170,11 @@ case "${1:-up}" in
   up) install_missing; ensure_user; choose_storage; start_service; build_image ;;
   down) stop_service ;;
   purge)
-    case "${DIR%/}" in ""|/tmp|/var|/var/lib|/var/run|/run|/usr|/home|/root|/etc|"${HOME%/}") log "refusing to purge $DIR"; exit 64 ;; esac
+    refuse_system_dir "$DIR"
     if [ -d "$DIR/root" ] && id "$USER_NAME" >/dev/null 2>&1; then as_user_podman rm -af -t 0 >/dev/null 2>&1 || true; fi
     stop_service
     stop_pause_process
-    grep -o " $DIR/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    unmount_under "$DIR"
     rm -rf "$DIR" ;;
   env) echo "export REPAIRMAN_TEST_ROOTLESS_XDG_RUNTIME_DIR=$XDG REPAIRMAN_TEST_ROOTLESS_USER=$USER_NAME" ;;
   status) engine_answers ;;

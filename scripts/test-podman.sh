@@ -57,40 +57,11 @@ install_missing() {
 }
 
 write_config() {
-  mkdir -p "$DIR/root" "$DIR/run" "$DIR/tmp" "$DIR/cni"
-  cat > "$DIR/containers.conf" <<CONF
-[containers]
-default_ulimits = []
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$DIR/tmp/events.log"
-events_logfile_max_size = "1g"
-runtime = "runc"
-tmp_dir = "$DIR/tmp"
-volume_path = "$DIR/root/volumes"
-[network]
-network_backend = "cni"
-network_config_dir = "$DIR/cni"
-CONF
-  cat > "$DIR/storage.conf" <<CONF
-[storage]
-driver = "overlay"
-graphroot = "$DIR/root"
-runroot = "$DIR/run"
-CONF
-  echo 'unqualified-search-registries = []' > "$DIR/registries.conf"
+  write_podman_config "$DIR" overlay "" ""
 }
 
-# The pid in our pidfile, but only while that process is still OUR podman service (a stale pidfile's
-# number may belong to an unrelated process after a reboot).
 our_service_pid() {
-  local pid
-  pid=$(cat "$DIR/service.pid" 2>/dev/null || true)
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "unix://$SOCK" || return 1
-  echo "$pid"
+  podman_service_pid "$DIR/service.pid" "$SOCK"
 }
 
 start_engine() {
