@@ -131,7 +131,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const refusals = new RefusedCalls({
     metrics,
     onRefused: (r) => {
-      log.warn(`the engine refused a call: ${r.refusedBy.startsWith('authorization plugin') ? `its ${r.refusedBy}` : 'a socket proxy'} does not allow it`, { call: r.call, allow: r.allow, error: r.message });
+      log.warn(`the engine refused a call: ${r.plugin ? `its authorization plugin ${r.plugin}` : 'a socket proxy'} does not allow it`, { call: r.call, allow: r.allow, error: r.message });
       notifyRefusal(r);
     },
     onAllowed: (r) => log.info('the engine allows a call it refused before', { call: r.call, refused: r.count }),
@@ -208,7 +208,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     host: hostname(),
     atMs: r.firstAtMs,
     summary: r.message,
-    reason: r.refusedBy.startsWith('authorization plugin') ? `the engine's ${r.refusedBy} does not allow ${r.call}` : `a socket proxy in front of the engine does not allow ${r.call}`,
+    reason: r.plugin ? `the engine's authorization plugin ${r.plugin} does not allow ${r.call}` : `a socket proxy in front of the engine does not allow ${r.call}`,
     next: `allow it with ${r.allow}; until then it is tried again at every re-check, and a refused restart counts against no container's budget`,
     urls: settings.defaults.notifyUrls,
     level: settings.defaults.notifyLevel,

@@ -72,7 +72,7 @@ export function refusedCallError(what: string, endpoint: string, engineText: str
   return new RepairmanError(
     'RM_ENGINE_REFUSED',
     `${what}: refused by the engine at ${endpoint} (403${said ? `: ${said}` : ''}); ${by} does not allow ${call}: allow it with ${allow}`,
-    { details: { status: 403, engineMessage: said, call, allow, refusedBy: plugin ? `authorization plugin ${plugin}` : 'a socket proxy?' } },
+    { details: { status: 403, engineMessage: said, call, allow, plugin: plugin ?? null } },
   );
 }
 
@@ -80,8 +80,8 @@ export function refusedCallError(what: string, endpoint: string, engineText: str
 export interface RefusedCall {
   call: string;
   allow: string;
-  /** Who refused as far as the answer tells: "a socket proxy?" or "authorization plugin NAME". */
-  refusedBy: string;
+  /** The engine's authorization plugin that refused (named in its answer); null: a socket proxy, presumably. */
+  plugin: string | null;
   /** The last refusal's error message (with the proxy's answer). */
   message: string;
   firstAtMs: number;
@@ -126,8 +126,8 @@ export class RefusedCalls {
       return;
     }
     const allow = typeof err.details.allow === 'string' ? err.details.allow : allowingSettings(call);
-    const refusedBy = typeof err.details.refusedBy === 'string' ? err.details.refusedBy : 'a socket proxy?';
-    const r: RefusedCall = { call, allow, refusedBy, message: err.message, firstAtMs: at, lastAtMs: at, count: 1 };
+    const plugin = typeof err.details.plugin === 'string' ? err.details.plugin : null;
+    const r: RefusedCall = { call, allow, plugin, message: err.message, firstAtMs: at, lastAtMs: at, count: 1 };
     this.refusedNow.set(call, r);
     guarded(() => this.o.onRefused?.({ ...r }));
   }
@@ -146,7 +146,7 @@ export class RefusedCalls {
 
   /** One sentence per refused call kind (the degraded list of /healthz, the page and `status`). */
   sentences(): string[] {
-    return this.list().map((r) => `the engine refuses ${r.call} (403, ${r.count} time${r.count === 1 ? '' : 's'}; ${r.refusedBy}): allow it with ${r.allow}`);
+    return this.list().map((r) => `the engine refuses ${r.call} (403, ${r.count} time${r.count === 1 ? '' : 's'}; ${r.plugin ? `authorization plugin ${r.plugin}` : 'a socket proxy?'}): allow it with ${r.allow}`);
   }
 }
 
